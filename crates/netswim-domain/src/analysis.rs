@@ -1,0 +1,2 @@
+//! Upgrade analysis: device facts + image metadata + method → readiness.
+//! (Skeleton: replaced by the real analysis.)

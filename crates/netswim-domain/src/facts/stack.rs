@@ -1,0 +1,29 @@
+//! Facts from `show switch [detail]`.
+
+use serde::{Deserialize, Serialize};
+
+use super::Details;
+
+/// A switch stack as `show switch` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackFacts {
+    pub members: Vec<SwitchMember>,
+    #[serde(default, skip_serializing_if = "Details::is_empty")]
+    pub details: Details,
+}
+
+/// One stack member.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwitchMember {
+    pub member: u32,
+    /// `active`, `standby`, `member` (lowercase), or as printed for other roles.
+    pub role: Option<String>,
+    pub mac: Option<String>,
+    pub priority: Option<u32>,
+    /// `Ready`, `Version Mismatch`, `Provisioned`, ... as printed.
+    pub state: Option<String>,
+    /// Hardware or stack-protocol version as printed in the table.
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Details::is_empty")]
+    pub details: Details,
+}

@@ -1,0 +1,5 @@
+//! The `netswim` binary: argument handling and printing only.
+
+fn main() {
+    println!("netswim");
+}
