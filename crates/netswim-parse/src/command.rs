@@ -40,7 +40,10 @@ pub enum Command {
 }
 
 /// Canonical spellings, as token lists. `*` takes one optional argument.
-const TABLE: &[(&str, fn(Option<String>) -> Command)] = &[
+/// Builds the command from its optional argument.
+type Build = fn(Option<String>) -> Command;
+
+const TABLE: &[(&str, Build)] = &[
     ("show version", |_| Command::ShowVersion),
     ("display version", |_| Command::DisplayVersion),
     ("dir *", |path| Command::Dir { path }),
@@ -129,10 +132,9 @@ fn match_words(
     original: &[&str],
 ) -> Option<(bool, Option<String>)> {
     let takes_argument = pattern.last() == Some(&"*");
-    let fixed = if takes_argument {
-        &pattern[..pattern.len() - 1]
-    } else {
-        pattern
+    let fixed = match pattern.split_last() {
+        Some((_, fixed)) if takes_argument => fixed,
+        _ => pattern,
     };
     if lowered.len() < fixed.len() || lowered.len() > fixed.len() + usize::from(takes_argument) {
         return None;

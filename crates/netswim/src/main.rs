@@ -1,5 +1,212 @@
-//! The `netswim` binary: argument handling and printing only.
+//! The `netswim` binary: argument handling and printing only. Every decision
+//! lives in the library crates.
 
-fn main() {
-    println!("netswim");
+mod output;
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use netswim_domain::Os;
+use netswim_domain::version::Version;
+use serde_json::json;
+
+/// Software image management and upgrade orchestration for network devices.
+#[derive(Debug, Parser)]
+#[command(name = "netswim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse captured device command output into typed facts.
+    Parse(ParseArgs),
+    /// Work with vendor software versions.
+    #[command(subcommand)]
+    Version(VersionCommand),
+    /// Decode and inspect image files.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Run the demonstration (server, lab fleet, web UI: not built yet).
+    Demo,
+}
+
+#[derive(Debug, Args)]
+struct ParseArgs {
+    /// The device OS (ios, iosxe, iosxr, nxos, vrp, junos, aireos, junose, ...) or `auto`
+    /// to detect it from `show version` output.
+    #[arg(long, default_value = "auto")]
+    platform: String,
+    /// The command that produced the output; abbreviations work (`sh ver`).
+    #[arg(long)]
+    command: String,
+    /// File holding the output; `-` or nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Print `{"os", "command", "data"}` as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum VersionCommand {
+    /// Compare two versions of one OS: less, equal, greater or incomparable.
+    Compare {
+        /// The OS whose version scheme applies.
+        #[arg(long)]
+        os: String,
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageCommand {
+    /// Decode an image file name into platform, feature set, format, version and type.
+    ParseName {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect an image file: name facts, archive facts, checksums, requirements.
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Parse(args) => parse(args),
+        Command::Version(VersionCommand::Compare { os, a, b, json }) => {
+            compare_versions(&os, &a, &b, json)
+        }
+        Command::Image(ImageCommand::ParseName { name, json }) => parse_image_name(&name, json),
+        Command::Image(ImageCommand::Inspect { file, json }) => inspect_image(&file, json),
+        Command::Demo => bail!(
+            "the demo (server, lab fleet and web UI) is not built yet \
+             (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"
+        ),
+    }
+}
+
+fn parse_os(name: &str) -> Result<Os> {
+    name.parse::<Os>().map_err(|error| anyhow!("{error}"))
+}
+
+fn read_input(file: Option<&PathBuf>) -> Result<String> {
+    let mut bytes = Vec::new();
+    match file {
+        Some(path) if path.as_os_str() != "-" => {
+            File::open(path)
+                .with_context(|| format!("cannot open {} (hint: check the path)", path.display()))?
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+        }
+    }
+    // Captures from terminals are not always clean UTF-8; parse what is there.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn parse(args: ParseArgs) -> Result<()> {
+    let command = netswim_parse::Command::parse(&args.command)?;
+    let output = read_input(args.file.as_ref())?;
+    let os = if args.platform.eq_ignore_ascii_case("auto") {
+        netswim_parse::detect_os(&output).ok_or(netswim_parse::ParseError::UndetectedOs)?
+    } else {
+        parse_os(&args.platform)?
+    };
+    let parsed = netswim_parse::parse_command(os, &command, &output)?;
+    let envelope = json!({
+        "os": os.as_str(),
+        "command": command.to_string(),
+        "data": parsed,
+    });
+    output::print(&envelope, args.json)
+}
+
+fn compare_versions(os: &str, a: &str, b: &str, json: bool) -> Result<()> {
+    let os = parse_os(os)?;
+    let left = Version::parse(os, a)?;
+    let right = Version::parse(os, b)?;
+    let result = left.compare(&right);
+    if json {
+        output::print(&json!({ "result": result.as_str() }), true)
+    } else {
+        let symbol = match result {
+            netswim_domain::version::VersionOrdering::Less => "<",
+            netswim_domain::version::VersionOrdering::Equal => "==",
+            netswim_domain::version::VersionOrdering::Greater => ">",
+            netswim_domain::version::VersionOrdering::Incomparable => "<>",
+        };
+        println!("{left} {symbol} {right} ({})", result.as_str());
+        Ok(())
+    }
+}
+
+fn parse_image_name(name: &str, json: bool) -> Result<()> {
+    let decoded = netswim_domain::image::parse_image_name(name)?;
+    output::print(&serde_json::to_value(decoded)?, json)
+}
+
+fn inspect_image(path: &PathBuf, json: bool) -> Result<()> {
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            anyhow!(
+                "{} is not a file (hint: give an image file)",
+                path.display()
+            )
+        })?;
+    let open = || {
+        File::open(path)
+            .map(BufReader::new)
+            .with_context(|| format!("cannot open {} (hint: check the path)", path.display()))
+    };
+    let name = netswim_domain::image::parse_image_name(&file_name).ok();
+    let checksums = netswim_domain::checksum::checksums(open()?)?;
+    let looks_like_tar = name
+        .as_ref()
+        .is_some_and(|name| name.format == netswim_domain::image::ImageFormat::Tar)
+        || file_name.ends_with(".tar");
+    let (archive, archive_error) = if looks_like_tar {
+        match netswim_domain::archive::inspect_ios_tar(open()?) {
+            Ok(archive) => (Some(archive), None),
+            Err(error) => (None, Some(error.to_string())),
+        }
+    } else {
+        (None, None)
+    };
+    let report = json!({
+        "file": path.display().to_string(),
+        "name": name,
+        "checksums": checksums,
+        "archive": archive,
+        "archive_error": archive_error,
+    });
+    output::print(&report, json)
 }

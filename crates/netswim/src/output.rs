@@ -1,0 +1,56 @@
+//! Printing results: JSON for machines, aligned `key: value` lines for people.
+
+use anyhow::Result;
+use serde_json::Value;
+
+/// Prints `value` as pretty JSON, or as one `path: value` line per leaf.
+pub fn print(value: &Value, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    flatten(value, String::new(), &mut lines);
+    let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    for (key, text) in lines {
+        println!("{key:<width$}  {text}");
+    }
+    Ok(())
+}
+
+fn flatten(value: &Value, path: String, lines: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                flatten(child, child_path, lines);
+            }
+        }
+        Value::Array(items)
+            if items
+                .iter()
+                .all(|item| !item.is_object() && !item.is_array()) =>
+        {
+            let texts: Vec<String> = items.iter().map(scalar).collect();
+            lines.push((path, texts.join(", ")));
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                flatten(child, format!("{path}[{index}]"), lines);
+            }
+        }
+        Value::Null => {}
+        scalar_value => lines.push((path, scalar(scalar_value))),
+    }
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
