@@ -17,11 +17,15 @@ pub enum ParseError {
     )]
     UnsupportedCommand { os: Os, command: String },
 
-    #[error("the output does not look like '{command}' output: {reason}")]
+    #[error(
+        "the output does not look like '{command}' output: {reason} (hint: check that --platform and --command match the capture)"
+    )]
     UnrecognisedOutput { command: String, reason: String },
 
     /// The device refused the command (`% Invalid input detected at '^' marker.`).
-    #[error("the device reported an error: {message}")]
+    #[error(
+        "the device reported an error: {message} (hint: the capture holds the device's error, not command output)"
+    )]
     DeviceError { message: String },
 
     #[error(
