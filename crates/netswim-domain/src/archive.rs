@@ -446,7 +446,7 @@ fn apply_info_file(archive: &mut IosArchive, text: &str) {
             continue;
         }
         match line.split_once(':') {
-            Some((key, value)) if !key.trim().contains(char::is_whitespace) || key.len() < 40 => {
+            Some((key, value)) if key.trim().len() <= 40 => {
                 let key = normalise_info_key(key);
                 if key == "info_end" {
                     continue;

@@ -361,6 +361,12 @@ fn is_number_with_rebuild(s: &str) -> bool {
     digits > 0 && s.bytes().skip(digits).all(|b| b.is_ascii_lowercase())
 }
 
+/// A number with optional rebuild letters and an uppercase train: `03E`, `03aE`.
+fn is_number_with_train(s: &str) -> bool {
+    let train = s.bytes().rev().take_while(u8::is_ascii_uppercase).count();
+    train > 0 && s.get(..s.len() - train).is_some_and(is_number_with_rebuild)
+}
+
 fn is_defect_id(token: &str) -> bool {
     strip_prefix_ignore_case(token, "CSC").is_some_and(is_alphanumeric)
 }
@@ -565,6 +571,26 @@ fn iosxe_version(tokens: &[&str]) -> Option<XeVersion> {
                 }
                 _ => None,
             }
+        }
+        // Sub-packages of 3.x bundles write the train letter on the
+        // maintenance number: `03.07.03E`.
+        [major, minor, maintenance, paired @ ..]
+            if major.len() == 2
+                && is_digits(major)
+                && is_digits(minor)
+                && is_number_with_train(maintenance) =>
+        {
+            let paired = if paired.is_empty() {
+                None
+            } else {
+                Some(classic_ios_version(paired)?)
+            };
+            Some(XeVersion {
+                version: Some(format!("{major}.{minor}.{maintenance}")),
+                variant: paired.as_ref().and_then(|p| p.variant.clone()),
+                paired: paired.map(|p| p.display),
+                raw,
+            })
         }
         _ => {
             // An IOSd sub-package carries only the paired IOS version.
@@ -1446,7 +1472,19 @@ mod tests {
             ),
             (
                 "cat3k_caa-base.SPA.03.07.03E.pkg",
-                xe_package("cat3k_caa", "base", None),
+                xe_package("cat3k_caa", "base", Some("03.07.03E")),
+            ),
+            (
+                "cat3k_caa-wcm.SPA.10.3.130.0.pkg",
+                xe_package("cat3k_caa", "wcm", None),
+            ),
+            (
+                "isr4400-universalk9.03.16.08.S.155-3.S8-ext.SPA.bin",
+                Expected {
+                    paired_version: Some("15.5(3)S8"),
+                    variant: Some("ext"),
+                    ..xe("isr4400", Some("universalk9"), "03.16.08S")
+                },
             ),
             (
                 "isr4300-mono-universalk9.16.09.05.SPA.pkg",
