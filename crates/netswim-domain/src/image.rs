@@ -1626,6 +1626,14 @@ mod tests {
                 nxos("m9100", Some("s6ek9"), "8.4(2c)"),
             ),
             (
+                "n9000-epld.9.3.8.img",
+                Expected {
+                    image_type: ImageType::BootLoader,
+                    component: Some("epld"),
+                    ..nxos("n9000", None, "9.3(8)")
+                },
+            ),
+            (
                 "n3000-uk9-kickstart.6.0.2.U6.10.bin",
                 Expected {
                     image_type: ImageType::BootLoader,

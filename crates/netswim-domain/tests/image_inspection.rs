@@ -154,3 +154,47 @@ proptest! {
         let _ = inspect_ios_tar(&bytes[..]);
     }
 }
+
+/// A small archive made by GNU tar (GNU format, a long-name member), laid out
+/// like a Catalyst 2960-X image tar; the image itself is filler.
+const GNU_TAR: &[u8] = include_bytes!("data/c2960x-universalk9-tar.152-7.E4.tar");
+
+#[test]
+fn gnu_tar_archive_is_inspected_and_described() {
+    let archive = inspect_ios_tar(GNU_TAR).unwrap();
+    assert_eq!(archive.info_file.as_deref(), Some("info"));
+    assert_eq!(
+        archive.image_directory.as_deref(),
+        Some("c2960x-universalk9-mz.152-7.E4")
+    );
+    assert_eq!(
+        archive.image_name.as_deref(),
+        Some("c2960x-universalk9-mz.152-7.E4.bin")
+    );
+    assert_eq!(archive.min_dram_mb, Some(512));
+    assert_eq!(archive.stacking_version.as_deref(), Some("1.40"));
+    assert_eq!(
+        archive.board_ids,
+        ["0x00000025", "0x00000026", "0x00000027"]
+    );
+    assert_eq!(archive.member_count, 6);
+    assert!(archive.warnings.is_empty(), "{:?}", archive.warnings);
+    let long_name = archive
+        .members
+        .iter()
+        .find(|member| member.path.ends_with(".htm"))
+        .unwrap();
+    assert_eq!(
+        long_name.path.len(),
+        "c2960x-universalk9-mz.152-7.E4/html/".len() + 124
+    );
+
+    let metadata = describe_image(
+        "flash:c2960x-universalk9-tar.152-7.E4.tar",
+        GNU_TAR.len() as u64,
+        Some(archive),
+    );
+    assert_eq!(metadata.name.version.as_deref(), Some("15.2(7)E4"));
+    assert_eq!(metadata.min_ram_bytes, Some(512 * 1024 * 1024));
+    assert_eq!(metadata.supported_platforms, ["c2960x"]);
+}
