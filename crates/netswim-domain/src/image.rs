@@ -615,8 +615,10 @@ fn split_iosxe_head(head: &str) -> Option<(String, Option<String>)> {
         return (!platform.is_empty() && !feature.is_empty())
             .then(|| (platform.to_string(), Some(feature.to_string())));
     }
-    if let Some(platform) = strip_suffix_ignore_case(head, "_iosxe") {
-        return some(platform).map(|platform| (platform, None));
+    // `cat9k_lite_iosxe_npe`: the family before `_iosxe`, a qualifier after.
+    if let Some((platform, qualifier)) = split_once_ignore_case(head, "_iosxe") {
+        let qualifier = qualifier.trim_start_matches('_');
+        return some(platform).map(|platform| (platform, some(qualifier)));
     }
     Some((head.to_string(), None))
 }
@@ -937,44 +939,32 @@ fn decode_iosxr_rpm(file: &str) -> Option<ImageName> {
     image.architecture = architecture;
     let parts: Vec<&str> = stem.split('-').collect();
     let mut head = Vec::new();
+    // The XR release tag (`r732`) wins over a package's own version
+    // (`3.0.0.0`); SMUs without a tag carry the release as `7.5.2`.
+    let mut release_tag: Option<(String, String)> = None;
+    let mut dotted_version: Option<(String, String)> = None;
     for part in &parts {
         // The release tag and the SMU id share a part: `r732.CSCvx12345`.
         let mut tokens = part.split('.');
         let first = tokens.next().unwrap_or_default();
         if let Some(release) = iosxr_release_tag(first) {
-            image.version = Some(release);
-            image.raw_version = Some(first.to_string());
-            for token in tokens {
-                if is_defect_id(token) {
-                    image.patch = Some(token.to_string());
-                }
+            release_tag = Some((release, first.to_string()));
+            if let Some(defect) = tokens.find(|token| is_defect_id(token)) {
+                image.patch = Some(defect.to_string());
             }
-        } else if starts_with_digit(part) {
-            if let Some((version, patch)) = iosxr_version(part) {
-                // A package version (`3.0.0.0`) when a release tag follows.
-                if image.version.is_none() && patch.is_some() {
-                    image.version = Some(version);
-                    image.raw_version = Some(part.to_string());
-                }
-                if patch.is_some() {
-                    image.patch = patch;
-                }
-            } else {
-                return None;
+        } else if part.contains('.') && starts_with_digit(part) {
+            let (version, patch) = iosxr_version(part)?;
+            dotted_version.get_or_insert((version, part.to_string()));
+            if patch.is_some() {
+                image.patch = patch;
             }
-        } else if image.version.is_none() {
+        } else if release_tag.is_none() && dotted_version.is_none() {
             head.push(*part);
         }
     }
-    // A bare `platform-version.CSC..` SMU has no release tag.
-    if image.version.is_none() {
-        let last = parts.last()?;
-        if let Some((version, patch)) = iosxr_version(last) {
-            image.version = Some(version);
-            image.patch = patch;
-        }
-    }
-    image.version.as_ref()?;
+    let (version, raw_version) = release_tag.or(dotted_version)?;
+    image.version = Some(version);
+    image.raw_version = Some(raw_version);
     let (platform, components) = head.split_first()?;
     if !is_designator(platform) {
         return None;
@@ -1142,7 +1132,9 @@ fn decode_junos(file: &str) -> Option<ImageName> {
     let mut architecture = None;
     if platform_parts.len() > 2
         && let [.., arch, bits] = platform_parts.as_slice()
-        && arch.eq_ignore_ascii_case("x86")
+        && ["x86", "mips", "arm", "ppc"]
+            .iter()
+            .any(|known| arch.eq_ignore_ascii_case(known))
         && matches!(*bits, "32" | "64")
     {
         architecture = Some(format!("{arch}-{bits}"));
@@ -1431,6 +1423,10 @@ mod tests {
                 xe("cat9k_lite", None, "17.06.05"),
             ),
             (
+                "cat9k_iosxe_npe.17.09.04a.SPA.bin",
+                xe("cat9k", Some("npe"), "17.09.04a"),
+            ),
+            (
                 "cat3k_caa-universalk9.16.12.04.SPA.bin",
                 xe("cat3k_caa", Some("universalk9"), "16.12.04"),
             ),
@@ -1571,6 +1567,20 @@ mod tests {
                 Expected {
                     component: Some("mgbl"),
                     ..xr("ncs5500", Rpm, "7.3.2", InstallPackage)
+                },
+            ),
+            (
+                "8000-7.5.2.CSCwa12345.x86_64.rpm",
+                Expected {
+                    patch: Some("CSCwa12345"),
+                    ..xr("8000", Rpm, "7.5.2", Patch)
+                },
+            ),
+            (
+                "xr-bgp-7.5.2.x86_64.rpm",
+                Expected {
+                    component: Some("bgp"),
+                    ..xr("xr", Rpm, "7.5.2", InstallPackage)
                 },
             ),
             (
@@ -1759,6 +1769,20 @@ mod tests {
                 },
             ),
             ("junos-arm-32-20.4R3.8.tgz", junos("arm-32", "20.4R3.8")),
+            (
+                "junos-install-srxsme-mips-64-21.4R3-S3.4.tgz",
+                Expected {
+                    component: Some("junos-install"),
+                    ..junos("srxsme", "21.4R3-S3.4")
+                },
+            ),
+            (
+                "junos-vmhost-install-mx-x86-64-21.4R3-S3.4.tgz",
+                Expected {
+                    component: Some("junos-vmhost-install"),
+                    ..junos("mx", "21.4R3-S3.4")
+                },
+            ),
             (
                 "jinstall-host-qfx-5-x86-64-20.4R3.8-secure-signed.tgz",
                 Expected {
