@@ -25,7 +25,7 @@ const DATE: &str = r"(?:<no\s+date>|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}
 /// Permissions hold no digit so a size is never taken for part of them.
 static INDEXED_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^\s*(?P<index>\d+)\s+(?P<perm>[^\s\d](?:[^\d]*?[^\s\d])?)\s+(?P<size>\d[\d,]*|-)\s+(?P<date>{DATE})\s+(?P<name>\S.*?)\s*$"
+        r"^\s*(?P<index>\d+)\s+(?P<perm>[^\s\d](?:[^\d]*?[^\s\d])?)\s+(?P<size>\d[\d,]*|-|<DIR>)\s+(?P<date>{DATE})\s+(?P<name>\S.*?)\s*$"
     ))
     .unwrap_or_else(|_| never_matches())
 });
@@ -47,7 +47,7 @@ static SIZE_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static DIRECTORY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*Directory\s+of\s+(?P<dir>\S.*?)\s*:?\s*$").unwrap_or_else(|_| never_matches())
+    Regex::new(r"^\s*Directory\s+of\s+(?P<dir>\S.*?)\s*$").unwrap_or_else(|_| never_matches())
 });
 
 /// `7835619328 bytes total (6612774912 bytes free)`, `1,927,396 KB total (1,143,780 KB free)`.
@@ -72,6 +72,12 @@ static USAGE_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// Device messages that mean the listing could not be made.
 static ERROR_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(^\s*%\s*error|^\s*error\s*:|no such file or directory|can't be found|cannot be found|not found|invalid path|no such device)")
+        .unwrap_or_else(|_| never_matches())
+});
+
+/// Junos refusals: `/root/x: No such file or directory`, `error: ...`.
+static JUNOS_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(: no such file or directory|^error\s*:|: permission denied)")
         .unwrap_or_else(|_| never_matches())
 });
 
@@ -127,7 +133,7 @@ fn parse_junos_file_list(output: &str) -> Result<DirListing, ParseError> {
         if trimmed.is_empty() || PROMPT.is_match(trimmed) {
             continue;
         }
-        if ERROR_LINE.is_match(trimmed) {
+        if JUNOS_ERROR.is_match(trimmed) {
             listing.messages.push(trimmed.to_string());
         } else if let Some(caps) = JUNOS_TOTAL.captures(trimmed) {
             let key = format!("total_{}", text_of(&caps, "what"));
@@ -373,6 +379,7 @@ fn entry_from_columns(caps: &Captures) -> DirEntry {
             .insert("permissions".into(), permissions.clone().into());
     }
     let size_text = text_of(caps, "size");
+    let size_text_is_dir = size_text.eq_ignore_ascii_case("<DIR>");
     entry.size = parse_u64(&size_text);
     if entry.size.map(|size| size.to_string()).as_deref() != Some(size_text.as_str()) {
         entry
@@ -386,7 +393,8 @@ fn entry_from_columns(caps: &Captures) -> DirEntry {
     entry.is_dir = entry.is_dir
         || permissions
             .as_deref()
-            .is_some_and(|p| p.starts_with('d') || p.eq_ignore_ascii_case("<DIR>"));
+            .is_some_and(|p| p.starts_with('d') || p.eq_ignore_ascii_case("<DIR>"))
+        || size_text_is_dir;
     entry
 }
 
@@ -538,4 +546,332 @@ fn in_bytes(number: &str, unit: &str) -> Option<u64> {
         _ => 1,
     };
     value.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Name, size, is_dir.
+    type Entry<'a> = (&'a str, Option<u64>, bool);
+
+    fn check(
+        os: Os,
+        input: &str,
+        filesystem: Option<&str>,
+        total_free: (Option<u64>, Option<u64>),
+        entries: &[Entry],
+    ) -> DirListing {
+        let listing = parse_dir(os, input).expect("parses");
+        assert_eq!(listing.filesystem.as_deref(), filesystem, "filesystem");
+        assert_eq!(
+            (listing.total_bytes, listing.free_bytes),
+            total_free,
+            "total/free"
+        );
+        let got: Vec<Entry> = listing
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.size, e.is_dir))
+            .collect();
+        assert_eq!(got, entries);
+        listing
+    }
+
+    fn entry_detail<'a>(listing: &'a DirListing, n: usize, key: &str) -> Option<&'a str> {
+        listing.entries.get(n)?.details.get(key)?.as_text()
+    }
+
+    #[test]
+    fn ios_listing_with_no_date_and_directories() {
+        let listing = check(
+            Os::Ios,
+            "Directory of flash:/\n\n\
+             \x20   2  -rwx    33591768   Mar 1 1993 00:26:21 +00:00  c2960-lanbasek9-mz.150-2.SE4.bin\n\
+             \x20 464  drwx         512   Mar 1 1993 00:25:42 +00:00  c3750-ipbasek9-mz.122-55.SE\n\
+             \x20   7  -rwx           5                    <no date>  private-config.text\n\n\
+             32514048 bytes total (3775488 bytes free)\n",
+            Some("flash:/"),
+            (Some(32_514_048), Some(3_775_488)),
+            &[
+                ("c2960-lanbasek9-mz.150-2.SE4.bin", Some(33_591_768), false),
+                ("c3750-ipbasek9-mz.122-55.SE", Some(512), true),
+                ("private-config.text", Some(5), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 0, "index"), Some("2"));
+        assert_eq!(entry_detail(&listing, 0, "permissions"), Some("-rwx"));
+        assert_eq!(
+            entry_detail(&listing, 0, "date_time"),
+            Some("Mar 1 1993 00:26:21 +00:00")
+        );
+        assert_eq!(entry_detail(&listing, 0, "timezone"), Some("+00:00"));
+        assert_eq!(entry_detail(&listing, 2, "date_time"), Some("<no date>"));
+    }
+
+    #[test]
+    fn classic_xr_listing_with_weekday_dates() {
+        let listing = check(
+            Os::Iosxr,
+            "Mon Nov 27 10:12:02.123 UTC\n\nDirectory of disk0:\n\n\
+             \x20       2           drwx  4096        Mon Jun 27 15:16:01 2016  LOST.DIR\n\
+             \x20   27777           -rwx  1020        Sun Nov 26 20:26:01 2017  cvac.log\n\n\
+             3848888320 bytes total (2590777344 bytes free)\n",
+            Some("disk0:"),
+            (Some(3_848_888_320), Some(2_590_777_344)),
+            &[
+                ("LOST.DIR", Some(4096), true),
+                ("cvac.log", Some(1020), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 1, "weekday"), Some("Sun"));
+        assert_eq!(entry_detail(&listing, 1, "year"), Some("2017"));
+    }
+
+    #[test]
+    fn linux_xr_listing_in_kbytes_with_symlink() {
+        let listing = check(
+            Os::Iosxr,
+            "\nDirectory of /misc/scratch\n\
+             \x20  15 lrwxrwxrwx. 1    12 May 10  2017 config -> /misc/config\n\
+             16353 drwxr-xr-x 2  4096 May 10 14:02 nvgen_traces\n\n\
+             1012660 kbytes total (939092 kbytes free)\n",
+            Some("/misc/scratch"),
+            (Some(1_012_660 * 1024), Some(939_092 * 1024)),
+            &[
+                ("config", Some(12), false),
+                ("nvgen_traces", Some(4096), true),
+            ],
+        );
+        assert_eq!(
+            entry_detail(&listing, 0, "link_target"),
+            Some("/misc/config")
+        );
+        assert_eq!(entry_detail(&listing, 0, "permissions"), Some("lrwxrwxrwx"));
+        assert_eq!(entry_detail(&listing, 0, "date_time"), Some("May 10 2017"));
+        assert_eq!(entry_detail(&listing, 1, "time"), Some("14:02"));
+        assert_eq!(
+            listing.details.get("total_text").and_then(Detail::as_text),
+            Some("1012660 kbytes")
+        );
+    }
+
+    #[test]
+    fn vrp_listing_in_kilobytes_with_separators_and_stack_slot() {
+        let listing = check(
+            Os::Vrp,
+            "Directory of slot2#flash:/\n\n\
+             \x20 Idx  Attr     Size(Byte)  Date        Time(LMT)  FileName\n\
+             \x20   0  -rw-     38,401,816  Jan 17 2019 15:33:06   s5720-si-v200r011c10spc600.cc\n\
+             \x20   1  drw-              -  Jan 01 2019 00:00:00   logfile\n\n\
+             1,927,396 KB total (1,143,780 KB free)\n",
+            Some("slot2#flash:/"),
+            (Some(1_927_396 * 1024), Some(1_143_780 * 1024)),
+            &[
+                ("s5720-si-v200r011c10spc600.cc", Some(38_401_816), false),
+                ("logfile", None, true),
+            ],
+        );
+        assert_eq!(
+            entry_detail(&listing, 0, "size_as_printed"),
+            Some("38,401,816")
+        );
+        assert_eq!(entry_detail(&listing, 1, "size_as_printed"), Some("-"));
+    }
+
+    #[test]
+    fn nxos_listing_takes_filesystem_and_space_from_usage_footer() {
+        let listing = check(
+            Os::Nxos,
+            "       4096    Jan 06 18:12:42 2020  .rpmstore/\n\
+             \x20 937491968    Jan 06 18:18:03 2020  nxos.9.3.3.bin\n\n\
+             Usage for bootflash://sup-local\n\
+             \x201576075264 bytes used\n\
+             \x202245808128 bytes free\n\
+             \x203821883392 bytes total\n",
+            Some("bootflash:"),
+            (Some(3_821_883_392), Some(2_245_808_128)),
+            &[
+                (".rpmstore", Some(4096), true),
+                ("nxos.9.3.3.bin", Some(937_491_968), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 0, "listed_name"), Some(".rpmstore/"));
+        assert_eq!(entry_detail(&listing, 0, "date"), Some("Jan 06 2020"));
+        assert_eq!(
+            listing.details.get("used_bytes").and_then(Detail::as_text),
+            Some("1576075264")
+        );
+    }
+
+    #[test]
+    fn several_blocks_tag_entries_with_their_directory() {
+        let listing = check(
+            Os::Ios,
+            "Directory of flash-1:/\n\n    2  -rwx    33591768   Mar 1 1993 00:26:21 +00:00  c3750.bin\n\n\
+             32514048 bytes total (3775488 bytes free)\n\n\
+             Directory of flash-2:/\n\n    3  -rwx        1048   Mar 1 1993 00:02:00 +00:00  vlan.dat\n\n\
+             32514048 bytes total (1000 bytes free)\n",
+            Some("flash-1:/"),
+            (Some(32_514_048), Some(3_775_488)),
+            &[
+                ("c3750.bin", Some(33_591_768), false),
+                ("vlan.dat", Some(1048), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 1, "directory"), Some("flash-2:/"));
+        let Some(Detail::List(blocks)) = listing.details.get("directories") else {
+            panic!("directories detail expected");
+        };
+        assert_eq!(blocks.len(), 2);
+    }
+
+    #[test]
+    fn empty_directory_is_an_empty_listing() {
+        check(
+            Os::Iosxe,
+            "Directory of usbflash0:/\n\nNo files in directory\n\n7989903360 bytes total (7989886976 bytes free)\n",
+            Some("usbflash0:/"),
+            (Some(7_989_903_360), Some(7_989_886_976)),
+            &[],
+        );
+    }
+
+    #[test]
+    fn junos_plain_and_detail_listings() {
+        let listing = check(
+            Os::Junos,
+            "root@vmx1> file list\n/root/:\n.cshrc@ -> /packages/mnt/os-runtime/root/.cshrc\n.history\nlogs/\n",
+            Some("/root/"),
+            (None, None),
+            &[
+                (".cshrc", None, false),
+                (".history", None, false),
+                ("logs", None, true),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 0, "listed_name"), Some(".cshrc@"));
+        assert_eq!(
+            entry_detail(&listing, 0, "link_target"),
+            Some("/packages/mnt/os-runtime/root/.cshrc")
+        );
+        let listing = check(
+            Os::Junos,
+            "user@router> file list /var/tmp/ detail\n\n/var/tmp/:\ntotal blocks: 48\n\
+             drwxrwxrwt  2 root  wheel        512 Jan 15 10:21 gres-tp/\n\
+             -rw-r--r--  1 root  wheel  410836480 Mar  3  2021 junos-install.tgz\n\
+             total files: 2\n\n{master:0}\n",
+            Some("/var/tmp/"),
+            (None, None),
+            &[
+                ("gres-tp", Some(512), true),
+                ("junos-install.tgz", Some(410_836_480), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 1, "owner"), Some("root"));
+        assert_eq!(
+            listing.details.get("total_files").and_then(Detail::as_text),
+            Some("2")
+        );
+    }
+
+    #[test]
+    fn device_refusals_are_device_errors() {
+        for (os, input) in [
+            (
+                Os::Ios,
+                "%Error opening flash:/nothere (No such file or directory)\n",
+            ),
+            (
+                Os::Junos,
+                "root@vmx1> file list x\n/root/x: No such file or directory\n",
+            ),
+            (Os::Vrp, "Error: File can't be found in the directory.\n"),
+        ] {
+            assert!(
+                matches!(parse_dir(os, input), Err(ParseError::DeviceError { .. })),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn unrelated_output_is_refused() {
+        assert!(matches!(
+            parse_dir(Os::Ios, "Cisco IOS Software, C2960 Software\n"),
+            Err(ParseError::UnrecognisedOutput { .. })
+        ));
+        assert!(parse_dir(Os::Ios, "").is_err());
+    }
+
+    /// Every corpus output of this parser area, cut short and garbled, must
+    /// never panic any of the three parsers.
+    #[test]
+    fn truncated_and_garbled_corpus_outputs_never_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let folders = [
+            "ntc/cisco_ios/dir",
+            "ntc/cisco_nxos/dir",
+            "ntc/cisco_xr/dir",
+            "ntc/huawei_vrp/dir",
+            "genie/ios/Dir",
+            "genie/ios/cat6k/Dir",
+            "genie/ios/cat7k/c7600/Dir",
+            "genie/iosxe/Dir",
+            "genie/iosxr/Dir",
+            "genie/nxos/Dir",
+            "genie/junos/FileList",
+            "ntc/cisco_ios/show_file_systems",
+            "ntc/cisco_ios/show_inventory",
+        ];
+        let mut inputs = 0;
+        for folder in folders {
+            let Ok(read) = std::fs::read_dir(root.join(folder)) else {
+                continue;
+            };
+            for path in read.filter_map(|e| e.ok().map(|e| e.path())) {
+                if path.extension().is_none_or(|ext| ext != "raw") {
+                    continue;
+                }
+                let raw = std::fs::read_to_string(&path).unwrap_or_default();
+                for variant in variants(&raw) {
+                    inputs += 1;
+                    for os in [Os::Ios, Os::Iosxr, Os::Nxos, Os::Vrp, Os::Junos] {
+                        let _ = parse_dir(os, &variant);
+                    }
+                    let _ = crate::file_systems::parse_show_file_systems(&variant);
+                    let _ = crate::inventory::parse_show_inventory(&variant);
+                }
+            }
+        }
+        assert!(inputs > 100, "only {inputs} inputs tried");
+    }
+
+    /// Prefixes cut at every char boundary step, lines dropped, digits and
+    /// separators swapped, quotes removed.
+    fn variants(raw: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let boundaries: Vec<usize> = raw.char_indices().map(|(i, _)| i).collect();
+        let step = (boundaries.len() / 40).max(1);
+        for &cut in boundaries.iter().step_by(step) {
+            out.push(raw[..cut].to_string());
+        }
+        let lines: Vec<&str> = raw.lines().collect();
+        for skip in 0..lines.len() {
+            let kept: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            out.push(kept.join("\n"));
+        }
+        out.push(raw.replace(|c: char| c.is_ascii_digit(), ","));
+        out.push(raw.replace(' ', ""));
+        out.push(raw.replace('"', ""));
+        out.push(raw.replace(':', "\n"));
+        out.push(raw.replace(['(', ')'], ""));
+        out.push(raw.replace(|c: char| c.is_ascii_digit(), "9999999999999999999999"));
+        out
+    }
 }

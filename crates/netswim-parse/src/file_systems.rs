@@ -71,7 +71,17 @@ pub fn parse_show_file_systems(output: &str) -> Result<FileSystems, ParseError> 
 mod tests {
     use super::*;
 
-    fn check(input: &str, expected: &[(&[&str], Option<u64>, Option<u64>, &str, &str, bool)]) {
+    /// Prefixes, size, free, type, flags, default.
+    type Row<'a> = (
+        &'a [&'a str],
+        Option<u64>,
+        Option<u64>,
+        &'a str,
+        &'a str,
+        bool,
+    );
+
+    fn check(input: &str, expected: &[Row]) {
         let facts = parse_show_file_systems(input).expect("parses");
         let got: Vec<_> = facts
             .filesystems

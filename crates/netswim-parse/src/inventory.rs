@@ -80,10 +80,7 @@ fn pairs(line: &str) -> Vec<(String, String)> {
     if first.get(0).is_none_or(|m| m.start() != 0) {
         return found;
     }
-    loop {
-        let Some(caps) = KEY.captures(rest) else {
-            break;
-        };
+    while let Some(caps) = KEY.captures(rest) {
         let (Some(whole), Some(key)) = (caps.get(0), caps.name("key")) else {
             break;
         };
