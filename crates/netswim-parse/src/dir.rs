@@ -128,12 +128,22 @@ pub fn parse_dir(os: Os, output: &str) -> Result<DirListing, ParseError> {
 /// Parses Junos `file list [detail]` output.
 fn parse_junos_file_list(output: &str) -> Result<DirListing, ParseError> {
     let mut listing = Listing::default();
+    // Multi-RE and virtual-chassis output prefixes each part with `re0:` and a dashed rule.
+    let mut section: Option<String> = None;
     for line in output.lines() {
         let trimmed = line.trim();
-        if trimmed.is_empty() || PROMPT.is_match(trimmed) {
+        if trimmed.is_empty()
+            || PROMPT.is_match(trimmed)
+            || trimmed.chars().all(|c| c == '-' || c == '=')
+        {
             continue;
         }
-        if JUNOS_ERROR.is_match(trimmed) {
+        if let Some(caps) = JUNOS_HEADER.captures(trimmed)
+            && !trimmed.contains('/')
+            && !trimmed.contains(' ')
+        {
+            section = Some(text_of(&caps, "dir"));
+        } else if JUNOS_ERROR.is_match(trimmed) {
             listing.messages.push(trimmed.to_string());
         } else if let Some(caps) = JUNOS_TOTAL.captures(trimmed) {
             let key = format!("total_{}", text_of(&caps, "what"));
@@ -141,12 +151,22 @@ fn parse_junos_file_list(output: &str) -> Result<DirListing, ParseError> {
                 .current()
                 .details
                 .insert(key, text_of(&caps, "value").into());
-        } else if let Some(entry) = entry_from_line(trimmed) {
-            listing.current().entries.push(entry);
         } else if let Some(caps) = JUNOS_HEADER.captures(trimmed) {
             listing.open_block(text_of(&caps, "dir"));
+            if let Some(section) = &section {
+                listing
+                    .current()
+                    .details
+                    .insert("section".into(), section.clone().into());
+            }
         } else {
-            listing.current().entries.push(bare_entry(trimmed));
+            let mut entry = entry_from_line(trimmed).unwrap_or_else(|| bare_entry(trimmed));
+            if let Some(section) = &section {
+                entry
+                    .details
+                    .insert("section".into(), section.clone().into());
+            }
+            listing.current().entries.push(entry);
         }
     }
     listing.finish("file list")
@@ -773,6 +793,21 @@ mod tests {
             listing.details.get("total_files").and_then(Detail::as_text),
             Some("2")
         );
+    }
+
+    #[test]
+    fn junos_multi_routing_engine_sections_tag_entries() {
+        let listing = check(
+            Os::Junos,
+            "re0:\n--------------------------------------------------------------------------\n\
+             /var/tmp/:\njunos-a.tgz\n\nre1:\n--------------------------------------------------------------------------\n\
+             /var/tmp/:\njunos-b.tgz\n",
+            Some("/var/tmp/"),
+            (None, None),
+            &[("junos-a.tgz", None, false), ("junos-b.tgz", None, false)],
+        );
+        assert_eq!(entry_detail(&listing, 0, "section"), Some("re0"));
+        assert_eq!(entry_detail(&listing, 1, "section"), Some("re1"));
     }
 
     #[test]
