@@ -17,89 +17,82 @@ use regex::{Captures, Regex};
 use crate::ParseError;
 use crate::text::parse_u64;
 
+// Patterns are compiled once. A pattern that failed to compile would be
+// `None` and match nothing instead of panicking; the tests assert that all compile.
+
 /// Every date layout the listings print, most specific first (the regex
 /// engine prefers the earlier alternative).
 const DATE: &str = r"(?:<no\s+date>|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:\s+[+-]\d{1,2}:?\d{2})?|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+\d{4}|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?|[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}|\d{1,2}:\d{2}))";
 
 /// IOS, IOS-XE, classic IOS-XR and VRP: `index permissions size date name`.
 /// Permissions hold no digit so a size is never taken for part of them.
-static INDEXED_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static INDEXED_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
         r"^\s*(?P<index>\d+)\s+(?P<perm>[^\s\d](?:[^\d]*?[^\s\d])?)\s+(?P<size>\d[\d,]*|-|<DIR>)\s+(?P<date>{DATE})\s+(?P<name>\S.*?)\s*$"
     ))
-    .unwrap_or_else(|_| never_matches())
+    .ok()
 });
 
 /// IOS-XR (Linux based) and Junos detail: `[inode] perms[.] links [owner group] size date name`.
-static LS_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static LS_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
         r"^\s*(?:(?P<index>\d+)\s+)?(?P<perm>[-dlcbpsD][-rwxsStTl]{{9}})(?P<mark>[.+@]?)\s+(?P<links>\d+)\s+(?:(?P<owner>[^\s\d]\S*)\s+(?P<group>\S+)\s+)?(?P<size>\d[\d,]*)\s+(?P<date>{DATE})\s+(?P<name>\S.*?)\s*$"
     ))
-    .unwrap_or_else(|_| never_matches())
+    .ok()
 });
 
 /// NX-OS: `size date name`.
-static SIZE_DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static SIZE_DATE_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
         r"^\s*(?P<size>\d[\d,]*)\s+(?P<date>{DATE})\s+(?P<name>\S.*?)\s*$"
     ))
-    .unwrap_or_else(|_| never_matches())
+    .ok()
 });
 
-static DIRECTORY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*Directory\s+of\s+(?P<dir>\S.*?)\s*$").unwrap_or_else(|_| never_matches())
-});
+static DIRECTORY_HEADER: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\s*Directory\s+of\s+(?P<dir>\S.*?)\s*$").ok());
 
 /// `7835619328 bytes total (6612774912 bytes free)`, `1,927,396 KB total (1,143,780 KB free)`.
-static TOTAL_FREE: LazyLock<Regex> = LazyLock::new(|| {
+static TOTAL_FREE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?P<total>\d[\d,]*)\s*(?P<total_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+total\s*\(\s*(?P<free>\d[\d,]*)\s*(?P<free_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+free\s*\)")
-        .unwrap_or_else(|_| never_matches())
+        .ok()
 });
 
 /// NX-OS footer: `Usage for bootflash://sup-local`.
-static USAGE_FOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*Usage\s+for\s+(?P<fs>\S+)").unwrap_or_else(|_| never_matches())
-});
+static USAGE_FOR: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\s*Usage\s+for\s+(?P<fs>\S+)").ok());
 
 /// NX-OS footer lines: `108449792 bytes used`.
-static USAGE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static USAGE_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
         r"(?i)^\s*(?P<value>\d[\d,]*)\s+(?P<unit>[kmg]?bytes)\s+(?P<what>used|free|total)\s*$",
     )
-    .unwrap_or_else(|_| never_matches())
+    .ok()
 });
 
 /// Device messages that mean the listing could not be made.
-static ERROR_LINE: LazyLock<Regex> = LazyLock::new(|| {
+static ERROR_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)(^\s*%\s*error|^\s*error\s*:|no such file or directory|can't be found|cannot be found|not found|invalid path|no such device)")
-        .unwrap_or_else(|_| never_matches())
+        .ok()
 });
 
 /// Junos refusals: `/root/x: No such file or directory`, `error: ...`.
-static JUNOS_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(: no such file or directory|^error\s*:|: permission denied)")
-        .unwrap_or_else(|_| never_matches())
+static JUNOS_ERROR: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)(: no such file or directory|^error\s*:|: permission denied)").ok()
 });
 
 /// Junos block header: `/var/tmp/:`.
-static JUNOS_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?P<dir>\S.*?):$").unwrap_or_else(|_| never_matches()));
+static JUNOS_HEADER: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?P<dir>\S.*?):$").ok());
 
 /// A CLI prompt echoed with the command (`root@vmx1> file list`).
-static PROMPT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:\{[^}]*\}\s*$|[\w.-]+@[\w.-]+[>#%]\s*)").unwrap_or_else(|_| never_matches())
-});
+static PROMPT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:\{[^}]*\}\s*$|[\w.-]+@[\w.-]+[>#%]\s*)").ok());
 
 /// Junos detail totals: `total blocks: 48`, `total files: 3`.
-static JUNOS_TOTAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*total\s+(?P<what>blocks|files)\s*:\s*(?P<value>\d+)\s*$")
-        .unwrap_or_else(|_| never_matches())
+static JUNOS_TOTAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*total\s+(?P<what>blocks|files)\s*:\s*(?P<value>\d+)\s*$").ok()
 });
-
-/// A pattern that matches nothing, for the (impossible) case a literal pattern fails to compile.
-fn never_matches() -> Regex {
-    Regex::new(r"[^\s\S]").unwrap_or_else(|_| never_matches())
-}
 
 /// Parses `dir` output of a device running `os` (Junos: `file list`).
 pub fn parse_dir(os: Os, output: &str) -> Result<DirListing, ParseError> {
@@ -108,17 +101,17 @@ pub fn parse_dir(os: Os, output: &str) -> Result<DirListing, ParseError> {
     }
     let mut listing = Listing::default();
     for line in output.lines() {
-        if let Some(caps) = DIRECTORY_HEADER.captures(line) {
+        if let Some(caps) = DIRECTORY_HEADER.as_ref().and_then(|re| re.captures(line)) {
             listing.open_block(text_of(&caps, "dir"));
-        } else if let Some(caps) = TOTAL_FREE.captures(line) {
+        } else if let Some(caps) = TOTAL_FREE.as_ref().and_then(|re| re.captures(line)) {
             listing.current().set_total_free(&caps);
-        } else if let Some(caps) = USAGE_FOR.captures(line) {
+        } else if let Some(caps) = USAGE_FOR.as_ref().and_then(|re| re.captures(line)) {
             listing.current().usage_for = Some(text_of(&caps, "fs"));
-        } else if let Some(caps) = USAGE_LINE.captures(line) {
+        } else if let Some(caps) = USAGE_LINE.as_ref().and_then(|re| re.captures(line)) {
             listing.current().set_usage(&caps);
         } else if let Some(entry) = entry_from_line(line) {
             listing.current().entries.push(entry);
-        } else if ERROR_LINE.is_match(line) {
+        } else if ERROR_LINE.as_ref().is_some_and(|re| re.is_match(line)) {
             listing.messages.push(line.trim().to_string());
         }
     }
@@ -133,25 +126,25 @@ fn parse_junos_file_list(output: &str) -> Result<DirListing, ParseError> {
     for line in output.lines() {
         let trimmed = line.trim();
         if trimmed.is_empty()
-            || PROMPT.is_match(trimmed)
+            || PROMPT.as_ref().is_some_and(|re| re.is_match(trimmed))
             || trimmed.chars().all(|c| c == '-' || c == '=')
         {
             continue;
         }
-        if let Some(caps) = JUNOS_HEADER.captures(trimmed)
+        if let Some(caps) = JUNOS_HEADER.as_ref().and_then(|re| re.captures(trimmed))
             && !trimmed.contains('/')
             && !trimmed.contains(' ')
         {
             section = Some(text_of(&caps, "dir"));
-        } else if JUNOS_ERROR.is_match(trimmed) {
+        } else if JUNOS_ERROR.as_ref().is_some_and(|re| re.is_match(trimmed)) {
             listing.messages.push(trimmed.to_string());
-        } else if let Some(caps) = JUNOS_TOTAL.captures(trimmed) {
+        } else if let Some(caps) = JUNOS_TOTAL.as_ref().and_then(|re| re.captures(trimmed)) {
             let key = format!("total_{}", text_of(&caps, "what"));
             listing
                 .current()
                 .details
                 .insert(key, text_of(&caps, "value").into());
-        } else if let Some(caps) = JUNOS_HEADER.captures(trimmed) {
+        } else if let Some(caps) = JUNOS_HEADER.as_ref().and_then(|re| re.captures(trimmed)) {
             listing.open_block(text_of(&caps, "dir"));
             if let Some(section) = &section {
                 listing
@@ -363,7 +356,7 @@ impl Listing {
 
 /// One file line in any of the column layouts, or `None`.
 fn entry_from_line(line: &str) -> Option<DirEntry> {
-    if let Some(caps) = LS_LINE.captures(line) {
+    if let Some(caps) = LS_LINE.as_ref().and_then(|re| re.captures(line)) {
         let mut entry = entry_from_columns(&caps);
         for key in ["links", "owner", "group"] {
             if let Some(value) = caps.name(key) {
@@ -378,10 +371,10 @@ fn entry_from_line(line: &str) -> Option<DirEntry> {
         }
         return Some(entry);
     }
-    if let Some(caps) = INDEXED_LINE.captures(line) {
+    if let Some(caps) = INDEXED_LINE.as_ref().and_then(|re| re.captures(line)) {
         return Some(entry_from_columns(&caps));
     }
-    if let Some(caps) = SIZE_DATE_LINE.captures(line) {
+    if let Some(caps) = SIZE_DATE_LINE.as_ref().and_then(|re| re.captures(line)) {
         return Some(entry_from_columns(&caps));
     }
     None
@@ -600,6 +593,28 @@ mod tests {
 
     fn entry_detail<'a>(listing: &'a DirListing, n: usize, key: &str) -> Option<&'a str> {
         listing.entries.get(n)?.details.get(key)?.as_text()
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for pattern in [
+            &INDEXED_LINE,
+            &LS_LINE,
+            &SIZE_DATE_LINE,
+            &DIRECTORY_HEADER,
+            &TOTAL_FREE,
+            &USAGE_FOR,
+            &USAGE_LINE,
+            &ERROR_LINE,
+            &JUNOS_ERROR,
+            &JUNOS_HEADER,
+            &PROMPT,
+            &JUNOS_TOTAL,
+        ] {
+            assert!(pattern.is_some());
+        }
+        assert!(crate::file_systems::ROW.is_some());
+        assert!(crate::inventory::KEY.is_some());
     }
 
     #[test]

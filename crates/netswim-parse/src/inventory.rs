@@ -13,15 +13,9 @@ use regex::Regex;
 use crate::ParseError;
 
 /// A key at the start of a line or after a comma: `NAME:`, `DESCR:`, `SN:`.
-static KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|,)\s*(?P<key>[A-Za-z][A-Za-z ]{0,15}?)\s*:\s*")
-        .unwrap_or_else(|_| never_matches())
-});
-
-/// A pattern that matches nothing, for the (impossible) case a literal pattern fails to compile.
-fn never_matches() -> Regex {
-    Regex::new(r"[^\s\S]").unwrap_or_else(|_| never_matches())
-}
+/// Compiled once; `None` (a pattern that failed to compile, tested) matches nothing.
+pub(crate) static KEY: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?:^|,)\s*(?P<key>[A-Za-z][A-Za-z ]{0,15}?)\s*:\s*").ok());
 
 /// Parses `show inventory` output.
 pub fn parse_show_inventory(output: &str) -> Result<Inventory, ParseError> {
@@ -74,13 +68,13 @@ fn pairs(line: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut rest = line;
     // Only a line that starts with a key holds pairs (a timestamp line does not).
-    let Some(first) = KEY.captures(rest) else {
+    let Some(first) = KEY.as_ref().and_then(|re| re.captures(rest)) else {
         return found;
     };
     if first.get(0).is_none_or(|m| m.start() != 0) {
         return found;
     }
-    while let Some(caps) = KEY.captures(rest) {
+    while let Some(caps) = KEY.as_ref().and_then(|re| re.captures(rest)) {
         let (Some(whole), Some(key)) = (caps.get(0), caps.name("key")) else {
             break;
         };
@@ -122,7 +116,11 @@ fn take_value(text: &str) -> (String, &str) {
     while let Some(offset) = text.get(search_from..).and_then(|t| t.find(',')) {
         let comma = search_from + offset;
         let after = text.get(comma..).unwrap_or("");
-        if KEY.find(after).is_some_and(|m| m.start() == 0) {
+        if KEY
+            .as_ref()
+            .and_then(|re| re.find(after))
+            .is_some_and(|m| m.start() == 0)
+        {
             let value = text.get(..comma).unwrap_or("").trim().to_string();
             return (value, after);
         }
