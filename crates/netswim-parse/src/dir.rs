@@ -897,6 +897,24 @@ mod tests {
         assert!(inputs > 100, "only {inputs} inputs tried");
     }
 
+    proptest::proptest! {
+        /// Random text built from listing fragments never panics a parser.
+        #[test]
+        fn random_listing_like_text_never_panics(
+            lines in proptest::collection::vec(
+                "(Directory of |[ 0-9]{0,8}|[-drwxl.]{0,11}|[0-9,]{0,12}|<no date>|<DIR>|Mar [0-9]{1,2} [0-9]{4} [0-9:]{0,8} [+-]0[0-9]:00|bytes total \\(|KB free\\)|Usage for |bytes used|NAME: \"|, DESCR: |PID: |\\* |-> |/|:|\"){0,12}",
+                0..12,
+            )
+        ) {
+            let text = lines.join("\n");
+            for os in [Os::Ios, Os::Iosxr, Os::Nxos, Os::Vrp, Os::Junos] {
+                let _ = parse_dir(os, &text);
+            }
+            let _ = crate::file_systems::parse_show_file_systems(&text);
+            let _ = crate::inventory::parse_show_inventory(&text);
+        }
+    }
+
     /// Prefixes cut at every char boundary step, lines dropped, digits and
     /// separators swapped, quotes removed.
     fn variants(raw: &str) -> Vec<String> {
