@@ -1,4 +1,4 @@
-//! `dir` listings of every OS (IOS, IOS-XE, IOS-XR, NX-OS, VRP) and Junos `file list`.
+//! `dir` listings of every OS (IOS, IOS-XE, IOS-XR, NX-OS, VRP, ASA) and Junos `file list`.
 //!
 //! One grammar covers the Cisco and Huawei listings: optional `Directory of X`
 //! headers open blocks, each file line is one of a few column layouts
@@ -22,7 +22,7 @@ use crate::text::parse_u64;
 
 /// Every date layout the listings print, most specific first (the regex
 /// engine prefers the earlier alternative).
-const DATE: &str = r"(?:<no\s+date>|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:\s+[+-]\d{1,2}:?\d{2})?|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+\d{4}|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?|[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}|\d{1,2}:\d{2}))";
+const DATE: &str = r"(?:<no\s+date>|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:\s+[+-]\d{1,2}:?\d{2})?|(?:[A-Z][a-z]{2}\s+)?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\s+\d{4}|\d{1,2}:\d{2}:\d{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{4}|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?|[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}|\d{1,2}:\d{2}))";
 
 /// IOS, IOS-XE, classic IOS-XR and VRP: `index permissions size date name`.
 /// Permissions hold no digit so a size is never taken for part of them.
@@ -52,9 +52,10 @@ static SIZE_DATE_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static DIRECTORY_HEADER: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^\s*Directory\s+of\s+(?P<dir>\S.*?)\s*$").ok());
 
-/// `7835619328 bytes total (6612774912 bytes free)`, `1,927,396 KB total (1,143,780 KB free)`.
+/// `7835619328 bytes total (6612774912 bytes free)`, `1,927,396 KB total (1,143,780 KB free)`,
+/// ASA `... (8039653376 bytes free/93% free)`.
 static TOTAL_FREE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?P<total>\d[\d,]*)\s*(?P<total_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+total\s*\(\s*(?P<free>\d[\d,]*)\s*(?P<free_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+free\s*\)")
+    Regex::new(r"(?i)^\s*(?P<total>\d[\d,]*)\s*(?P<total_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+total\s*\(\s*(?P<free>\d[\d,]*)\s*(?P<free_unit>[kmg]?bytes|[kmg]?b|[kmg])?\s+free\s*(?:/[^)]*)?\)")
         .ok()
 });
 
@@ -712,6 +713,25 @@ mod tests {
             Some("38,401,816")
         );
         assert_eq!(entry_detail(&listing, 1, "size_as_printed"), Some("-"));
+    }
+
+    #[test]
+    fn asa_listing_with_time_first_dates_and_percent_free() {
+        let listing = check(
+            Os::Asa,
+            "Directory of disk0:/\n\n\
+             11     drwx  4096         13:55:24 Jun 08 2017 log\n\
+             128    -rwx  37416960     09:03:43 Mar 08 2018 asa971-smp-k8.bin\n\n\
+             8571076608 bytes total (8039653376 bytes free/93% free)\n",
+            Some("disk0:/"),
+            (Some(8_571_076_608), Some(8_039_653_376)),
+            &[
+                ("log", Some(4096), true),
+                ("asa971-smp-k8.bin", Some(37_416_960), false),
+            ],
+        );
+        assert_eq!(entry_detail(&listing, 1, "date"), Some("Mar 08 2018"));
+        assert_eq!(entry_detail(&listing, 1, "time"), Some("09:03:43"));
     }
 
     #[test]
