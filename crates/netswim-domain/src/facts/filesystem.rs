@@ -46,4 +46,7 @@ pub struct FileSystemInfo {
     pub free_bytes: Option<u64>,
     /// The default file system (marked `*`).
     pub is_default: bool,
+    /// Further facts of the row (`bootable` for `#`, sizes as printed).
+    #[serde(default, skip_serializing_if = "Details::is_empty")]
+    pub details: Details,
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Details;
+
 /// Hardware inventory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -16,4 +18,7 @@ pub struct InventoryItem {
     pub pid: Option<String>,
     pub vid: Option<String>,
     pub serial: Option<String>,
+    /// Any further `KEY: value` pair of the block, under its lower-cased key.
+    #[serde(default, skip_serializing_if = "Details::is_empty")]
+    pub details: Details,
 }
