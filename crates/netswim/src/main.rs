@@ -194,19 +194,44 @@ fn inspect_image(path: &PathBuf, json: bool) -> Result<()> {
         .is_some_and(|name| name.format == netswim_domain::image::ImageFormat::Tar)
         || file_name.ends_with(".tar");
     let (archive, archive_error) = if looks_like_tar {
-        match netswim_domain::archive::inspect_ios_tar(open()?) {
+        match netswim_domain::archive::inspect_ios_tar_named(&file_name, open()?) {
             Ok(archive) => (Some(archive), None),
             Err(error) => (None, Some(error.to_string())),
         }
     } else {
         (None, None)
     };
+    let requirements =
+        netswim_domain::image::describe_image(&file_name, checksums.size_bytes, archive.clone());
     let report = json!({
         "file": path.display().to_string(),
         "name": name,
         "checksums": checksums,
         "archive": archive,
+        "archive_summary": archive.as_ref().map(|archive| archive.device_summary_text()),
         "archive_error": archive_error,
+        "requirements": {
+            "min_ram_bytes": requirements.min_ram_bytes,
+            "min_flash_bytes": requirements.min_flash_bytes,
+            "supported_platforms": requirements.supported_platforms,
+        },
     });
-    output::print(&report, json)
+    if json {
+        return output::print(&report, true);
+    }
+    // People want the gist: leave the member list and raw info lines to --json,
+    // and show the archive as the device would describe it.
+    let mut brief = report;
+    if let Some(archive) = brief.get_mut("archive").and_then(|a| a.as_object_mut()) {
+        archive.remove("members");
+        archive.remove("info_fields");
+    }
+    let summary = brief
+        .as_object_mut()
+        .and_then(|fields| fields.remove("archive_summary"));
+    output::print(&brief, false)?;
+    if let Some(text) = summary.as_ref().and_then(|s| s.as_str()) {
+        output::print_text(&format!("\n{text}"))?;
+    }
+    Ok(())
 }

@@ -1,21 +1,33 @@
 //! Printing results: JSON for machines, aligned `key: value` lines for people.
 
+use std::io::{ErrorKind, Write};
+
 use anyhow::Result;
 use serde_json::Value;
 
 /// Prints `value` as pretty JSON, or as one `path: value` line per leaf.
 pub fn print(value: &Value, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
-        return Ok(());
+        return print_text(&serde_json::to_string_pretty(value)?);
     }
     let mut lines = Vec::new();
     flatten(value, String::new(), &mut lines);
     let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
-    for (key, text) in lines {
-        println!("{key:<width$}  {text}");
+    let text: Vec<String> = lines
+        .into_iter()
+        .map(|(key, text)| format!("{key:<width$}  {text}"))
+        .collect();
+    print_text(&text.join("\n"))
+}
+
+/// Writes `text` and a newline to standard output; a reader that went away
+/// (`netswim ... | head`) is not an error.
+pub fn print_text(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn flatten(value: &Value, path: String, lines: &mut Vec<(String, String)>) {
