@@ -23,38 +23,29 @@ use regex::Regex;
 use crate::ParseError;
 use crate::text::{parse_u64, parse_uptime, reject_device_error};
 
-static UPTIME: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^(\S+) uptime is (.*)$"));
+static UPTIME: LazyLock<Regex> = LazyLock::new(|| pattern(r"^(\S+) uptime is (.*)$"));
 static PROCESSOR: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
         r"^(?P<vendor>\S+)\s+(?P<chassis>\S+)\s+(?P<middle>.*?)\s*\bwith\s+(?:(?P<module>\S+)\s+with\s+)?(?:with\s+)?(?P<main>\d+)K?(?:/(?P<io>\d+)K)?\s+bytes of (?P<physical>physical )?memory",
     )
 });
-static MEMORY_LINE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^(\d+)K bytes of (.*)$"));
+static MEMORY_LINE: LazyLock<Regex> = LazyLock::new(|| pattern(r"^(\d+)K bytes of (.*)$"));
 static COUNT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"(?i)^(\d+)\s+(.+?)\s+(interface|line|radio|module)(?:s|\(s\))?\.?$")
 });
-static CONTROLLER_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"^(\d+)\s+(.+?)\s+controllers?\s+\((\d+)\s+(.+?)\)\.?$")
-});
-static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"^([A-Za-z][A-Za-z0-9 /.\-()]*?)\s+:\s*(.*)$")
-});
+static CONTROLLER_LINE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^(\d+)\s+(.+?)\s+controllers?\s+\((\d+)\s+(.+?)\)\.?$"));
+static KEY_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^([A-Za-z][A-Za-z0-9 /.\-()]*?)\s+:\s*(.*)$"));
 static LICENSE_LINE: LazyLock<Regex> = LazyLock::new(|| {
     pattern(r"(?i)^(next (?:reload|reboot) )?(air |addon )?license (level|type):\s*(.*)$")
 });
-static SWITCH_ROW: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r"^(\*)?\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$")
-});
-static REVISION_ITEM: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"^(\w+) Revision (\S+)$"));
-static COLUMN_GAP: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"\s*\t\s*|\s{2,}"));
-static BUILD_LABEL: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"BLD_\w+"));
-static VERSION_WORD: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"\bVersion\s+([^,\s\[]+)"));
+static SWITCH_ROW: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^(\*)?\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(\S+))?\s*$"));
+static REVISION_ITEM: LazyLock<Regex> = LazyLock::new(|| pattern(r"^(\w+) Revision (\S+)$"));
+static COLUMN_GAP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s*\t\s*|\s{2,}"));
+static BUILD_LABEL: LazyLock<Regex> = LazyLock::new(|| pattern(r"BLD_\w+"));
+static VERSION_WORD: LazyLock<Regex> = LazyLock::new(|| pattern(r"\bVersion\s+([^,\s\[]+)"));
 
 /// Compiles a pattern literal (the `patterns_compile` test forces every one).
 #[allow(clippy::expect_used)]
@@ -129,7 +120,9 @@ fn collapse_spaces(text: &str) -> String {
 
 /// `Gigabit Ethernet` -> `gigabit_ethernet` (genie's older key style).
 pub(crate) fn snake(text: &str) -> String {
-    collapse_spaces(text).to_lowercase().replace([' ', '-'], "_")
+    collapse_spaces(text)
+        .to_lowercase()
+        .replace([' ', '-'], "_")
 }
 
 /// The first two numeric components of a version (`15.2(2)E8` -> `15.2`).
@@ -261,7 +254,6 @@ impl Parser {
             self.facts.hostname = Some(host.to_string());
             self.facts.uptime_seconds = parse_uptime(&uptime);
             self.uptime_parts(&uptime);
-            put(&mut self.details, "hostname", host);
             put(&mut self.details, "uptime", &uptime);
             return consumed;
         }
@@ -325,7 +317,11 @@ impl Parser {
             return next;
         }
         if let Some(rest) = line.strip_prefix("Last reset from ") {
-            put(&mut self.details, "last_reset", rest.trim_end_matches(" reset"));
+            put(
+                &mut self.details,
+                "last_reset",
+                rest.trim_end_matches(" reset"),
+            );
             return next;
         }
         if let Some(caps) = LICENSE_LINE.captures(line) {
@@ -370,12 +366,13 @@ impl Parser {
             let (current, pending) = match rest.split_once(" (will be ") {
                 Some((current, pending)) => (
                     current,
-                    pending.trim_end_matches(')').trim_end_matches(" at next reload"),
+                    pending
+                        .trim_end_matches(')')
+                        .trim_end_matches(" at next reload"),
                 ),
                 None => (rest, ""),
             };
             self.facts.config_register = Some(current.trim().to_string());
-            put(&mut self.details, "curr_config_register", current);
             put(&mut self.details, "next_config_register", pending);
             return next;
         }
@@ -475,7 +472,6 @@ impl Parser {
         }
         put(&mut self.details, "platform", &collapse_spaces(platform));
         put(&mut self.details, "image_id", image_id);
-        put(&mut self.details, "version", version);
         if let Some(short) = version_short(version) {
             put(&mut self.details, "version_short", &short);
         }
@@ -510,7 +506,6 @@ impl Parser {
             return;
         }
         self.facts.running_image = Some(image.to_string());
-        put(&mut self.details, "system_image", image);
         // `flash0:/x.bin` -> file system `flash0:` and path `/x.bin`.
         match image.split_once(':') {
             Some((filesystem, path)) if !filesystem.contains('/') => {
@@ -611,13 +606,9 @@ impl Parser {
                 }
             };
             let mut package = BTreeMap::new();
-            for (key, value) in [
-                "license_level",
-                "license_type",
-                "next_reload_license_level",
-            ]
-            .iter()
-            .zip(cells.iter())
+            for (key, value) in ["license_level", "license_type", "next_reload_license_level"]
+                .iter()
+                .zip(cells.iter())
             {
                 put(&mut package, key, value);
             }
@@ -674,7 +665,6 @@ impl Parser {
             .unwrap_or("");
         if !id.is_empty() {
             self.facts.serial = Some(id.to_string());
-            put(&mut self.details, "chassis_sn", id);
         }
         if let Some((_, revision)) = rest.split_once("with hardware revision ") {
             put(&mut self.details, "hardware_revision", revision);
@@ -686,8 +676,6 @@ impl Parser {
         let text = |name: &str| caps.name(name).map_or("", |m| m.as_str());
         let chassis = text("chassis");
         self.facts.model = Some(chassis.to_string());
-        put(&mut self.details, "chassis", chassis);
-        put(&mut self.details, "rtr_type", chassis);
         let middle = text("middle");
         if let Some((_, inside)) = middle.split_once('(') {
             if let Some((processor_type, _)) = inside.split_once(')') {
@@ -814,7 +802,10 @@ impl Parser {
 
     /// `Switch Ports Model SW Version SW Image [Mode]`, a rule, then one row per member.
     fn switch_table(&mut self, lines: &[&str], mut cursor: usize) -> usize {
-        if lines.get(cursor).is_some_and(|l| l.trim_start().starts_with('-')) {
+        if lines
+            .get(cursor)
+            .is_some_and(|l| l.trim_start().starts_with('-'))
+        {
             cursor += 1;
         }
         while let Some(caps) = lines.get(cursor).and_then(|l| SWITCH_ROW.captures(l)) {
@@ -894,13 +885,17 @@ impl Parser {
                 if self.is_xe { "IOS-XE" } else { "IOS" },
             );
         }
+        if self.facts.version.is_none() {
+            // Access points without an IOS banner state their image version.
+            let xe = self.details.get("xe_version");
+            let ap = self
+                .blocks
+                .get(&None)
+                .and_then(|block| block.get("ap_running_image"));
+            self.facts.version = xe.or(ap).and_then(Detail::as_text).map(str::to_string);
+        }
         self.facts.ram_bytes = self.ram_bytes();
         self.build_stack();
-        if self.facts.version.is_none() {
-            let xe = self.details.get("xe_version").and_then(Detail::as_text);
-            let ap = self.details.get("ap_running_image").and_then(Detail::as_text);
-            self.facts.version = xe.or(ap).map(str::to_string);
-        }
         self.facts.details = self.details;
         Ok(self.facts)
     }
@@ -1015,7 +1010,11 @@ mod tests {
             "{path}"
         );
         assert_eq!(facts.rommon.as_deref(), Some(expected.rommon), "{path}");
-        assert_eq!(facts.uptime_seconds, Some(expected.uptime_seconds), "{path}");
+        assert_eq!(
+            facts.uptime_seconds,
+            Some(expected.uptime_seconds),
+            "{path}"
+        );
         assert_eq!(facts.ram_bytes, Some(expected.ram_bytes), "{path}");
         let stack: Vec<(u32, &str, &str, &str)> = facts
             .stack
@@ -1193,7 +1192,9 @@ mod tests {
             assert!(!pattern.as_str().is_empty());
         }
         assert!(UPTIME.is_match("r1 uptime is 1 minute"));
-        assert!(PROCESSOR.is_match("cisco WS-C4948E (MPC8548) processor (revision 4) with 1048576K bytes of memory."));
+        assert!(PROCESSOR.is_match(
+            "cisco WS-C4948E (MPC8548) processor (revision 4) with 1048576K bytes of memory."
+        ));
     }
 
     /// Every corpus output, cut at every line and garbled, must not panic the parser.

@@ -210,8 +210,10 @@ pub fn genie_cat6k_show_version(path: &[Seg], ours: &Value) -> Option<Value> {
             .as_array()?
             .iter()
             .find(|device| {
-                device.get("kind").and_then(Value::as_str).map(|k| k.replace(' ', "_"))
-                    == Some(kind.to_string())
+                device
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.replace(' ', "_").eq_ignore_ascii_case(kind))
             })?
             .get("size_kb")
             .cloned(),
