@@ -119,7 +119,7 @@ fn collapse_spaces(text: &str) -> String {
 }
 
 /// `Gigabit Ethernet` -> `gigabit_ethernet` (genie's older key style).
-pub(crate) fn snake(text: &str) -> String {
+fn snake(text: &str) -> String {
     collapse_spaces(text)
         .to_lowercase()
         .replace([' ', '-'], "_")
@@ -1195,6 +1195,231 @@ mod tests {
         assert!(PROCESSOR.is_match(
             "cisco WS-C4948E (MPC8548) processor (revision 4) with 1048576K bytes of memory."
         ));
+    }
+
+    const C3750X_STACK: &str = "\
+Cisco IOS Software, C3750E Software (C3750E-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE (fc2)
+Technical Support: http://www.cisco.com/techsupport
+Copyright (c) 1986-2020 by Cisco Systems, Inc.
+Compiled Tue 31-Mar-20 04:02 by prod_rel_team
+
+ROM: Bootstrap program is C3750E boot loader
+BOOTLDR: C3750E Boot Loader (C3750X-HBOOT-M) Version 15.2(3r)E, RELEASE SOFTWARE (fc1)
+
+core-sw1 uptime is 1 year, 2 weeks, 3 days, 4 hours, 5 minutes
+System returned to ROM by power-on
+System restarted at 10:11:12 CET Mon Jan 6 2025
+System image file is \"flash:/c3750e-universalk9-mz.152-4.E10/c3750e-universalk9-mz.152-4.E10.bin\"
+Last reload reason: power-on
+
+License Level: ipbase
+License Type: Permanent
+Next reload license Level: ipbase
+
+cisco WS-C3750X-48P (PowerPC405) processor (revision W0) with 262144K bytes of memory.
+Processor board ID FDO1111A1AA
+Last reset from power-on
+3 Virtual Ethernet interfaces
+1 FastEthernet interface
+156 Gigabit Ethernet interfaces
+The password-recovery mechanism is enabled.
+
+512K bytes of flash-simulated non-volatile configuration memory.
+Base ethernet MAC Address       : 00:11:22:33:44:00
+Motherboard assembly number     : 73-12554-13
+Model number                    : WS-C3750X-48P-S
+System serial number            : FDO1111A1AA
+
+Switch Ports Model                     SW Version            SW Image
+------ ----- -----                     ----------            ----------
+*    1 54    WS-C3750X-48P             15.2(4)E10            C3750E-UNIVERSALK9-M
+     2 54    WS-C3750X-48P             15.2(4)E10            C3750E-UNIVERSALK9-M
+     3 54    WS-C3750X-48T             15.2(4)E9             C3750E-UNIVERSALK9-M
+
+Switch 02
+---------
+Switch Uptime                   : 1 year, 2 weeks, 3 days, 4 hours, 7 minutes
+Base ethernet MAC Address       : 00:11:22:33:55:00
+Model number                    : WS-C3750X-48P-S
+System serial number            : FDO2222B2BB
+License Level                   : ipbase
+
+Switch 03
+---------
+Switch Uptime                   : 20 weeks, 1 day, 2 hours, 3 minutes
+Base ethernet MAC Address       : 00:11:22:33:66:00
+Model number                    : WS-C3750X-48T-S
+System serial number            : FDO3333C3CC
+
+Configuration register is 0xF
+";
+
+    #[test]
+    fn stack_members_get_table_and_block_facts() {
+        let facts = parse_show_version(C3750X_STACK).unwrap();
+        assert_eq!(facts.version.as_deref(), Some("15.2(4)E10"));
+        assert_eq!(facts.rommon.as_deref(), Some("15.2(3r)E"));
+        assert_eq!(facts.model.as_deref(), Some("WS-C3750X-48P"));
+        assert_eq!(facts.ram_bytes, Some(262_144 * 1024));
+        assert_eq!(
+            facts.running_image.as_deref(),
+            Some("flash:/c3750e-universalk9-mz.152-4.E10/c3750e-universalk9-mz.152-4.E10.bin")
+        );
+        let members: Vec<(u32, Option<&str>, Option<&str>)> = facts
+            .stack
+            .iter()
+            .map(|m| (m.member, m.model.as_deref(), m.version.as_deref()))
+            .collect();
+        assert_eq!(
+            members,
+            vec![
+                (1, Some("WS-C3750X-48P"), Some("15.2(4)E10")),
+                (2, Some("WS-C3750X-48P"), Some("15.2(4)E10")),
+                (3, Some("WS-C3750X-48T"), Some("15.2(4)E9")),
+            ]
+        );
+        let detail = |member: usize, key: &str| {
+            facts.stack[member]
+                .details
+                .get(key)
+                .and_then(Detail::as_text)
+                .map(str::to_string)
+        };
+        assert_eq!(detail(0, "system_sn").as_deref(), Some("FDO1111A1AA"));
+        assert_eq!(detail(0, "active").as_deref(), Some("true"));
+        assert_eq!(detail(1, "system_sn").as_deref(), Some("FDO2222B2BB"));
+        assert_eq!(detail(1, "license_level").as_deref(), Some("ipbase"));
+        assert_eq!(
+            detail(2, "mac_address").as_deref(),
+            Some("00:11:22:33:66:00")
+        );
+        assert_eq!(detail(2, "ports").as_deref(), Some("54"));
+        assert_eq!(
+            facts.details.get("running_image_file"),
+            Some(&Detail::from(
+                "/c3750e-universalk9-mz.152-4.E10/c3750e-universalk9-mz.152-4.E10.bin"
+            ))
+        );
+    }
+
+    const ISR4451: &str = "\
+Cisco IOS XE Software, Version 16.09.04
+Cisco IOS Software [Fuji], ISR Software (X86_64_LINUX_IOSD-UNIVERSALK9-M), Version 16.9.4, RELEASE SOFTWARE (fc2)
+Compiled Thu 22-Aug-19 18:14 by mcpre
+
+ROM: IOS-XE ROMMON
+
+edge-rtr1 uptime is 12 weeks, 1 day, 1 hour, 1 minute
+Uptime for this control processor is 12 weeks, 1 day, 1 hour, 3 minutes
+System returned to ROM by Reload Command at 10:00:00 UTC Fri Nov 1 2024
+System image file is \"bootflash:isr4400-universalk9.16.09.04.SPA.bin\"
+Last reload reason: Reload Command
+
+Suite License Information for Module:'esg'
+
+--------------------------------------------------------------------------------
+Suite                 Suite Current         Type           Suite Next reboot
+--------------------------------------------------------------------------------
+FoundationSuiteK9     None                  Smart License  None
+securityk9
+appxk9
+
+Technology Package License Information:
+
+-----------------------------------------------------------------
+Technology    Technology-package           Technology-package
+              Current       Type           Next reboot
+------------------------------------------------------------------
+appxk9           None             Smart License    None
+securityk9       securityk9       Smart License    securityk9
+ipbase           ipbasek9         Smart License    ipbasek9
+
+The current throughput level is 1000000 kbps
+
+Smart Licensing Status: REGISTERED/AUTHORIZED
+
+cisco ISR4451-X/K9 (2RU) processor with 1795979K/6147K bytes of memory.
+Processor board ID FOC22222XYZ
+4 Gigabit Ethernet interfaces
+32768K bytes of non-volatile configuration memory.
+4194304K bytes of physical memory.
+7341807K bytes of flash memory at bootflash:.
+
+Configuration register is 0x2102
+";
+
+    #[test]
+    fn router_license_tables_and_disks_become_details() {
+        let facts = parse_show_version(ISR4451).unwrap();
+        assert_eq!(facts.version.as_deref(), Some("16.9.4"));
+        assert_eq!(facts.model.as_deref(), Some("ISR4451-X/K9"));
+        assert_eq!(facts.serial.as_deref(), Some("FOC22222XYZ"));
+        assert_eq!(facts.rommon.as_deref(), Some("IOS-XE"));
+        assert_eq!(facts.ram_bytes, Some(4_194_304 * 1024));
+        assert!(facts.stack.is_empty());
+        let Some(Detail::Map(packages)) = facts.details.get("license_package") else {
+            panic!("no license table: {:?}", facts.details);
+        };
+        assert_eq!(
+            packages.keys().collect::<Vec<_>>(),
+            vec!["appxk9", "ipbase", "securityk9"]
+        );
+        let Some(Detail::Map(ipbase)) = packages.get("ipbase") else {
+            panic!("no ipbase row");
+        };
+        assert_eq!(
+            ipbase.get("license_type"),
+            Some(&Detail::from("Smart License"))
+        );
+        let Some(Detail::Map(disks)) = facts.details.get("disks") else {
+            panic!("no disks");
+        };
+        assert!(disks.contains_key("bootflash:"));
+        assert_eq!(
+            facts.details.get("throughput_level"),
+            Some(&Detail::from("1000000 kbps"))
+        );
+    }
+
+    const WAVE2_AP: &str = "\
+Cisco AP Software, (ap3g3), C9120, RELEASE SOFTWARE
+Technical Support: http://www.cisco.com/techsupport
+Copyright (c) 1986-2021 by Cisco Systems, Inc.
+Compiled Thu Dec  3 02:12:48 PST 2020
+
+ROM: Bootstrap program is U-Boot boot loader
+BOOTLDR: U-Boot boot loader Version 60
+
+AP0C75.BDB6.28A0 uptime is 0 days, 0 hours, 29 minutes
+Last reload time   : Thu Jan 21 19:31:15 UTC 2021
+Last reload reason : Image Upgrade
+
+cisco C9120AXI-E ARMv8 Processor rev 4 (v8l) with 1797000/1421796K bytes of memory.
+Processor board ID FJC23331ABC
+AP Running Image     : 17.3.3.26
+Primary Boot Image   : 17.3.3.26
+Backup Boot Image    : 8.10.130.0
+1 Multigigabit Ethernet interfaces
+2 802.11 Radios
+
+Base ethernet MAC Address            : 0C:75:BD:B6:28:A0
+Top Assembly Serial Number           : FJC23331ABC
+Product/Model Number                 : C9120AXI-E
+";
+
+    #[test]
+    fn access_point_reports_its_running_image_version() {
+        let facts = parse_show_version(WAVE2_AP).unwrap();
+        assert_eq!(facts.version.as_deref(), Some("17.3.3.26"));
+        assert_eq!(facts.hostname.as_deref(), Some("AP0C75.BDB6.28A0"));
+        assert_eq!(facts.model.as_deref(), Some("C9120AXI-E"));
+        assert_eq!(facts.serial.as_deref(), Some("FJC23331ABC"));
+        assert_eq!(facts.rommon.as_deref(), Some("60"));
+        assert_eq!(facts.uptime_seconds, Some(29 * 60));
+        assert_eq!(
+            facts.details.get("last_reload_reason"),
+            Some(&Detail::from("Image Upgrade"))
+        );
     }
 
     /// Every corpus output, cut at every line and garbled, must not panic the parser.
