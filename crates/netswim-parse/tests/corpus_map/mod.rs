@@ -107,13 +107,13 @@ pub fn suites() -> Vec<Suite> {
             "genie/ios/cat6k/ShowVersion",
             Some(Ios),
             "show version",
-            ios_version::genie_show_version,
+            ios_version::genie_cat6k_show_version,
         ),
         s(
             "genie/ios/cat7k/c7600/ShowVersion",
             Some(Ios),
             "show version",
-            ios_version::genie_show_version,
+            ios_version::genie_cat6k_show_version,
         ),
         s(
             "genie/iosxe/ShowVersion",
@@ -125,7 +125,7 @@ pub fn suites() -> Vec<Suite> {
             "genie/iosxe/cat9k/c9500/ShowVersion",
             Some(Iosxe),
             "show version",
-            ios_version::genie_show_version,
+            ios_version::genie_cat9k_show_version,
         ),
         // show version, other OSes, and OS detection
         s(
