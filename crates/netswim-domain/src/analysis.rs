@@ -1254,6 +1254,12 @@ impl ProtectedNames {
             }
         }
         add(&image.name.file_name);
+        // The directory the new image extracts to, should it already be
+        // there: the file name without its extension, `-tar.` read as `-mz.`.
+        if let Some((stem, _)) = base_name(&image.name.file_name).rsplit_once('.') {
+            add(stem);
+            add(&stem.replace("-tar.", "-mz."));
+        }
         if let Some(directory) = image
             .archive
             .as_ref()
@@ -1261,7 +1267,12 @@ impl ProtectedNames {
         {
             add(directory);
         }
-        let mode = device_install_mode(device);
+        // Only IOS-XE has `.pkg` sub-packages that bundle mode leaves unused.
+        let mode = if device.os == Os::Iosxe {
+            device_install_mode(device)
+        } else {
+            None
+        };
         ProtectedNames {
             paths,
             install_mode: mode == Some(InstallMode::Install),
@@ -1307,8 +1318,11 @@ fn looks_like_image_directory(name: &str) -> bool {
         && name.contains('.')
 }
 
+/// A listing date as (year, month, day, hour, minute, second): sorts in time order.
+type ListingDate = (u32, u32, u32, u32, u32, u32);
+
 /// Sortable date of a listing entry, from its details (`date`, `modified`...).
-fn entry_date(entry: &DirEntry) -> Option<(u32, u32, u32, u32, u32, u32)> {
+fn entry_date(entry: &DirEntry) -> Option<ListingDate> {
     [
         "date",
         "modified",
@@ -1325,7 +1339,7 @@ fn entry_date(entry: &DirEntry) -> Option<(u32, u32, u32, u32, u32, u32)> {
 /// Reads the dates `dir` prints on every OS (`Mar 1 1993 00:07:21 +00:00`,
 /// `Sep 24 10:09:05 2021`, `2023-03-30 10:12:34`) into (year, month, day,
 /// hour, minute, second).
-fn parse_listing_date(text: &str) -> Option<(u32, u32, u32, u32, u32, u32)> {
+fn parse_listing_date(text: &str) -> Option<ListingDate> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
@@ -1609,7 +1623,7 @@ fn check_flash(
         }
 
         // Inactive images that could go.
-        let mut deletable: Vec<(Option<(u32, u32, u32, u32, u32, u32)>, DeletableFile)> = entries
+        let mut deletable: Vec<(Option<ListingDate>, DeletableFile)> = entries
             .iter()
             .filter(|entry| is_top_level(entry))
             .filter(|entry| !protected.protects(&entry.name))
