@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Os;
 use crate::facts::{DeviceFacts, DirEntry, FileSystemSpace, InstallMode};
-use crate::image::{ImageFormat, ImageMetadata, ImageType};
+use crate::image::{ImageFormat, ImageMetadata, ImageType, parse_image_name};
 use crate::version::{Version, VersionOrdering};
 
 // ---------------------------------------------------------------------------
@@ -132,6 +132,22 @@ pub const PLATFORM_MODELS: &[PlatformModels] = &[
     PlatformModels {
         platform: "c9800",
         models: &["C9800-*"],
+    },
+    PlatformModels {
+        platform: "c9800-40",
+        models: &["C9800-40*"],
+    },
+    PlatformModels {
+        platform: "c9800-80",
+        models: &["C9800-80*"],
+    },
+    PlatformModels {
+        platform: "c9800-l",
+        models: &["C9800-L*"],
+    },
+    PlatformModels {
+        platform: "c9800-cl",
+        models: &["C9800-CL*"],
     },
     // ASR 1000 (IOS-XE): one image family for the whole chassis range, and
     // dedicated images for the fixed 1001-X / 1002-X.
@@ -1076,7 +1092,7 @@ fn direction_of(device: &DeviceFacts, image: &ImageMetadata) -> Direction {
 }
 
 // ---------------------------------------------------------------------------
-// Image-name helpers (minimal; `crate::image::parse_image_name` is the full decoder)
+// Image-name helpers: the full decoder first, the name's shape as fallback
 // ---------------------------------------------------------------------------
 
 /// The file name of a path (`flash:/dir/x.bin` → `x.bin`).
@@ -1103,8 +1119,14 @@ fn is_format_marker(part: &str) -> bool {
 }
 
 /// The feature set a Cisco image name carries (`universalk9`, `lanbasek9`,
-/// `k9w7`), when the name has one.
+/// `k9w7`), when the name has one: from the full decoder, else (a running
+/// image without extension, `ap3g2-k9w7-mx.153-3.JA1`) from the name's shape.
 fn feature_set_of_file(file_name: &str) -> Option<String> {
+    if let Ok(decoded) = parse_image_name(file_name) {
+        return decoded
+            .feature_set
+            .map(|feature| feature.to_ascii_lowercase());
+    }
     let parts = cisco_name_parts(file_name);
     let feature = parts.get(1)?;
     let plain = !feature.is_empty()
@@ -1117,6 +1139,11 @@ fn feature_set_of_file(file_name: &str) -> Option<String> {
 
 /// The platform designator of a Cisco image name (`ap3g2` in `ap3g2-k9w8-mx.153-3.JA1`).
 fn platform_of_file(file_name: &str) -> Option<String> {
+    if let Ok(decoded) = parse_image_name(file_name) {
+        return decoded
+            .platform
+            .map(|platform| platform.to_ascii_lowercase());
+    }
     let parts = cisco_name_parts(file_name);
     if parts.len() < 2 {
         return None;
@@ -1800,7 +1827,7 @@ mod tests {
                 Some("cat3k_caa"),
             ),
             ("ap3g2-k9w8-mx.153-3.JA1", Some("k9w8"), Some("ap3g2")),
-            ("cat9k_iosxe.17.09.04a.SPA.bin", None, None),
+            ("cat9k_iosxe.17.09.04a.SPA.bin", None, Some("cat9k")),
             ("bootflash:packages.conf", None, None),
         ] {
             assert_eq!(feature_set_of_file(name).as_deref(), feature, "{name}");

@@ -32,6 +32,7 @@ fn image(os: Os, version: &str) -> ImageMetadata {
             format: ImageFormat::Bin,
             version: Some(version.into()),
             image_type: ImageType::System,
+            ..ImageName::default()
         },
         size_bytes: 1,
         min_ram_bytes: None,

@@ -118,6 +118,7 @@ fn image(
             format,
             version: Some(version.into()),
             image_type: ImageType::System,
+            ..ImageName::default()
         },
         size_bytes: size,
         min_ram_bytes: None,
@@ -155,6 +156,7 @@ fn tar_2960x(tar_size: u64, extracted: Option<u64>) -> ImageMetadata {
         ios_image_file_size: extracted.map(|size| size - 2 * MIB),
         total_image_file_size: extracted,
         min_dram_mb: Some(128),
+        ..IosArchive::default()
     });
     image
 }
