@@ -320,14 +320,14 @@ pub enum Method {
 
 /// Flash needed by IOS-XE install mode, in tenths of the `.bin` size (25 = 2.5×).
 ///
-/// Why 2.5×: `install add` keeps the `.bin` it was given (1×), expands it into
-/// the `.pkg` sub-packages and `packages.conf`, which together are about the
-/// size of the bundle again (1×), and needs working room for the installer's
-/// staging area and the previous release's packages, which stay on flash for
-/// rollback until `install remove inactive` (Cisco asks for free space well
-/// beyond 2× on Catalyst 9000; 0.5× covers it on every release seen).
-/// Deliberately conservative: running short of flash half-way through an
-/// install is worse than asking for a cleanup first.
+/// Why 2.5×: `install add` keeps the `.bin` it was given (1×) and expands it
+/// into the `.pkg` sub-packages plus `packages.conf`, which together are
+/// about the size of the bundle again (1×); on top of that the installer
+/// needs working room while it expands and provisions, and the previous
+/// release's packages stay on flash (for rollback) until `install remove
+/// inactive`. The extra 0.5× is a safety margin of this tool, not a vendor
+/// figure: running short of flash half-way through an install is worse than
+/// asking for a cleanup first.
 pub const INSTALL_MODE_FACTOR_TENTHS: u64 = 25;
 
 impl Method {
@@ -1281,11 +1281,14 @@ impl ProtectedNames {
             }
         }
         add(&image.name.file_name);
-        // The directory the new image extracts to, should it already be
-        // there: the file name without its extension, `-tar.` read as `-mz.`.
+        // The new release in its other forms, should they already be there:
+        // the directory the archive extracts to and the bare `.bin` (the
+        // file name without extension, `-tar.` read as `-mz.`).
         if let Some((stem, _)) = base_name(&image.name.file_name).rsplit_once('.') {
             add(stem);
-            add(&stem.replace("-tar.", "-mz."));
+            let extracted = stem.replace("-tar.", "-mz.");
+            add(&format!("{extracted}.bin"));
+            add(&extracted);
         }
         if let Some(directory) = image
             .archive
