@@ -309,17 +309,15 @@ fn walk_archive<R: Read>(source_name: &str, stream: R) -> Result<IosArchive, Dom
         let mut entry =
             entry.map_err(|error| map_tar_error(source_name, last_member.as_deref(), &error))?;
         let entry_type = entry.header().entry_type();
-        let io_error =
-            |error: std::io::Error, last: Option<&str>| map_tar_error(source_name, last, &error);
         if entry_type.is_gnu_longname() {
             let content = read_capped(&mut entry, MAX_MEMBER_PATH_BYTES)
-                .map_err(|error| io_error(error, last_member.as_deref()))?;
+                .map_err(|error| map_tar_error(source_name, last_member.as_deref(), &error))?;
             pending_path = content.map(|bytes| normalise_member_path(&bytes));
             continue;
         }
         if entry_type.is_pax_local_extensions() {
             let content = read_capped(&mut entry, MAX_INFO_FILE_BYTES)
-                .map_err(|error| io_error(error, last_member.as_deref()))?;
+                .map_err(|error| map_tar_error(source_name, last_member.as_deref(), &error))?;
             pending_path = content
                 .and_then(|bytes| pax_path(&bytes))
                 .map(|p| normalise_member_path(p.as_bytes()));
@@ -348,7 +346,7 @@ fn walk_archive<R: Read>(source_name: &str, stream: R) -> Result<IosArchive, Dom
             && slot.is_none()
         {
             let content = read_capped(&mut entry, MAX_INFO_FILE_BYTES)
-                .map_err(|error| io_error(error, Some(&path)))?;
+                .map_err(|error| map_tar_error(source_name, Some(&path), &error))?;
             let Some(content) = content else {
                 return Err(archive_error(format!(
                     "%Error: {path} in {source_name} is larger than {MAX_INFO_FILE_BYTES} bytes: \
@@ -446,7 +444,7 @@ fn apply_info_file(archive: &mut IosArchive, text: &str) {
             continue;
         }
         match line.split_once(':') {
-            Some((key, value)) if !key.trim().contains(char::is_whitespace) || key.len() < 40 => {
+            Some((key, value)) if key.trim().len() <= 40 => {
                 let key = normalise_info_key(key);
                 if key == "info_end" {
                     continue;

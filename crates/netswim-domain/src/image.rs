@@ -361,6 +361,12 @@ fn is_number_with_rebuild(s: &str) -> bool {
     digits > 0 && s.bytes().skip(digits).all(|b| b.is_ascii_lowercase())
 }
 
+/// A number with optional rebuild letters and an uppercase train: `03E`, `03aE`.
+fn is_number_with_train(s: &str) -> bool {
+    let train = s.bytes().rev().take_while(u8::is_ascii_uppercase).count();
+    train > 0 && s.get(..s.len() - train).is_some_and(is_number_with_rebuild)
+}
+
 fn is_defect_id(token: &str) -> bool {
     strip_prefix_ignore_case(token, "CSC").is_some_and(is_alphanumeric)
 }
@@ -566,6 +572,26 @@ fn iosxe_version(tokens: &[&str]) -> Option<XeVersion> {
                 _ => None,
             }
         }
+        // Sub-packages of 3.x bundles write the train letter on the
+        // maintenance number: `03.07.03E`.
+        [major, minor, maintenance, paired @ ..]
+            if major.len() == 2
+                && is_digits(major)
+                && is_digits(minor)
+                && is_number_with_train(maintenance) =>
+        {
+            let paired = if paired.is_empty() {
+                None
+            } else {
+                Some(classic_ios_version(paired)?)
+            };
+            Some(XeVersion {
+                version: Some(format!("{major}.{minor}.{maintenance}")),
+                variant: paired.as_ref().and_then(|p| p.variant.clone()),
+                paired: paired.map(|p| p.display),
+                raw,
+            })
+        }
         _ => {
             // An IOSd sub-package carries only the paired IOS version.
             let classic = classic_ios_version(tokens)?;
@@ -589,8 +615,10 @@ fn split_iosxe_head(head: &str) -> Option<(String, Option<String>)> {
         return (!platform.is_empty() && !feature.is_empty())
             .then(|| (platform.to_string(), Some(feature.to_string())));
     }
-    if let Some(platform) = strip_suffix_ignore_case(head, "_iosxe") {
-        return some(platform).map(|platform| (platform, None));
+    // `cat9k_lite_iosxe_npe`: the family before `_iosxe`, a qualifier after.
+    if let Some((platform, qualifier)) = split_once_ignore_case(head, "_iosxe") {
+        let qualifier = qualifier.trim_start_matches('_');
+        return some(platform).map(|platform| (platform, some(qualifier)));
     }
     Some((head.to_string(), None))
 }
@@ -911,44 +939,32 @@ fn decode_iosxr_rpm(file: &str) -> Option<ImageName> {
     image.architecture = architecture;
     let parts: Vec<&str> = stem.split('-').collect();
     let mut head = Vec::new();
+    // The XR release tag (`r732`) wins over a package's own version
+    // (`3.0.0.0`); SMUs without a tag carry the release as `7.5.2`.
+    let mut release_tag: Option<(String, String)> = None;
+    let mut dotted_version: Option<(String, String)> = None;
     for part in &parts {
         // The release tag and the SMU id share a part: `r732.CSCvx12345`.
         let mut tokens = part.split('.');
         let first = tokens.next().unwrap_or_default();
         if let Some(release) = iosxr_release_tag(first) {
-            image.version = Some(release);
-            image.raw_version = Some(first.to_string());
-            for token in tokens {
-                if is_defect_id(token) {
-                    image.patch = Some(token.to_string());
-                }
+            release_tag = Some((release, first.to_string()));
+            if let Some(defect) = tokens.find(|token| is_defect_id(token)) {
+                image.patch = Some(defect.to_string());
             }
-        } else if starts_with_digit(part) {
-            if let Some((version, patch)) = iosxr_version(part) {
-                // A package version (`3.0.0.0`) when a release tag follows.
-                if image.version.is_none() && patch.is_some() {
-                    image.version = Some(version);
-                    image.raw_version = Some(part.to_string());
-                }
-                if patch.is_some() {
-                    image.patch = patch;
-                }
-            } else {
-                return None;
+        } else if part.contains('.') && starts_with_digit(part) {
+            let (version, patch) = iosxr_version(part)?;
+            dotted_version.get_or_insert((version, part.to_string()));
+            if patch.is_some() {
+                image.patch = patch;
             }
-        } else if image.version.is_none() {
+        } else if release_tag.is_none() && dotted_version.is_none() {
             head.push(*part);
         }
     }
-    // A bare `platform-version.CSC..` SMU has no release tag.
-    if image.version.is_none() {
-        let last = parts.last()?;
-        if let Some((version, patch)) = iosxr_version(last) {
-            image.version = Some(version);
-            image.patch = patch;
-        }
-    }
-    image.version.as_ref()?;
+    let (version, raw_version) = release_tag.or(dotted_version)?;
+    image.version = Some(version);
+    image.raw_version = Some(raw_version);
     let (platform, components) = head.split_first()?;
     if !is_designator(platform) {
         return None;
@@ -1116,7 +1132,9 @@ fn decode_junos(file: &str) -> Option<ImageName> {
     let mut architecture = None;
     if platform_parts.len() > 2
         && let [.., arch, bits] = platform_parts.as_slice()
-        && arch.eq_ignore_ascii_case("x86")
+        && ["x86", "mips", "arm", "ppc"]
+            .iter()
+            .any(|known| arch.eq_ignore_ascii_case(known))
         && matches!(*bits, "32" | "64")
     {
         architecture = Some(format!("{arch}-{bits}"));
@@ -1405,6 +1423,10 @@ mod tests {
                 xe("cat9k_lite", None, "17.06.05"),
             ),
             (
+                "cat9k_iosxe_npe.17.09.04a.SPA.bin",
+                xe("cat9k", Some("npe"), "17.09.04a"),
+            ),
+            (
                 "cat3k_caa-universalk9.16.12.04.SPA.bin",
                 xe("cat3k_caa", Some("universalk9"), "16.12.04"),
             ),
@@ -1446,7 +1468,19 @@ mod tests {
             ),
             (
                 "cat3k_caa-base.SPA.03.07.03E.pkg",
-                xe_package("cat3k_caa", "base", None),
+                xe_package("cat3k_caa", "base", Some("03.07.03E")),
+            ),
+            (
+                "cat3k_caa-wcm.SPA.10.3.130.0.pkg",
+                xe_package("cat3k_caa", "wcm", None),
+            ),
+            (
+                "isr4400-universalk9.03.16.08.S.155-3.S8-ext.SPA.bin",
+                Expected {
+                    paired_version: Some("15.5(3)S8"),
+                    variant: Some("ext"),
+                    ..xe("isr4400", Some("universalk9"), "03.16.08S")
+                },
             ),
             (
                 "isr4300-mono-universalk9.16.09.05.SPA.pkg",
@@ -1536,6 +1570,20 @@ mod tests {
                 },
             ),
             (
+                "8000-7.5.2.CSCwa12345.x86_64.rpm",
+                Expected {
+                    patch: Some("CSCwa12345"),
+                    ..xr("8000", Rpm, "7.5.2", Patch)
+                },
+            ),
+            (
+                "xr-bgp-7.5.2.x86_64.rpm",
+                Expected {
+                    component: Some("bgp"),
+                    ..xr("xr", Rpm, "7.5.2", InstallPackage)
+                },
+            ),
+            (
                 "ncs5500-mgbl-3.0.0.1-r7101.CSCvx12345.x86_64.rpm",
                 Expected {
                     patch: Some("CSCvx12345"),
@@ -1586,6 +1634,14 @@ mod tests {
             (
                 "m9100-s6ek9-mz.8.4.2c.bin",
                 nxos("m9100", Some("s6ek9"), "8.4(2c)"),
+            ),
+            (
+                "n9000-epld.9.3.8.img",
+                Expected {
+                    image_type: ImageType::BootLoader,
+                    component: Some("epld"),
+                    ..nxos("n9000", None, "9.3(8)")
+                },
             ),
             (
                 "n3000-uk9-kickstart.6.0.2.U6.10.bin",
@@ -1713,6 +1769,20 @@ mod tests {
                 },
             ),
             ("junos-arm-32-20.4R3.8.tgz", junos("arm-32", "20.4R3.8")),
+            (
+                "junos-install-srxsme-mips-64-21.4R3-S3.4.tgz",
+                Expected {
+                    component: Some("junos-install"),
+                    ..junos("srxsme", "21.4R3-S3.4")
+                },
+            ),
+            (
+                "junos-vmhost-install-mx-x86-64-21.4R3-S3.4.tgz",
+                Expected {
+                    component: Some("junos-vmhost-install"),
+                    ..junos("mx", "21.4R3-S3.4")
+                },
+            ),
             (
                 "jinstall-host-qfx-5-x86-64-20.4R3.8-secure-signed.tgz",
                 Expected {
