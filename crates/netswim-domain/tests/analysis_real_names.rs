@@ -200,3 +200,38 @@ fn access_point_moving_from_ap3g2_to_c3700_is_warned() {
         to: "c3700".into()
     }));
 }
+
+/// A real-format IOS archive (GNU tar with an `info` file, MIN_DRAM_MEG=512).
+const C2960X_TAR: &[u8] = include_bytes!("data/c2960x-universalk9-tar.152-7.E4.tar");
+
+#[test]
+fn inspected_archive_drives_ram_and_flash_needs() {
+    let archive = netswim_domain::archive::inspect_ios_tar(C2960X_TAR).unwrap();
+    let extracted = archive.total_image_file_size.unwrap();
+    let image = describe_image(
+        "c2960x-universalk9-tar.152-7.E4.tar",
+        C2960X_TAR.len() as u64,
+        Some(archive),
+    );
+    for (ram, free, ready, ram_ok) in [
+        (512 * MIB, extracted, true, true),
+        (256 * MIB, extracted, false, false),
+        (512 * MIB, extracted - 1, false, true),
+    ] {
+        let mut switch = device(
+            Os::Ios,
+            "WS-C2960X-48FPD-L",
+            "15.2(4)E10",
+            "flash:/c2960x-universalk9-mz.152-4.E10/c2960x-universalk9-mz.152-4.E10.bin",
+            vec![flash("flash:", None, free)],
+        );
+        switch.ram_bytes = Some(ram);
+        let method = Method::default_for_device(&switch, &image);
+        let readiness = analyse(&switch, &image, method);
+        assert_eq!(readiness.direction, Direction::Upgrade);
+        assert_eq!(readiness.flash[0].required_bytes, extracted);
+        assert_eq!(readiness.ram.required_bytes, Some(512 * MIB));
+        assert_eq!(readiness.ram.ok, Some(ram_ok), "ram {ram}");
+        assert_eq!(readiness.ready, ready, "ram {ram}, free {free}");
+    }
+}
