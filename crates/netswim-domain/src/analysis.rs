@@ -793,6 +793,24 @@ pub struct Readiness {
     pub blockers: Vec<Blocker>,
 }
 
+impl Readiness {
+    /// Stable lowercase outcome: `ready`, `not_ready` or `not_applicable`.
+    pub fn status(&self) -> &'static str {
+        if !self.applicable {
+            "not_applicable"
+        } else if self.ready {
+            "ready"
+        } else {
+            "not_ready"
+        }
+    }
+
+    /// One line per blocker, for reports.
+    pub fn reasons(&self) -> Vec<String> {
+        self.blockers.iter().map(ToString::to_string).collect()
+    }
+}
+
 /// Counts over many readiness results.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalysisSummary {
@@ -806,12 +824,10 @@ impl AnalysisSummary {
     pub fn of(results: &[Readiness]) -> AnalysisSummary {
         let mut summary = AnalysisSummary::default();
         for result in results {
-            if !result.applicable {
-                summary.not_applicable += 1;
-            } else if result.ready {
-                summary.ready += 1;
-            } else {
-                summary.not_ready += 1;
+            match result.status() {
+                "ready" => summary.ready += 1,
+                "not_ready" => summary.not_ready += 1,
+                _ => summary.not_applicable += 1,
             }
         }
         summary
@@ -878,9 +894,10 @@ pub fn analyse(device: &DeviceFacts, image: &ImageMetadata, method: Method) -> R
     check_ap_platform_code(device, image, &mut warnings);
 
     for member in &device.stack_members {
+        // `Version Mismatch` / `V-Mismatch`, not `Lic-Mismatch` (a licence level).
         let mismatch = member.state.as_deref().is_some_and(|state| {
-            let state = state.to_ascii_lowercase().replace(['-', '_'], " ");
-            state.contains("mismatch")
+            let state = state.trim().to_ascii_lowercase().replace(['-', '_'], " ");
+            state.contains("version mismatch") || state.starts_with("v mismatch")
         });
         if mismatch {
             warnings.push(Warning::StackMemberVersionMismatch {

@@ -868,14 +868,19 @@ fn ap_platform_code_change_warns() {
 #[test]
 fn version_mismatch_members_are_reported() {
     let mut device = c2960x(100 * MIB, running_2960x_files());
-    device.stack_members = [(1, "Ready"), (2, "Version Mismatch"), (3, "V-Mismatch")]
-        .into_iter()
-        .map(|(member, state)| SwitchMember {
-            member,
-            state: Some(state.into()),
-            ..SwitchMember::default()
-        })
-        .collect();
+    device.stack_members = [
+        (1, "Ready"),
+        (2, "Version Mismatch"),
+        (3, "V-Mismatch"),
+        (4, "Lic-Mismatch"),
+    ]
+    .into_iter()
+    .map(|(member, state)| SwitchMember {
+        member,
+        state: Some(state.into()),
+        ..SwitchMember::default()
+    })
+    .collect();
     let readiness = analyse(&device, &bin_2960x(20 * MIB), Method::Copy);
     let members: Vec<u32> = readiness
         .warnings
@@ -937,6 +942,9 @@ fn analyse_many_keeps_order_and_summary_counts_each_outcome() {
             not_applicable: 1
         }
     );
+    let statuses: Vec<&str> = results.iter().map(Readiness::status).collect();
+    assert_eq!(statuses, ["ready", "not_ready", "not_applicable"]);
+    assert_eq!(results[1].reasons().len(), 1);
     let json = serde_json::to_value(&results[0]).unwrap();
     assert_eq!(json["method"]["method"], "copy");
     assert!(json["warnings"].is_array());
