@@ -40,4 +40,12 @@ pub struct DeviceFacts {
     pub filesystems: Vec<FileSystemSpace>,
     pub stack_members: Vec<SwitchMember>,
     pub install_mode: Option<InstallMode>,
+    /// Feature set the device runs (`universalk9`, `lanbasek9`), when a command
+    /// states it; analysis otherwise derives it from the running image name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<String>,
+    /// AP platform code the access point runs (`ap3g2`, `c3700`), when known;
+    /// analysis otherwise derives it from the running image name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ap_platform_code: Option<String>,
 }
