@@ -1368,19 +1368,13 @@ fn looks_like_image_directory(name: &str) -> bool {
 /// A listing date as (year, month, day, hour, minute, second): sorts in time order.
 type ListingDate = (u32, u32, u32, u32, u32, u32);
 
-/// Sortable date of a listing entry, from its details (`date`, `modified`...).
+/// Sortable date of a listing entry, from the details the `dir` parser keeps
+/// (`date_time` as printed first: it has the time of day; `date` has not).
 fn entry_date(entry: &DirEntry) -> Option<ListingDate> {
-    [
-        "date",
-        "modified",
-        "last_modified",
-        "mtime",
-        "date_time",
-        "timestamp",
-    ]
-    .iter()
-    .filter_map(|key| entry.details.get(*key)?.as_text())
-    .find_map(parse_listing_date)
+    ["date_time", "date", "last_modified", "timestamp"]
+        .iter()
+        .filter_map(|key| entry.details.get(*key)?.as_text())
+        .find_map(parse_listing_date)
 }
 
 /// Reads the dates `dir` prints on every OS (`Mar 1 1993 00:07:21 +00:00`,
