@@ -163,11 +163,12 @@ impl Version {
 
     /// True for interim, engineering and special builds rather than released
     /// software: IOS `12.2(1.5)T` and `12.2(58)SE2$`, IOS-XE
-    /// `16.3.20170410:103306`, IOS-XR `6.2.1.23I`, Junos `19.4I20200331`.
+    /// `16.3.20170410:103306` and `17.7.1prd16`, IOS-XR `6.2.1.23I`, Junos
+    /// `19.4I20200331`.
     pub fn is_interim(&self) -> bool {
         match &self.scheme {
-            Scheme::Ios(v) => v.interim.is_some() || v.special,
-            Scheme::Xe(v) => v.engineering_time.is_some(),
+            Scheme::Ios(v) => !v.interim.is_empty() || v.special,
+            Scheme::Xe(v) => v.build != XeBuild::Release,
             Scheme::Xr(v) => v.interim,
             Scheme::Junos(v) => v.release_type == 'I',
             _ => false,
@@ -424,7 +425,7 @@ fn strip_build_label(text: &str) -> &str {
     }
 }
 
-/// Cisco IOS: `major.minor(release[.interim][letters])[TRAIN[rebuild[letters]]][$]`.
+/// Cisco IOS: `major.minor(release[.interim...][letters])[TRAIN[rebuild[letters]]][$]`.
 ///
 /// The train splits into a base train (the family) and variant letters:
 /// trains starting with `J` (AP releases) have base `J` (`JA`, `JG`, `JAB`);
@@ -432,7 +433,8 @@ fn strip_build_label(text: &str) -> &str {
 /// `SE` + `E`, `SXJ` is `SX` + `J`); one- and two-letter trains are their own
 /// base (`E`, `SE`, `SX`, `EW`, `T`, `M`; mainline has the empty train).
 /// Within a base train versions order by major, minor, release, interim
-/// (`12.2(1)` < `12.2(1.5)` < `12.2(2)`), release letter, variant letters
+/// (`12.2(1)` < `12.2(1.5)` < `12.2(2)`; interims may have several levels,
+/// `15.2(4.0.55)E`), release letter (also ROMMON's `15.0(1r)M16`), variant letters
 /// (`SE` < `SEA` < ... < `SEE`, dominating the rebuild number), rebuild number
 /// and rebuild letters. A trailing `$` marks a special build, sorting just
 /// after the same version without it.
@@ -441,7 +443,7 @@ struct IosVersion {
     major: u32,
     minor: u32,
     release: u32,
-    interim: Option<u32>,
+    interim: Vec<u32>,
     release_letters: String,
     train: String,
     rebuild: Option<u32>,
@@ -457,11 +459,10 @@ impl IosVersion {
         let minor = scanner.number("minor release number")?;
         scanner.expect('(', "after the minor release number")?;
         let release = scanner.number("release number inside the parentheses")?;
-        let interim = if scanner.eat('.') {
-            Some(scanner.number("interim build number")?)
-        } else {
-            None
-        };
+        let mut interim = Vec::new();
+        while scanner.eat('.') {
+            interim.push(scanner.number("interim build number")?);
+        }
         let release_letters = scanner.letters().to_ascii_lowercase();
         scanner.expect(')', "after the release number")?;
         let train = scanner.letters().to_ascii_uppercase();
@@ -506,7 +507,7 @@ impl IosVersion {
         let (other_base, other_variant) = other.train_parts();
         let key = |v: &Self, variant| {
             (
-                (v.major, v.minor, v.release, v.interim),
+                (v.major, v.minor, v.release, v.interim.clone()),
                 v.release_letters.clone(),
                 variant,
                 v.rebuild,
@@ -524,7 +525,7 @@ impl IosVersion {
 impl fmt::Display for IosVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}({}", self.major, self.minor, self.release)?;
-        if let Some(interim) = self.interim {
+        for interim in &self.interim {
             write!(f, ".{interim}")?;
         }
         write!(f, "{}){}", self.release_letters, self.train)?;
@@ -541,20 +542,37 @@ impl fmt::Display for IosVersion {
 /// Cisco IOS-XE dotted versions: `16.12.04`, `17.9.4a` (letters after the
 /// last number are a rebuild: `17.9.4` < `17.9.4a` < `17.9.5`), 2.x/3.x
 /// releases with a train suffix (`03.07.03E`, `03.04.06.SG`, `03.16.04b.S`:
-/// the family; lower-case letters before the train are a rebuild) and
-/// engineering builds `16.3.20170410:103306` (a family of their own, ordered by
-/// release, date and time).
+/// the family; lower-case letters before the train are a rebuild), engineering
+/// builds `16.3.20170410:103306` and pre-release builds `17.7.1prd16`. Each
+/// kind of build is a family of its own, ordered by release then build. A
+/// bracketed label (`17.3.1r[FC2]`, `17.6.20210302:012459 [S2C-build...]`) is
+/// dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct XeVersion {
     numbers: Vec<u32>,
     rebuild: String,
     train: String,
-    engineering_time: Option<u32>,
+    build: XeBuild,
+}
+
+/// What kind of IOS-XE build a version names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum XeBuild {
+    Release,
+    /// `16.3.20170410:103306`: the last number is the date, this the time.
+    Engineering {
+        time: u32,
+    },
+    /// `17.7.1prd16`: a tagged pre-release build.
+    Prerelease {
+        tag: String,
+        number: u32,
+    },
 }
 
 impl XeVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(text);
+        let mut scanner = Scanner::new(strip_build_label(text));
         let numbers = scanner.dotted_numbers(2, "release number")?;
         let major = numbers.first().copied().unwrap_or(0);
         if scanner.eat(':') {
@@ -564,16 +582,29 @@ impl XeVersion {
                 numbers,
                 rebuild: String::new(),
                 train: String::new(),
-                engineering_time: Some(time),
+                build: XeBuild::Engineering { time },
             });
         }
         let letters = scanner.letters();
+        if let Some(number) = scanner.optional_number("pre-release build number")? {
+            scanner.finish()?;
+            return Ok(XeVersion {
+                numbers,
+                rebuild: String::new(),
+                train: String::new(),
+                build: XeBuild::Prerelease {
+                    tag: letters.to_ascii_lowercase(),
+                    number,
+                },
+            });
+        }
         let (rebuild, train) = if scanner.eat('.') {
             let train = scanner.letters();
             if train.is_empty() {
-                return Err(format!("expected train letters after '.', found {}", {
+                return Err(format!(
+                    "expected train letters after '.', found {}",
                     scanner.describe_next()
-                }));
+                ));
             }
             (letters, train)
         } else if major >= 16 {
@@ -599,13 +630,27 @@ impl XeVersion {
             numbers,
             rebuild: rebuild.to_ascii_lowercase(),
             train: train.to_ascii_uppercase(),
-            engineering_time: None,
+            build: XeBuild::Release,
         })
     }
 
     fn compare(&self, other: &Self) -> VersionOrdering {
-        let family = |v: &Self| (v.train.clone(), v.engineering_time.is_some());
-        let key = |v: &Self| (v.numbers.clone(), v.rebuild.clone(), v.engineering_time);
+        let family = |v: &Self| {
+            let build = match &v.build {
+                XeBuild::Release => "",
+                XeBuild::Engineering { .. } => ":",
+                XeBuild::Prerelease { tag, .. } => tag.as_str(),
+            };
+            (v.train.clone(), build.to_string())
+        };
+        let key = |v: &Self| {
+            let build = match v.build {
+                XeBuild::Release => 0,
+                XeBuild::Engineering { time } => time,
+                XeBuild::Prerelease { number, .. } => number,
+            };
+            (v.numbers.clone(), v.rebuild.clone(), build)
+        };
         rank((family(self), family(other)), (key(self), key(other)))
     }
 }
@@ -613,17 +658,19 @@ impl XeVersion {
 impl fmt::Display for XeVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_dotted(f, &self.numbers)?;
-        if let Some(time) = self.engineering_time {
-            return write!(f, ":{time:06}");
+        match &self.build {
+            XeBuild::Release => write!(f, "{}{}", self.rebuild, self.train),
+            XeBuild::Engineering { time } => write!(f, ":{time:06}"),
+            XeBuild::Prerelease { tag, number } => write!(f, "{tag}{number}"),
         }
-        write!(f, "{}{}", self.rebuild, self.train)
     }
 }
 
 /// Cisco IOS-XR: dotted numbers (`6.5.3`, `24.1.1`); a trailing `I` marks an
 /// interim (engineering) build `6.2.1.23I`. Interim builds compare only with
 /// each other: they are not on the release line. A bracketed build label
-/// (`5.3.4[Default]`) is accepted and dropped.
+/// (`5.3.4[Default]`) and the XR7 packaging word (`7.9.2 LNT`) are accepted
+/// and dropped: they do not change the release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct XrVersion {
     numbers: Vec<u32>,
@@ -632,7 +679,16 @@ struct XrVersion {
 
 impl XrVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(strip_build_label(text));
+        let text = strip_build_label(text);
+        let text = match text
+            .len()
+            .checked_sub(4)
+            .and_then(|at| text.split_at_checked(at))
+        {
+            Some((release, packaging)) if packaging.eq_ignore_ascii_case(" LNT") => release,
+            _ => text,
+        };
+        let mut scanner = Scanner::new(text);
         let numbers = scanner.dotted_numbers(2, "release number")?;
         let interim = scanner.eat('I');
         scanner.finish()?;
@@ -662,6 +718,7 @@ impl fmt::Display for XrVersion {
 /// `5.2(1)SV3(1.10)`). Platform trains are families: `I` and `U` and trainless
 /// releases are incomparable. A bare letter without number (`10.2(3)F`,
 /// `10.2(5)M`) is a release label, not a train: it does not change the family.
+/// A bracketed description (`10.2(3) [Feature Release]`) is dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NxosVersion {
     major: u32,
@@ -675,7 +732,7 @@ struct NxosVersion {
 
 impl NxosVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(text);
+        let mut scanner = Scanner::new(strip_build_label(text));
         let major = scanner.number("major release number")?;
         scanner.expect('.', "after the major release number")?;
         let minor = scanner.number("minor release number")?;
