@@ -18,15 +18,20 @@
 //! | OS | examples of canonical form | normalisation |
 //! |---|---|---|
 //! | ios (and AP releases) | `12.2(25)SEE2`, `12.4(5b)`, `12.2(1.5)T`, `15.2(4)M6a`, `12.2(58)SE2$` | leading zeros dropped, train upper case, rebuild letters lower case |
-//! | iosxe | `16.12.4`, `17.9.4a`, `3.7.3E`, `3.4.6SG`, `3.16.4bS`, `16.3.20170410:103306` | leading zeros dropped, the dot before a 3.x train dropped; IOS-style `15.4(3)S4` as for ios |
-//! | iosxr | `6.5.3`, `6.2.1.23I` | leading zeros dropped, the `[Default]` build label dropped |
-//! | nxos | `9.3(8)`, `7.0(3)I7(9)`, `8.4(2a)`, `10.2(3)F` | leading zeros dropped |
+//! | iosxe | `16.12.4`, `17.9.4a`, `3.7.3E`, `3.4.6SG`, `3.16.4bS`, `16.3.20170410:103306`, `17.7.1prd16` | leading zeros dropped, the dot before a 3.x train dropped, a `[FC2]` label dropped; IOS-style `15.4(3)S4` as for ios |
+//! | iosxr | `6.5.3`, `6.2.1.23I` | leading zeros dropped, the `[Default]` build label and the `LNT` packaging word dropped |
+//! | nxos | `9.3(8)`, `7.0(3)I7(9)`, `8.4(2a)`, `10.2(3)F` | leading zeros dropped, a `[Feature Release]` label dropped |
 //! | vrp | `V200R024C00SPC500`, `V200R011SPH016`, `SPH001`, `5.170` | upper case, fields zero-padded to Huawei's widths |
 //! | junos | `18.4R3-S1`, `21.4R3-S3.4`, `12.3X48-D10.4`, `19.4I20200331`, `21.4R3-S3.4-EVO` | upper case letters |
 //! | aireos, cheetah | `8.10.185.0`, `17.12.0.78` (cheetah also takes `15.3(3)JA1`) | leading zeros dropped |
-//! | junose | `10.3.2 patch-0.2`, `16.1.0 release-0.25` | `p0-1` spelled `patch-0.1` |
+//! | junose | `10.3.2 patch-0.2`, `16.1.0 release-0.25` | `p0-1` spelled `patch-0.1`, a `[BuildId ...]` label dropped |
 //! | asa | `9.8(4)32` | leading zeros dropped |
 //! | gaia | `R81.20`, `R81.10 Take 95` | |
+//!
+//! Deliberately incomparable (a wrong "upgrade" is worse than no answer):
+//! IOS-XE 3.x names and their IOS twins (`03.07.03E` and `15.2(3)E3`), IOS
+//! trains and their successor trains (`15.0(2)SE11` and `15.2(2)E7`), NX-OS
+//! platform trains and trainless releases (`7.0(3)I7(9)` and `9.3(8)`).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -105,7 +110,7 @@ impl Version {
         let invalid = |problem: String| DomainError::InvalidVersion {
             os: os.to_string(),
             input: input.to_string(),
-            reason: format!("{problem}; expected {}", expectation(os)),
+            reason: format!("{problem}; {}", expectation(os)),
         };
         let text = input.trim();
         if text.is_empty() {
@@ -197,17 +202,17 @@ impl fmt::Display for Version {
 /// The example given in error messages for each OS.
 fn expectation(os: Os) -> &'static str {
     match os {
-        Os::Ios => "a Cisco IOS version like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1",
-        Os::Iosxe => "a Cisco IOS-XE version like 17.9.4a, 16.12.04 or 03.07.03E",
-        Os::Iosxr => "a Cisco IOS-XR version like 7.3.2 or 6.2.1.23I",
-        Os::Nxos => "a Cisco NX-OS version like 9.3(8) or 7.0(3)I7(9)",
-        Os::Vrp => "a Huawei VRP version like V200R024C00SPC500, a patch like SPH001, or 5.170",
-        Os::Junos => "a Junos version like 18.4R3-S1, 21.4R3-S3.4 or 12.3X48-D10.4",
-        Os::Aireos => "a Cisco AireOS version like 8.10.185.0",
-        Os::Junose => "a JUNOSe version like 10.3.2 patch-0.2 or 16.1.0 release-0.25",
-        Os::Asa => "a Cisco ASA version like 9.8(4)32",
-        Os::Gaia => "a Check Point Gaia version like R81.20",
-        Os::Cheetah => "a Cisco AP version like 17.12.0.78, 8.10.185.0 or 15.3(3)JA1",
+        Os::Ios => "a Cisco IOS version looks like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1",
+        Os::Iosxe => "a Cisco IOS-XE version looks like 17.9.4a, 16.12.04 or 03.07.03E",
+        Os::Iosxr => "a Cisco IOS-XR version looks like 7.3.2 or 6.2.1.23I",
+        Os::Nxos => "a Cisco NX-OS version looks like 9.3(8) or 7.0(3)I7(9)",
+        Os::Vrp => "a Huawei VRP version looks like V200R024C00SPC500, SPH001 (hot patch) or 5.170",
+        Os::Junos => "a Junos version looks like 18.4R3-S1, 21.4R3-S3.4 or 12.3X48-D10.4",
+        Os::Aireos => "a Cisco AireOS version looks like 8.10.185.0",
+        Os::Junose => "a JUNOSe version looks like 10.3.2 patch-0.2 or 16.1.0 release-0.25",
+        Os::Asa => "a Cisco ASA version looks like 9.8(4)32",
+        Os::Gaia => "a Check Point Gaia version looks like R81.20",
+        Os::Cheetah => "a Cisco AP version looks like 17.12.0.78, 8.10.185.0 or 15.3(3)JA1",
     }
 }
 
@@ -901,7 +906,8 @@ impl fmt::Display for VrpVersion {
 }
 
 /// Juniper Junos: `major.minor<type><number>[-<S|D><number>][.<build>][-EVO]`.
-/// The family is the release type (`R`, `F`, `B`, `I`), an `X` release with its
+/// The family is the release type (`R`, `F`, alpha `A`, beta `B`, internal
+/// `I`), an `X` release with its
 /// train number (`X48`, `X49`, `X53`: only the same X train compares), and
 /// Junos Evolved. Within a family: major, minor, number, then the service
 /// release (`18.4R3` < `18.4R3-S1` < `18.4R4`), then the build/respin (an
@@ -924,13 +930,13 @@ impl JunosVersion {
         scanner.expect('.', "after the major release number")?;
         let minor = scanner.number("minor release number")?;
         let release_type = match scanner.peek().map(|c| c.to_ascii_uppercase()) {
-            Some(c @ ('R' | 'F' | 'B' | 'I' | 'X')) => {
+            Some(c @ ('R' | 'F' | 'A' | 'B' | 'I' | 'X')) => {
                 scanner.eat(c);
                 c
             }
             _ => {
                 return Err(format!(
-                    "expected a release type R, X, F, B or I after the minor release number, found {}",
+                    "expected a release type R, X, F, A, B or I after the minor release number, found {}",
                     scanner.describe_next()
                 ));
             }

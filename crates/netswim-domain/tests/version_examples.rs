@@ -162,6 +162,8 @@ fn junos_service_releases_sit_between_releases_and_x_trains_stand_alone() {
         ("18.4R3", "18.4R3-S1", Less),
         ("18.4R3-S1", "18.4R4", Less),
         ("18.4R3-S1", "21.4R3-S3.4", Less),
+        ("9.5B1.2", "9.5R1.6", Incomparable),
+        ("9.5A1", "9.5A2", Less),
         ("21.4R3-S3", "21.4R3-S3.4", Less),
         ("17.3R3-S7.2", "17.3R3-S8", Less),
         ("20.4R1", "20.4R1.12", Less),
@@ -252,7 +254,11 @@ fn check_error(os: Os, input: &str, fragments: &[&str]) {
 
 #[test]
 fn bad_versions_are_rejected_with_the_problem_and_an_example() {
-    check_error(Os::Ios, "", &["empty", "like 15.2(7)E8"]);
+    check_error(
+        Os::Ios,
+        "",
+        &["empty", "a Cisco IOS version looks like 15.2(7)E8"],
+    );
     check_error(Os::Ios, "   ", &["empty"]);
     check_error(
         Os::Ios,
@@ -349,4 +355,14 @@ fn interim_and_pre_release_builds_order_within_their_kind() {
         Incomparable,
     );
     check(Os::Nxos, "10.3(6) [Maintenance Release]", "10.3(6)", Equal);
+}
+
+#[test]
+fn error_message_names_input_problem_and_expected_form() {
+    let error = Version::parse(Os::Ios, "15.2(7").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "'15.2(7' is not a valid ios version: expected ')' after the release number, \
+         found the end; a Cisco IOS version looks like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1"
+    );
 }

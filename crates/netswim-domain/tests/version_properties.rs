@@ -199,7 +199,7 @@ fn vrp() -> BoxedStrategy<String> {
 
 fn junos() -> BoxedStrategy<String> {
     let release = (
-        prop::sample::select(vec!["R", "F"]),
+        prop::sample::select(vec!["R", "F", "B"]),
         1u32..=4,
         optional((Just("S"), 1u32..=9)),
     );
