@@ -485,6 +485,21 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_text_never_panics_and_accepted_text_round_trips(
+        os in any_os(),
+        text in "[0-9A-Za-z.()$:\\[\\] -]{0,20}|[0-9.()A-Z:-]{1,16}",
+    ) {
+        if let Ok(version) = Version::parse(os, &text) {
+            let shown = version.to_string();
+            let reparsed = Version::parse(os, &shown);
+            prop_assert_eq!(reparsed.as_ref(), Ok(&version), "{} shown as {}", text, shown);
+            if let Ok(reparsed) = reparsed {
+                prop_assert_eq!(reparsed.to_string(), shown);
+            }
+        }
+    }
+
+    #[test]
     fn compare_is_antisymmetric_and_reflexive((a, b, _) in triple()) {
         prop_assert_eq!(a.compare(&b), b.compare(&a).reverse(), "{} vs {}", a, b);
         prop_assert_eq!(a.compare(&a), Equal);
