@@ -18,15 +18,20 @@
 //! | OS | examples of canonical form | normalisation |
 //! |---|---|---|
 //! | ios (and AP releases) | `12.2(25)SEE2`, `12.4(5b)`, `12.2(1.5)T`, `15.2(4)M6a`, `12.2(58)SE2$` | leading zeros dropped, train upper case, rebuild letters lower case |
-//! | iosxe | `16.12.4`, `17.9.4a`, `3.7.3E`, `3.4.6SG`, `3.16.4bS`, `16.3.20170410:103306` | leading zeros dropped, the dot before a 3.x train dropped; IOS-style `15.4(3)S4` as for ios |
-//! | iosxr | `6.5.3`, `6.2.1.23I` | leading zeros dropped, the `[Default]` build label dropped |
-//! | nxos | `9.3(8)`, `7.0(3)I7(9)`, `8.4(2a)`, `10.2(3)F` | leading zeros dropped |
+//! | iosxe | `16.12.4`, `17.9.4a`, `3.7.3E`, `3.4.6SG`, `3.16.4bS`, `16.3.20170410:103306`, `17.7.1prd16` | leading zeros dropped, the dot before a 3.x train dropped, a `[FC2]` label dropped; IOS-style `15.4(3)S4` as for ios |
+//! | iosxr | `6.5.3`, `6.2.1.23I` | leading zeros dropped, the `[Default]` build label and the `LNT` packaging word dropped |
+//! | nxos | `9.3(8)`, `7.0(3)I7(9)`, `8.4(2a)`, `10.2(3)F` | leading zeros dropped, a `[Feature Release]` label dropped |
 //! | vrp | `V200R024C00SPC500`, `V200R011SPH016`, `SPH001`, `5.170` | upper case, fields zero-padded to Huawei's widths |
 //! | junos | `18.4R3-S1`, `21.4R3-S3.4`, `12.3X48-D10.4`, `19.4I20200331`, `21.4R3-S3.4-EVO` | upper case letters |
 //! | aireos, cheetah | `8.10.185.0`, `17.12.0.78` (cheetah also takes `15.3(3)JA1`) | leading zeros dropped |
-//! | junose | `10.3.2 patch-0.2`, `16.1.0 release-0.25` | `p0-1` spelled `patch-0.1` |
+//! | junose | `10.3.2 patch-0.2`, `16.1.0 release-0.25` | `p0-1` spelled `patch-0.1`, a `[BuildId ...]` label dropped |
 //! | asa | `9.8(4)32` | leading zeros dropped |
 //! | gaia | `R81.20`, `R81.10 Take 95` | |
+//!
+//! Deliberately incomparable (a wrong "upgrade" is worse than no answer):
+//! IOS-XE 3.x names and their IOS twins (`03.07.03E` and `15.2(3)E3`), IOS
+//! trains and their successor trains (`15.0(2)SE11` and `15.2(2)E7`), NX-OS
+//! platform trains and trainless releases (`7.0(3)I7(9)` and `9.3(8)`).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -105,7 +110,7 @@ impl Version {
         let invalid = |problem: String| DomainError::InvalidVersion {
             os: os.to_string(),
             input: input.to_string(),
-            reason: format!("{problem}; expected {}", expectation(os)),
+            reason: format!("{problem}; {}", expectation(os)),
         };
         let text = input.trim();
         if text.is_empty() {
@@ -163,11 +168,12 @@ impl Version {
 
     /// True for interim, engineering and special builds rather than released
     /// software: IOS `12.2(1.5)T` and `12.2(58)SE2$`, IOS-XE
-    /// `16.3.20170410:103306`, IOS-XR `6.2.1.23I`, Junos `19.4I20200331`.
+    /// `16.3.20170410:103306` and `17.7.1prd16`, IOS-XR `6.2.1.23I`, Junos
+    /// `19.4I20200331`.
     pub fn is_interim(&self) -> bool {
         match &self.scheme {
-            Scheme::Ios(v) => v.interim.is_some() || v.special,
-            Scheme::Xe(v) => v.engineering_time.is_some(),
+            Scheme::Ios(v) => !v.interim.is_empty() || v.special,
+            Scheme::Xe(v) => v.build != XeBuild::Release,
             Scheme::Xr(v) => v.interim,
             Scheme::Junos(v) => v.release_type == 'I',
             _ => false,
@@ -196,17 +202,17 @@ impl fmt::Display for Version {
 /// The example given in error messages for each OS.
 fn expectation(os: Os) -> &'static str {
     match os {
-        Os::Ios => "a Cisco IOS version like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1",
-        Os::Iosxe => "a Cisco IOS-XE version like 17.9.4a, 16.12.04 or 03.07.03E",
-        Os::Iosxr => "a Cisco IOS-XR version like 7.3.2 or 6.2.1.23I",
-        Os::Nxos => "a Cisco NX-OS version like 9.3(8) or 7.0(3)I7(9)",
-        Os::Vrp => "a Huawei VRP version like V200R024C00SPC500, a patch like SPH001, or 5.170",
-        Os::Junos => "a Junos version like 18.4R3-S1, 21.4R3-S3.4 or 12.3X48-D10.4",
-        Os::Aireos => "a Cisco AireOS version like 8.10.185.0",
-        Os::Junose => "a JUNOSe version like 10.3.2 patch-0.2 or 16.1.0 release-0.25",
-        Os::Asa => "a Cisco ASA version like 9.8(4)32",
-        Os::Gaia => "a Check Point Gaia version like R81.20",
-        Os::Cheetah => "a Cisco AP version like 17.12.0.78, 8.10.185.0 or 15.3(3)JA1",
+        Os::Ios => "a Cisco IOS version looks like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1",
+        Os::Iosxe => "a Cisco IOS-XE version looks like 17.9.4a, 16.12.04 or 03.07.03E",
+        Os::Iosxr => "a Cisco IOS-XR version looks like 7.3.2 or 6.2.1.23I",
+        Os::Nxos => "a Cisco NX-OS version looks like 9.3(8) or 7.0(3)I7(9)",
+        Os::Vrp => "a Huawei VRP version looks like V200R024C00SPC500, SPH001 (hot patch) or 5.170",
+        Os::Junos => "a Junos version looks like 18.4R3-S1, 21.4R3-S3.4 or 12.3X48-D10.4",
+        Os::Aireos => "a Cisco AireOS version looks like 8.10.185.0",
+        Os::Junose => "a JUNOSe version looks like 10.3.2 patch-0.2 or 16.1.0 release-0.25",
+        Os::Asa => "a Cisco ASA version looks like 9.8(4)32",
+        Os::Gaia => "a Check Point Gaia version looks like R81.20",
+        Os::Cheetah => "a Cisco AP version looks like 17.12.0.78, 8.10.185.0 or 15.3(3)JA1",
     }
 }
 
@@ -424,7 +430,7 @@ fn strip_build_label(text: &str) -> &str {
     }
 }
 
-/// Cisco IOS: `major.minor(release[.interim][letters])[TRAIN[rebuild[letters]]][$]`.
+/// Cisco IOS: `major.minor(release[.interim...][letters])[TRAIN[rebuild[letters]]][$]`.
 ///
 /// The train splits into a base train (the family) and variant letters:
 /// trains starting with `J` (AP releases) have base `J` (`JA`, `JG`, `JAB`);
@@ -432,7 +438,8 @@ fn strip_build_label(text: &str) -> &str {
 /// `SE` + `E`, `SXJ` is `SX` + `J`); one- and two-letter trains are their own
 /// base (`E`, `SE`, `SX`, `EW`, `T`, `M`; mainline has the empty train).
 /// Within a base train versions order by major, minor, release, interim
-/// (`12.2(1)` < `12.2(1.5)` < `12.2(2)`), release letter, variant letters
+/// (`12.2(1)` < `12.2(1.5)` < `12.2(2)`; interims may have several levels,
+/// `15.2(4.0.55)E`), release letter (also ROMMON's `15.0(1r)M16`), variant letters
 /// (`SE` < `SEA` < ... < `SEE`, dominating the rebuild number), rebuild number
 /// and rebuild letters. A trailing `$` marks a special build, sorting just
 /// after the same version without it.
@@ -441,7 +448,7 @@ struct IosVersion {
     major: u32,
     minor: u32,
     release: u32,
-    interim: Option<u32>,
+    interim: Vec<u32>,
     release_letters: String,
     train: String,
     rebuild: Option<u32>,
@@ -457,11 +464,10 @@ impl IosVersion {
         let minor = scanner.number("minor release number")?;
         scanner.expect('(', "after the minor release number")?;
         let release = scanner.number("release number inside the parentheses")?;
-        let interim = if scanner.eat('.') {
-            Some(scanner.number("interim build number")?)
-        } else {
-            None
-        };
+        let mut interim = Vec::new();
+        while scanner.eat('.') {
+            interim.push(scanner.number("interim build number")?);
+        }
         let release_letters = scanner.letters().to_ascii_lowercase();
         scanner.expect(')', "after the release number")?;
         let train = scanner.letters().to_ascii_uppercase();
@@ -506,7 +512,7 @@ impl IosVersion {
         let (other_base, other_variant) = other.train_parts();
         let key = |v: &Self, variant| {
             (
-                (v.major, v.minor, v.release, v.interim),
+                (v.major, v.minor, v.release, v.interim.clone()),
                 v.release_letters.clone(),
                 variant,
                 v.rebuild,
@@ -524,7 +530,7 @@ impl IosVersion {
 impl fmt::Display for IosVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}({}", self.major, self.minor, self.release)?;
-        if let Some(interim) = self.interim {
+        for interim in &self.interim {
             write!(f, ".{interim}")?;
         }
         write!(f, "{}){}", self.release_letters, self.train)?;
@@ -541,20 +547,37 @@ impl fmt::Display for IosVersion {
 /// Cisco IOS-XE dotted versions: `16.12.04`, `17.9.4a` (letters after the
 /// last number are a rebuild: `17.9.4` < `17.9.4a` < `17.9.5`), 2.x/3.x
 /// releases with a train suffix (`03.07.03E`, `03.04.06.SG`, `03.16.04b.S`:
-/// the family; lower-case letters before the train are a rebuild) and
-/// engineering builds `16.3.20170410:103306` (a family of their own, ordered by
-/// release, date and time).
+/// the family; lower-case letters before the train are a rebuild), engineering
+/// builds `16.3.20170410:103306` and pre-release builds `17.7.1prd16`. Each
+/// kind of build is a family of its own, ordered by release then build. A
+/// bracketed label (`17.3.1r[FC2]`, `17.6.20210302:012459 [S2C-build...]`) is
+/// dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct XeVersion {
     numbers: Vec<u32>,
     rebuild: String,
     train: String,
-    engineering_time: Option<u32>,
+    build: XeBuild,
+}
+
+/// What kind of IOS-XE build a version names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum XeBuild {
+    Release,
+    /// `16.3.20170410:103306`: the last number is the date, this the time.
+    Engineering {
+        time: u32,
+    },
+    /// `17.7.1prd16`: a tagged pre-release build.
+    Prerelease {
+        tag: String,
+        number: u32,
+    },
 }
 
 impl XeVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(text);
+        let mut scanner = Scanner::new(strip_build_label(text));
         let numbers = scanner.dotted_numbers(2, "release number")?;
         let major = numbers.first().copied().unwrap_or(0);
         if scanner.eat(':') {
@@ -564,16 +587,29 @@ impl XeVersion {
                 numbers,
                 rebuild: String::new(),
                 train: String::new(),
-                engineering_time: Some(time),
+                build: XeBuild::Engineering { time },
             });
         }
         let letters = scanner.letters();
+        if let Some(number) = scanner.optional_number("pre-release build number")? {
+            scanner.finish()?;
+            return Ok(XeVersion {
+                numbers,
+                rebuild: String::new(),
+                train: String::new(),
+                build: XeBuild::Prerelease {
+                    tag: letters.to_ascii_lowercase(),
+                    number,
+                },
+            });
+        }
         let (rebuild, train) = if scanner.eat('.') {
             let train = scanner.letters();
             if train.is_empty() {
-                return Err(format!("expected train letters after '.', found {}", {
+                return Err(format!(
+                    "expected train letters after '.', found {}",
                     scanner.describe_next()
-                }));
+                ));
             }
             (letters, train)
         } else if major >= 16 {
@@ -599,13 +635,27 @@ impl XeVersion {
             numbers,
             rebuild: rebuild.to_ascii_lowercase(),
             train: train.to_ascii_uppercase(),
-            engineering_time: None,
+            build: XeBuild::Release,
         })
     }
 
     fn compare(&self, other: &Self) -> VersionOrdering {
-        let family = |v: &Self| (v.train.clone(), v.engineering_time.is_some());
-        let key = |v: &Self| (v.numbers.clone(), v.rebuild.clone(), v.engineering_time);
+        let family = |v: &Self| {
+            let build = match &v.build {
+                XeBuild::Release => "",
+                XeBuild::Engineering { .. } => ":",
+                XeBuild::Prerelease { tag, .. } => tag.as_str(),
+            };
+            (v.train.clone(), build.to_string())
+        };
+        let key = |v: &Self| {
+            let build = match v.build {
+                XeBuild::Release => 0,
+                XeBuild::Engineering { time } => time,
+                XeBuild::Prerelease { number, .. } => number,
+            };
+            (v.numbers.clone(), v.rebuild.clone(), build)
+        };
         rank((family(self), family(other)), (key(self), key(other)))
     }
 }
@@ -613,17 +663,19 @@ impl XeVersion {
 impl fmt::Display for XeVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_dotted(f, &self.numbers)?;
-        if let Some(time) = self.engineering_time {
-            return write!(f, ":{time:06}");
+        match &self.build {
+            XeBuild::Release => write!(f, "{}{}", self.rebuild, self.train),
+            XeBuild::Engineering { time } => write!(f, ":{time:06}"),
+            XeBuild::Prerelease { tag, number } => write!(f, "{tag}{number}"),
         }
-        write!(f, "{}{}", self.rebuild, self.train)
     }
 }
 
 /// Cisco IOS-XR: dotted numbers (`6.5.3`, `24.1.1`); a trailing `I` marks an
 /// interim (engineering) build `6.2.1.23I`. Interim builds compare only with
 /// each other: they are not on the release line. A bracketed build label
-/// (`5.3.4[Default]`) is accepted and dropped.
+/// (`5.3.4[Default]`) and the XR7 packaging word (`7.9.2 LNT`) are accepted
+/// and dropped: they do not change the release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct XrVersion {
     numbers: Vec<u32>,
@@ -632,7 +684,16 @@ struct XrVersion {
 
 impl XrVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(strip_build_label(text));
+        let text = strip_build_label(text);
+        let text = match text
+            .len()
+            .checked_sub(4)
+            .and_then(|at| text.split_at_checked(at))
+        {
+            Some((release, packaging)) if packaging.eq_ignore_ascii_case(" LNT") => release,
+            _ => text,
+        };
+        let mut scanner = Scanner::new(text);
         let numbers = scanner.dotted_numbers(2, "release number")?;
         let interim = scanner.eat('I');
         scanner.finish()?;
@@ -662,6 +723,7 @@ impl fmt::Display for XrVersion {
 /// `5.2(1)SV3(1.10)`). Platform trains are families: `I` and `U` and trainless
 /// releases are incomparable. A bare letter without number (`10.2(3)F`,
 /// `10.2(5)M`) is a release label, not a train: it does not change the family.
+/// A bracketed description (`10.2(3) [Feature Release]`) is dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NxosVersion {
     major: u32,
@@ -675,7 +737,7 @@ struct NxosVersion {
 
 impl NxosVersion {
     fn parse(text: &str) -> Result<Self, String> {
-        let mut scanner = Scanner::new(text);
+        let mut scanner = Scanner::new(strip_build_label(text));
         let major = scanner.number("major release number")?;
         scanner.expect('.', "after the major release number")?;
         let minor = scanner.number("minor release number")?;
@@ -844,7 +906,8 @@ impl fmt::Display for VrpVersion {
 }
 
 /// Juniper Junos: `major.minor<type><number>[-<S|D><number>][.<build>][-EVO]`.
-/// The family is the release type (`R`, `F`, `B`, `I`), an `X` release with its
+/// The family is the release type (`R`, `F`, alpha `A`, beta `B`, internal
+/// `I`), an `X` release with its
 /// train number (`X48`, `X49`, `X53`: only the same X train compares), and
 /// Junos Evolved. Within a family: major, minor, number, then the service
 /// release (`18.4R3` < `18.4R3-S1` < `18.4R4`), then the build/respin (an
@@ -867,13 +930,13 @@ impl JunosVersion {
         scanner.expect('.', "after the major release number")?;
         let minor = scanner.number("minor release number")?;
         let release_type = match scanner.peek().map(|c| c.to_ascii_uppercase()) {
-            Some(c @ ('R' | 'F' | 'B' | 'I' | 'X')) => {
+            Some(c @ ('R' | 'F' | 'A' | 'B' | 'I' | 'X')) => {
                 scanner.eat(c);
                 c
             }
             _ => {
                 return Err(format!(
-                    "expected a release type R, X, F, B or I after the minor release number, found {}",
+                    "expected a release type R, X, F, A, B or I after the minor release number, found {}",
                     scanner.describe_next()
                 ));
             }

@@ -162,6 +162,8 @@ fn junos_service_releases_sit_between_releases_and_x_trains_stand_alone() {
         ("18.4R3", "18.4R3-S1", Less),
         ("18.4R3-S1", "18.4R4", Less),
         ("18.4R3-S1", "21.4R3-S3.4", Less),
+        ("9.5B1.2", "9.5R1.6", Incomparable),
+        ("9.5A1", "9.5A2", Less),
         ("21.4R3-S3", "21.4R3-S3.4", Less),
         ("17.3R3-S7.2", "17.3R3-S8", Less),
         ("20.4R1", "20.4R1.12", Less),
@@ -252,7 +254,11 @@ fn check_error(os: Os, input: &str, fragments: &[&str]) {
 
 #[test]
 fn bad_versions_are_rejected_with_the_problem_and_an_example() {
-    check_error(Os::Ios, "", &["empty", "like 15.2(7)E8"]);
+    check_error(
+        Os::Ios,
+        "",
+        &["empty", "a Cisco IOS version looks like 15.2(7)E8"],
+    );
     check_error(Os::Ios, "   ", &["empty"]);
     check_error(
         Os::Ios,
@@ -287,4 +293,76 @@ fn bad_versions_are_rejected_with_the_problem_and_an_example() {
     check_error(Os::Asa, "9.8.4", &["expected '('", "9.8(4)32"]);
     check_error(Os::Gaia, "81.20", &["expected 'R'", "R81.20"]);
     check_error(Os::Cheetah, "AP 17.12", &["like 17.12.0.78"]);
+}
+
+#[test]
+fn versions_printed_by_real_devices_parse_to_their_canonical_form() {
+    for (os, input, expected) in [
+        (Os::Ios, "15.2(4.0.55)E", "15.2(4.0.55)E"),
+        (Os::Ios, "15.4(0.10)S", "15.4(0.10)S"),
+        (Os::Ios, "15.0(1r)M16", "15.0(1r)M16"),
+        (Os::Ios, "12.2(44r)SG9", "12.2(44r)SG9"),
+        (Os::Ios, "11.0(10c)XB1", "11.0(10c)XB1"),
+        (Os::Ios, "12.2(18)SXF7", "12.2(18)SXF7"),
+        (Os::Ios, "15.2(4d)", "15.2(4d)"),
+        (Os::Iosxe, "17.06.01", "17.6.1"),
+        (Os::Iosxe, "03.03.02.SG", "3.3.2SG"),
+        (Os::Iosxe, "03.06.07E", "3.6.7E"),
+        (Os::Iosxe, "17.18.01prd21", "17.18.1prd21"),
+        (Os::Iosxe, "17.3.1r[FC2]", "17.3.1r"),
+        (Os::Iosxe, "16.9.1r [FC2]", "16.9.1r"),
+        (
+            Os::Iosxe,
+            "17.6.20210302:012459 [S2C-build-polaris_dev-BLD_POLARIS_DEV_LATEST_20210302_012043]",
+            "17.6.20210302:012459",
+        ),
+        (Os::Iosxe, "17.15.03.0.5371", "17.15.3.0.5371"),
+        (Os::Iosxr, "6.7.35.03I", "6.7.35.3I"),
+        (Os::Iosxr, "6.4.2[Default]", "6.4.2"),
+        (Os::Iosxr, "7.9.2 LNT", "7.9.2"),
+        (Os::Nxos, "10.2(3) [Feature Release]", "10.2(3)"),
+        (Os::Nxos, "6.0(2)U6(5b)", "6.0(2)U6(5b)"),
+        (Os::Nxos, "7.0(7)N1(1)", "7.0(7)N1(1)"),
+        (Os::Nxos, "5.3(2b)", "5.3(2b)"),
+        (Os::Vrp, "V600R021SPH001", "V600R021SPH001"),
+        (Os::Vrp, "V300R019C13SPC200", "V300R019C13SPC200"),
+        (Os::Vrp, "8.180", "8.180"),
+        (Os::Junos, "13.3R1.4", "13.3R1.4"),
+        (Os::Junos, "18.2R2-S1", "18.2R2-S1"),
+        (Os::Aireos, "8.2.170.0", "8.2.170.0"),
+        (Os::Asa, "9.8(4)10", "9.8(4)10"),
+        (Os::Gaia, "R80.40", "R80.40"),
+        (Os::Cheetah, "17.12.0.78", "17.12.0.78"),
+    ] {
+        let version =
+            Version::parse(os, input).unwrap_or_else(|error| panic!("{os} '{input}': {error}"));
+        assert_eq!(version.to_string(), expected, "{os} '{input}'");
+    }
+}
+
+#[test]
+fn interim_and_pre_release_builds_order_within_their_kind() {
+    check(Os::Ios, "15.2(4)E", "15.2(4.0.55)E", Less);
+    check(Os::Ios, "15.2(4.0.55)E", "15.2(5)E", Less);
+    check(Os::Ios, "15.4(0.10)S", "15.4(1)S", Less);
+    check(Os::Iosxe, "17.7.1prd16", "17.7.1prd17", Less);
+    check(Os::Iosxe, "17.7.1prd16", "17.18.1prd21", Less);
+    check(Os::Iosxe, "17.7.1prd16", "17.7.1", Incomparable);
+    check(
+        Os::Iosxe,
+        "17.7.1prd16",
+        "17.7.20211003:014100",
+        Incomparable,
+    );
+    check(Os::Nxos, "10.3(6) [Maintenance Release]", "10.3(6)", Equal);
+}
+
+#[test]
+fn error_message_names_input_problem_and_expected_form() {
+    let error = Version::parse(Os::Ios, "15.2(7").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "'15.2(7' is not a valid ios version: expected ')' after the release number, \
+         found the end; a Cisco IOS version looks like 15.2(7)E8, 12.2(55)SE10 or 15.3(3)JA1"
+    );
 }

@@ -45,7 +45,7 @@ fn ios_style(trains: &'static [&'static str]) -> BoxedStrategy<String> {
         12u32..=15,
         number(0..=4),
         number(1..=5),
-        optional(0u32..=3),
+        prop::collection::vec(0u32..=3, 0..=2),
         optional(prop::sample::select(vec!["a", "b"])),
         prop::sample::select(trains),
         optional((0u32..=12, optional(prop::sample::select(vec!["a", "b"])))),
@@ -54,7 +54,7 @@ fn ios_style(trains: &'static [&'static str]) -> BoxedStrategy<String> {
         .prop_map(
             |(major, minor, release, interim, letter, train, rebuild, special)| {
                 let mut text = format!("{major}.{minor}({release}");
-                if let Some(interim) = interim {
+                for interim in interim {
                     text += &format!(".{interim}");
                 }
                 text += letter.unwrap_or("");
@@ -102,8 +102,10 @@ fn iosxe() -> BoxedStrategy<String> {
         });
     let engineering = (16u32..=17, 1u32..=14, 20170101u32..=20170105, 0u32..=235959)
         .prop_map(|(major, minor, date, time)| format!("{major}.{minor}.{date}:{time:06}"));
+    let prerelease = (16u32..=17, number(1..=12), number(0..=2), 1u32..=30)
+        .prop_map(|(major, minor, patch, build)| format!("{major}.{minor}.{patch}prd{build}"));
     let ios = ios_style(&["S", "E"]);
-    prop_oneof![modern, three, engineering, ios].boxed()
+    prop_oneof![modern, three, engineering, prerelease, ios].boxed()
 }
 
 fn iosxr() -> BoxedStrategy<String> {
@@ -124,7 +126,7 @@ fn iosxr() -> BoxedStrategy<String> {
                 text += "I";
             }
             if label {
-                text += "[Default]";
+                text += if patch == "1" { " LNT" } else { "[Default]" };
             }
             text
         })
@@ -153,12 +155,11 @@ fn nxos() -> BoxedStrategy<String> {
         number(1..=5),
         optional("[ab]"),
         train,
+        prop_oneof![Just(""), Just(" [Feature Release]")],
     )
-        .prop_map(|(major, minor, maintenance, letter, train)| {
-            format!(
-                "{major}.{minor}({maintenance}{}){train}",
-                letter.unwrap_or_default()
-            )
+        .prop_map(|(major, minor, maintenance, letter, train, label)| {
+            let letter = letter.unwrap_or_default();
+            format!("{major}.{minor}({maintenance}{letter}){train}{label}")
         })
         .prop_flat_map(any_case)
         .boxed()
@@ -198,7 +199,7 @@ fn vrp() -> BoxedStrategy<String> {
 
 fn junos() -> BoxedStrategy<String> {
     let release = (
-        prop::sample::select(vec!["R", "F"]),
+        prop::sample::select(vec!["R", "F", "B"]),
         1u32..=4,
         optional((Just("S"), 1u32..=9)),
     );
@@ -477,6 +478,21 @@ proptest! {
             let shown = version.to_string();
             let reparsed = Version::parse(version.os(), &shown);
             prop_assert_eq!(reparsed.as_ref(), Ok(&version), "{}", shown);
+            if let Ok(reparsed) = reparsed {
+                prop_assert_eq!(reparsed.to_string(), shown);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_and_accepted_text_round_trips(
+        os in any_os(),
+        text in "[0-9A-Za-z.()$:\\[\\] -]{0,20}|[0-9.()A-Z:-]{1,16}",
+    ) {
+        if let Ok(version) = Version::parse(os, &text) {
+            let shown = version.to_string();
+            let reparsed = Version::parse(os, &shown);
+            prop_assert_eq!(reparsed.as_ref(), Ok(&version), "{} shown as {}", text, shown);
             if let Ok(reparsed) = reparsed {
                 prop_assert_eq!(reparsed.to_string(), shown);
             }
