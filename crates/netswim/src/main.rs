@@ -153,6 +153,8 @@ fn compare_versions(os: &str, a: &str, b: &str, json: bool) -> Result<()> {
     let left = Version::parse(os, a)?;
     let right = Version::parse(os, b)?;
     let result = left.compare(&right);
+    // Same as `netswim_domain::version::compare_versions`, but the parsed
+    // versions are printed in their canonical form below.
     if json {
         output::print(&json!({ "result": result.as_str() }), true)
     } else {
