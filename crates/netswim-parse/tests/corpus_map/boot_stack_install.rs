@@ -222,16 +222,71 @@ pub fn genie_show_ap_image(path: &[Seg], ours: &Value) -> Option<Value> {
     }
 }
 
-pub fn ntc_show_switch_detail(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn ntc_show_switch_detail(path: &[Seg], ours: &Value) -> Option<Value> {
+    let index = *indexes(path).first()?;
+    let member = get(ours, &format!("data.members[{index}]"))?;
+    let port = |port: &str, key: &str| -> Option<Value> {
+        member
+            .get("details")?
+            .get("ports")?
+            .get(port)?
+            .get(key)
+            .cloned()
+    };
+    match keys(path).get(1).copied()? {
+        "switch" => member.get("member").cloned(),
+        "mac_address" => member.get("mac").cloned(),
+        "status1" => port("1", "stack_port_status"),
+        "status2" => port("2", "stack_port_status"),
+        "neighbor1" => port("1", "neighbors_num"),
+        "neighbor2" => port("2", "neighbors_num"),
+        other => member.get(other).cloned(),
+    }
 }
 
-pub fn genie_show_switch(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_show_switch(path: &[Seg], ours: &Value) -> Option<Value> {
+    let lower = |value: Option<Value>| Some(json!(value?.as_str()?.to_lowercase()));
+    match keys(path).as_slice() {
+        ["switch", "mac_address"] => get(ours, "data.details.mac_address"),
+        // genieparser lowercases the wait time, roles, states and port statuses.
+        ["switch", "mac_persistency_wait_time"] => {
+            lower(get(ours, "data.details.mac_persistency_wait_time"))
+        }
+        ["switch", "stack", number, rest @ ..] => {
+            let member = get(ours, "data.members")?
+                .as_array()?
+                .iter()
+                .find(|m| m.get("member").map(|n| n.to_string()).as_deref() == Some(*number))?
+                .clone();
+            match rest {
+                ["hw_ver"] => member.get("version").cloned(),
+                ["mac_address"] => member.get("mac").cloned(),
+                ["priority"] => member.get("priority").cloned(),
+                ["role"] => lower(member.get("role").cloned()),
+                ["state"] => lower(member.get("state").cloned()),
+                ["ports", port, "stack_port_status"] => lower(
+                    member
+                        .get("details")?
+                        .get("ports")?
+                        .get(*port)?
+                        .get("stack_port_status")
+                        .cloned(),
+                ),
+                ["ports", port, key] => member
+                    .get("details")?
+                    .get("ports")?
+                    .get(*port)?
+                    .get(*key)
+                    .cloned(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
-pub fn genie_show_switch_detail(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_show_switch_detail(path: &[Seg], ours: &Value) -> Option<Value> {
+    genie_show_switch(path, ours)
 }
 
 pub fn genie_iosxe_show_install_summary(_path: &[Seg], _ours: &Value) -> Option<Value> {
