@@ -289,28 +289,122 @@ pub fn genie_show_switch_detail(path: &[Seg], ours: &Value) -> Option<Value> {
     genie_show_switch(path, ours)
 }
 
-pub fn genie_iosxe_show_install_summary(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_iosxe_show_install_summary(path: &[Seg], ours: &Value) -> Option<Value> {
+    match keys(path).as_slice() {
+        // genieparser numbers packages across all locations, from 1.
+        ["location", _, "pkg_state", number, key] => {
+            let index = number.parse::<usize>().ok()?.checked_sub(1)?;
+            let package = get(ours, &format!("data.packages[{index}]"))?;
+            match *key {
+                "filename_version" => package.get("name").cloned(),
+                "state" => detail(&package, "state_code"),
+                other => detail(&package, other),
+            }
+        }
+        ["location", _, key] => get(ours, "data.details")?.get(*key).cloned(),
+        _ => None,
+    }
 }
 
-pub fn genie_iosxe_show_install_state(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_iosxe_show_install_state(path: &[Seg], ours: &Value) -> Option<Value> {
+    genie_iosxe_show_install_summary(path, ours)
 }
 
-pub fn ntc_xr_show_install_active(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn ntc_xr_show_install_active(path: &[Seg], ours: &Value) -> Option<Value> {
+    let index = *indexes(path).first()?;
+    let node = get(ours, &format!("data.details.nodes[{index}]"))?;
+    match keys(path).as_slice() {
+        [_, "packages", _] => node.get("packages")?.get(*indexes(path).get(1)?).cloned(),
+        [_, key] => node.get(*key).cloned(),
+        _ => None,
+    }
 }
 
-pub fn genie_xr_show_install_active_summary(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_xr_show_install_active_summary(path: &[Seg], ours: &Value) -> Option<Value> {
+    match keys(path).as_slice() {
+        ["active_packages", "#"] => {
+            let index = *indexes(path).first()?;
+            get(ours, &format!("data.packages[{index}].name"))
+        }
+        ["active_packages", set] => get(ours, "data.details.active_package_counts")?
+            .get(*set)
+            .cloned(),
+        ["sdr"] => get(ours, "data.details.sdrs[0]"),
+        ["optional_packages" | "mandatory_packages", name] => {
+            detail(&find(ours, "data.packages", "name", name)?, "version")
+        }
+        ["active_fixes", key] => get(ours, "data.details.active_fixes")?.get(*key).cloned(),
+        [key] => get(ours, "data.details")?.get(*key).cloned(),
+        _ => None,
+    }
 }
 
-pub fn genie_nxos_show_install_active(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_nxos_show_install_active(path: &[Seg], ours: &Value) -> Option<Value> {
+    match keys(path).as_slice() {
+        ["boot_images", key] => get(ours, "data.details")?.get(*key).cloned(),
+        // genieparser keeps one package per module (the last printed); module 0
+        // stands for the chassis-wide list.
+        ["active_packages", module, "active_package_name"] => {
+            let module = module.strip_prefix("active_package_module_")?;
+            get(ours, "data.packages")?
+                .as_array()?
+                .iter()
+                .rev()
+                .find(|package| {
+                    let ours_module = detail(package, "module");
+                    match ours_module.as_ref().and_then(Value::as_str) {
+                        Some(number) => number == module,
+                        None => module == "0",
+                    }
+                })?
+                .get("name")
+                .cloned()
+        }
+        _ => None,
+    }
 }
 
-pub fn genie_nxos_show_install_all_status(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_nxos_show_install_all_status(path: &[Seg], ours: &Value) -> Option<Value> {
+    let details = get(ours, "data.details")?;
+    // genieparser names each step by the words that open its description.
+    let step = |prefix: &str, exclude: Option<&str>| -> Option<Value> {
+        details
+            .get("steps")?
+            .as_array()?
+            .iter()
+            .find(|step| {
+                let description = step
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                description.starts_with(prefix)
+                    && exclude.is_none_or(|excluded| !description.starts_with(excluded))
+            })?
+            .get("result")
+            .cloned()
+    };
+    match keys(path).as_slice() {
+        ["verifying_image_status"] => step("Verifying image ", Some("Verifying image type")),
+        ["verifying_image_type"] => step("Verifying image type", None),
+        ["preparing_nxos_version_info"] => step("Preparing \"nxos\" version info", None),
+        ["preparing_bios_version_info"] => step("Preparing \"bios\" version info", None),
+        ["module_support_check"] => step("Performing module support checks", None),
+        ["notifying_services"] => step("Notifying services", None),
+        ["pre_upgrade_check_failed_code"] => details.get("pre_upgrade_check_failed").cloned(),
+        ["additional_info"] => details
+            .get("messages")?
+            .as_array()?
+            .last()?
+            .as_str()
+            .map(|text| json!(text.trim_start_matches("Service "))),
+        ["compatibility_check", module, key] => details
+            .get("compatibility_check")?
+            .get(*module)?
+            .get(*key)
+            .cloned(),
+        [key] => details.get(*key).cloned(),
+        _ => None,
+    }
 }
 
 pub fn genie_show_issu_state_detail(_path: &[Seg], _ours: &Value) -> Option<Value> {
