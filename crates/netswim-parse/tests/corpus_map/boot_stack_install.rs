@@ -407,6 +407,33 @@ pub fn genie_nxos_show_install_all_status(path: &[Seg], ours: &Value) -> Option<
     }
 }
 
-pub fn genie_show_issu_state_detail(_path: &[Seg], _ours: &Value) -> Option<Value> {
-    None
+pub fn genie_show_issu_state_detail(path: &[Seg], ours: &Value) -> Option<Value> {
+    let keys = keys(path);
+    let ["slot", name, rest @ ..] = keys.as_slice() else {
+        return None;
+    };
+    // An output that names no slot has one unnamed slot (genieparser calls it "1").
+    let slots = get(ours, "data.slots")?.as_array()?.clone();
+    let slot = slots
+        .iter()
+        .find(|slot| slot.get("slot").and_then(Value::as_str) == Some(*name))
+        .or_else(|| {
+            slots
+                .iter()
+                .find(|slot| slot.get("slot").and_then(Value::as_str) == Some(""))
+        })?;
+    match rest {
+        ["issu_in_progress" | "runversion_executed" | "terminal_state_reached"] => {
+            as_bool(detail(slot, rest.first()?))
+        }
+        ["current_status"] => detail(slot, "current_issu_status"),
+        ["previous_operation"] => detail(slot, "previous_issu_operation"),
+        // genieparser spells this key `opertional_mode`.
+        ["system_check", "opertional_mode"] => detail(slot, "system_check")?
+            .get("operational_mode")
+            .cloned(),
+        ["system_check", key] => detail(slot, "system_check")?.get(*key).cloned(),
+        [key] => detail(slot, key),
+        _ => None,
+    }
 }
