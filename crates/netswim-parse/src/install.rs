@@ -419,7 +419,7 @@ fn parse_install_all_status(output: &str) -> InstallFacts {
         if lower.starts_with("module") && lower.contains("bootable") {
             columns = Some(
                 line.split_whitespace()
-                    .map(|label| snake_key(label))
+                    .map(snake_key)
                     .collect(),
             );
             continue;
