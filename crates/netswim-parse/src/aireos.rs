@@ -112,6 +112,17 @@ fn char_slice(text: &str, start: usize, end: usize) -> String {
         .collect()
 }
 
+/// Whether a column starting at `start` would split a word of `line` in two.
+fn cuts_a_word(line: &str, start: usize) -> bool {
+    let Some(before) = start.checked_sub(1) else {
+        return false;
+    };
+    let mut characters = line.chars().skip(before);
+    let left = characters.next();
+    let right = characters.next();
+    matches!((left, right), (Some(l), Some(r)) if !l.is_whitespace() && !r.is_whitespace())
+}
+
 /// Splits a header on runs of two or more spaces into snake_case labels.
 fn labels_by_gaps(header: &str) -> Vec<String> {
     header
@@ -204,7 +215,14 @@ pub fn parse_show_ap_image(output: &str) -> Result<ApImages, ParseError> {
         if line.is_empty() || line.starts_with('-') {
             continue;
         }
-        let cells: Vec<(String, String)> = match &split_columns {
+        // A value wider than its column (a long AP name) shifts the row: then
+        // the cells are read in order, split on blanks.
+        let aligned = split_columns.as_ref().filter(|columns| {
+            columns
+                .iter()
+                .all(|column| !cuts_a_word(raw_line, column.start))
+        });
+        let cells: Vec<(String, String)> = match aligned {
             Some(columns) => {
                 let mut cells: Vec<(String, String)> = columns
                     .iter()
@@ -224,11 +242,18 @@ pub fn parse_show_ap_image(output: &str) -> Result<ApImages, ParseError> {
                 }
                 cells
             }
-            None => gap_labels
-                .iter()
-                .cloned()
-                .zip(line.split_whitespace().map(str::to_string))
-                .collect(),
+            None => match &split_columns {
+                Some(columns) => columns
+                    .iter()
+                    .map(|column| column.key.clone())
+                    .zip(line.split_whitespace().map(str::to_string))
+                    .collect(),
+                None => gap_labels
+                    .iter()
+                    .cloned()
+                    .zip(line.split_whitespace().map(str::to_string))
+                    .collect(),
+            },
         };
         let mut ap = ApImage::default();
         for (key, value) in cells {
@@ -347,6 +372,15 @@ Backup Boot Image................................ 8.8.125.0\n";
                 .and_then(Detail::as_text),
             Some("2")
         );
+    }
+
+    #[test]
+    fn long_ap_name_shifting_the_row_is_read_word_by_word() {
+        let out = "AP Name            Primary Image  Backup Image\n------------------ -------------- --------------\nBUILDING-7-FLOOR-3-AP-12 8.5.161.0 8.3.150.0\n";
+        let facts = parse_show_ap_image(out).unwrap();
+        assert_eq!(facts.aps[0].name, "BUILDING-7-FLOOR-3-AP-12");
+        assert_eq!(facts.aps[0].primary.as_deref(), Some("8.5.161.0"));
+        assert_eq!(facts.aps[0].backup.as_deref(), Some("8.3.150.0"));
     }
 
     #[test]

@@ -417,11 +417,7 @@ fn parse_install_all_status(output: &str) -> InstallFacts {
         }
         let lower = line.to_ascii_lowercase();
         if lower.starts_with("module") && lower.contains("bootable") {
-            columns = Some(
-                line.split_whitespace()
-                    .map(snake_key)
-                    .collect(),
-            );
+            columns = Some(line.split_whitespace().map(snake_key).collect());
             continue;
         }
         if let Some(labels) = &columns {
@@ -589,6 +585,26 @@ mod tests {
         assert_eq!(text(&facts.packages[0].details, "version"), Some("7.3.2"));
         assert_eq!(text(&facts.packages[2].details, "node"), Some("0/0/CPU0"));
         assert_eq!(text(&facts.details, "label"), Some("7.3.2"));
+    }
+
+    #[test]
+    fn classic_xr_node_blocks_keep_boot_device_and_disk_prefixed_packages() {
+        let out = "Secure Domain Router: Owner\n\n  Node 0/RSP0/CPU0 [RP] [SDR: Owner]\n    Boot Device: disk0:\n    Boot Image: /disk0/asr9k-os-mbi-6.1.3/0x100305/mbiasr9k-rsp3.vm\n    Active Packages:\n      disk0:asr9k-mini-px-6.1.3\n      disk0:asr9k-mpls-px-6.1.3\n";
+        let facts = parse_show_install(Os::Iosxr, out).unwrap();
+        let names: Vec<&str> = facts.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["disk0:asr9k-mini-px-6.1.3", "disk0:asr9k-mpls-px-6.1.3"]
+        );
+        let Some(Detail::List(nodes)) = facts.details.get("nodes") else {
+            panic!("nodes missing");
+        };
+        let Some(Detail::Map(node)) = nodes.first() else {
+            panic!("node missing");
+        };
+        assert_eq!(text(node, "boot_device"), Some("disk0:"));
+        assert_eq!(text(node, "sdr"), Some("Owner"));
+        assert_eq!(text(&facts.details, "secure_domain_router"), Some("Owner"));
     }
 
     #[test]

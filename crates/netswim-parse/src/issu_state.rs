@@ -21,6 +21,9 @@ use crate::boot::{captures, put, snake_key};
 static LOCK: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)^-+\s*starting local lock acquisition on\s+(?:switch\s+)?(\S+)\s*-+").ok()
 });
+/// `RP State = Active` (IOS per-slot blocks opened by `Slot = 1`).
+static KEY_EQUALS: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9 ()/_-]*?)\s*=\s*(.*)$").ok());
 /// `Label: value` / `Install type  : value`.
 static KEY_VALUE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9 ()/_-]*?)\s*:\s*(.*)$").ok());
@@ -76,6 +79,20 @@ pub fn parse_show_issu_state_detail(output: &str) -> Result<IssuState, ParseErro
             }
             understood = true;
             table = Table::None;
+            continue;
+        }
+        if let Some(found) = captures(&KEY_EQUALS, line) {
+            let key = snake_key(found.get(1).map_or("", |m| m.as_str()));
+            let value = found.get(2).map_or("", |m| m.as_str()).trim();
+            if key == "slot" {
+                current = Some(slot_index(&mut state, value));
+            } else {
+                let index = current_slot(&mut state, &mut current);
+                if let Some(slot) = state.slots.get_mut(index) {
+                    put(&mut slot.details, &key, value);
+                }
+            }
+            understood = true;
             continue;
         }
         if let Some(name) = line.strip_prefix("Slot being modified:") {
@@ -281,6 +298,21 @@ mod tests {
     fn every_pattern_compiles() {
         assert!(LOCK.is_some());
         assert!(KEY_VALUE.is_some());
+        assert!(KEY_EQUALS.is_some());
+    }
+
+    #[test]
+    fn ios_slot_blocks_of_key_equals_lines() {
+        let out = "                          Slot = 1\n                      RP State = Active\n                    ISSU State = Init\n                 Boot Variable = bootdisk:s72033-adventerprisek9-mz.122-33.SXI.bin,12;\n                Operating Mode = Stateful Switchover\n\n                          Slot = 2\n                      RP State = Standby\n                    ISSU State = Init\n";
+        let state = parse_show_issu_state_detail(out).unwrap();
+        assert_eq!(state.slots.len(), 2);
+        assert_eq!(state.slots[0].slot, "1");
+        assert_eq!(text(&state.slots[0].details, "rp_state"), Some("Active"));
+        assert_eq!(
+            text(&state.slots[0].details, "operating_mode"),
+            Some("Stateful Switchover")
+        );
+        assert_eq!(text(&state.slots[1].details, "issu_state"), Some("Init"));
     }
 
     #[test]
