@@ -232,16 +232,21 @@ fn apply_setting(entry: &mut BootEntry, section: Section, key: &str, value: Opti
                 entry.boot_path = split_boot_paths(value);
             }
         }
+        // Typed fields; a detail only when the printed value does not fit them.
         "config_file" => {
-            put(&mut entry.details, key, printed);
             entry.config_file = value
                 .map(str::trim)
                 .filter(|value| !value.is_empty())
                 .map(str::to_string);
+            if value.is_none() {
+                put(&mut entry.details, key, printed);
+            }
         }
         "auto_upgrade" => {
-            put(&mut entry.details, key, printed);
             entry.auto_upgrade = value.and_then(flag);
+            if entry.auto_upgrade.is_none() {
+                put(&mut entry.details, key, printed);
+            }
         }
         "config_download_via_dhcp" => match value.and_then(|v| captures(&NEXT_BOOT, v)) {
             Some(captures) => {
@@ -554,6 +559,46 @@ Boot Variables on next reload:\nBOOT variable = flash:packages.conf\nManual Boot
         );
         assert_eq!(text(&entry.details, "boot_mode"), Some("DEVICE"));
         assert_eq!(text(&entry.details, "ipxe_timeout"), Some("0"));
+    }
+
+    #[test]
+    fn catalyst_9300_stack_gives_one_entry_per_member() {
+        let out = "---------------------------
+Switch 1
+---------------------------
+Current Boot Variables:
+BOOT variable = flash:packages.conf;
+
+Boot Variables on next reload:
+BOOT variable = flash:packages.conf;
+Manual Boot = no
+Enable Break = yes
+Boot Mode = DEVICE
+iPXE Timeout = 0
+---------------------------
+Switch 2
+---------------------------
+Current Boot Variables:
+BOOT variable = flash:cat9k_iosxe.17.09.04a.SPA.bin;
+
+Boot Variables on next reload:
+BOOT variable = flash:packages.conf;
+Manual Boot = yes
+Enable Break = yes
+Boot Mode = DEVICE
+iPXE Timeout = 0
+";
+        let facts = parse_show_boot(Os::Iosxe, out).unwrap();
+        let members: Vec<Option<u32>> = facts.entries.iter().map(|e| e.member).collect();
+        assert_eq!(members, vec![Some(1), Some(2)]);
+        let second = &facts.entries[1];
+        assert_eq!(second.boot_path, vec!["flash:packages.conf"]);
+        assert_eq!(
+            text(&second.details, "current_boot_variable"),
+            Some("flash:cat9k_iosxe.17.09.04a.SPA.bin;")
+        );
+        assert_eq!(text(&second.details, "manual_boot"), Some("yes"));
+        assert_eq!(text(&facts.entries[0].details, "manual_boot"), Some("no"));
     }
 
     #[test]
