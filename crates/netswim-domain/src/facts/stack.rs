@@ -16,7 +16,8 @@ pub struct StackFacts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwitchMember {
     pub member: u32,
-    /// `active`, `standby`, `member` (lowercase), or as printed for other roles.
+    /// The role as printed (`Active`, `Standby`, `Member`, `Master`): compare
+    /// case-insensitively, as IOS and IOS-XE releases differ in spelling.
     pub role: Option<String>,
     pub mac: Option<String>,
     pub priority: Option<u32>,
