@@ -25,8 +25,7 @@ pub fn detect_os(output: &str) -> Option<Os> {
     if lower.contains("cisco ios xr software") || lower.contains("cisco ios-xr software") {
         return Some(Os::Iosxr);
     }
-    if lower.contains("versatile routing platform") || any(&|l| l.starts_with("VRP (R) software"))
-    {
+    if lower.contains("versatile routing platform") || any(&|l| l.starts_with("VRP (R) software")) {
         return Some(Os::Vrp);
     }
     if lower.contains("adaptive security appliance software") {
@@ -73,7 +72,7 @@ pub fn detect_os(output: &str) -> Option<Os> {
     if iosxe_markers.iter().any(|marker| lower.contains(marker))
         // IOS-XE 16 and later name their release train in brackets:
         // `Cisco IOS Software [Everest], ...`; classic IOS never does.
-        || any(&|l| l.starts_with("Cisco IOS Software [")) 
+        || any(&|l| l.starts_with("Cisco IOS Software ["))
     {
         return Some(Os::Iosxe);
     }
@@ -95,7 +94,10 @@ mod tests {
 
     #[test]
     fn banners_name_their_os() {
-        check("Cisco IOS XE Software, Version 17.09.04a\n", Some(Os::Iosxe));
+        check(
+            "Cisco IOS XE Software, Version 17.09.04a\n",
+            Some(Os::Iosxe),
+        );
         check(
             "Cisco IOS Software, C3750E Software (C3750E-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE (fc2)\n",
             Some(Os::Ios),
@@ -210,7 +212,9 @@ mod tests {
                 let found = detect_os(&raw);
                 checked += 1;
                 if !found.is_some_and(|os| expected.contains(&os)) {
-                    wrong.push(format!("{folder}/{name}: expected {expected:?}, got {found:?}"));
+                    wrong.push(format!(
+                        "{folder}/{name}: expected {expected:?}, got {found:?}"
+                    ));
                 }
             }
         }

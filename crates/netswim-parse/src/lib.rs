@@ -18,12 +18,14 @@
 )]
 
 mod aireos;
+mod asa_version;
 mod boot;
 mod command;
 mod detect;
 mod dir;
 mod error;
 mod file_systems;
+mod gaia_version;
 mod install;
 mod inventory;
 mod ios_version;
@@ -85,6 +87,12 @@ pub fn parse_command(os: Os, command: &Command, output: &str) -> Result<Parsed, 
     let parsed = match (command, os) {
         (Command::ShowVersion, Os::Ios | Os::Iosxe | Os::Cheetah) => {
             Parsed::Version(ios_version::parse_show_version(output)?)
+        }
+        (Command::ShowVersion, Os::Asa) => {
+            Parsed::Version(asa_version::parse_show_version(output)?)
+        }
+        (Command::ShowVersion, Os::Gaia) => {
+            Parsed::Version(gaia_version::parse_show_version(output)?)
         }
         (Command::ShowVersion, Os::Iosxr) => {
             Parsed::Version(xr_version::parse_show_version(output)?)
