@@ -221,4 +221,92 @@ mod tests {
         assert!(checked > 60, "only {checked} cases");
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
+
+    /// Truncated, line-dropped, reversed, collapsed and byte-mangled
+    /// versions of an output.
+    fn garbled(raw: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let chars: Vec<char> = raw.chars().collect();
+        for cut in [1, 7, 13, 29, 61, 101, 257, 509, 1021] {
+            if cut < chars.len() {
+                out.push(chars[..cut].iter().collect());
+                out.push(chars[chars.len() - cut..].iter().collect());
+            }
+        }
+        let lines: Vec<&str> = raw.lines().collect();
+        out.push(
+            lines
+                .iter()
+                .step_by(2)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        out.push(lines.iter().rev().copied().collect::<Vec<_>>().join("\n"));
+        out.push(raw.split_whitespace().collect::<Vec<_>>().join(" "));
+        out.push(raw.replace(':', ""));
+        out.push(raw.replace(' ', ""));
+        out.push(raw.replace(|c: char| c.is_ascii_digit(), "é"));
+        out.push(raw.replace('(', "((").replace(']', ""));
+        out.push(
+            lines
+                .iter()
+                .map(|l| l.chars().take(5).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        out
+    }
+
+    #[test]
+    fn garbled_corpus_outputs_never_panic_any_parser() {
+        let folders = [
+            "ntc/cisco_xr/show_version",
+            "ntc/cisco_nxos/show_version",
+            "ntc/juniper_junos/show_version",
+            "ntc/huawei_vrp/display_version",
+            "ntc/huawei_vrp/display_startup",
+            "ntc/huawei_vrp/display_patch-information",
+            "genie/iosxr/ShowVersion",
+            "genie/nxos/ShowVersion",
+            "genie/junos/ShowVersion",
+            "genie/generic/rv1/ShowVersion",
+        ];
+        let junose = [
+            "FTP Server state: enabled, 1 open connections\nStatistics since server was last started:\nattempts: 3\nfailed hosts: 0\nfailed users: 0\n",
+            "ISSU state: idle\ncriteria met: No, x\n# ISSU Criteria Summary Met\n-- ---- ---\n1 A ready? Yes\n-> Criteria: FTP file transfer is in progress No\nImpact: ISSU cannot be performed when file transfer is in pr\nogress\nRemedy: Abort\nReporting slot: 7\n",
+        ];
+        let pairs = [
+            (Os::Iosxr, "show version"),
+            (Os::Nxos, "show version"),
+            (Os::Junos, "show version"),
+            (Os::Asa, "show version"),
+            (Os::Gaia, "show version"),
+            (Os::Vrp, "display version"),
+            (Os::Vrp, "display startup"),
+            (Os::Vrp, "display patch-information"),
+            (Os::Junose, "show issu detail"),
+            (Os::Junose, "show ftp-server"),
+        ];
+        let mut inputs: Vec<String> = junose.iter().map(|s| s.to_string()).collect();
+        for folder in folders {
+            for entry in std::fs::read_dir(corpus().join(folder)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|ext| ext == "raw") {
+                    inputs.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut runs = 0;
+        for input in &inputs {
+            for variant in garbled(input) {
+                let _ = detect_os(&variant);
+                for (os, command) in pairs {
+                    let _ = crate::parse(os, command, &variant);
+                    runs += 1;
+                }
+            }
+        }
+        assert!(runs > 1000, "{runs}");
+    }
 }

@@ -76,7 +76,9 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
             if let Some(next) = next {
                 if next == Section::LastReset {
                     if let Some(when) = line.strip_prefix("Last reset at ") {
-                        facts.details.insert("last_reset".into(), when.trim().into());
+                        facts
+                            .details
+                            .insert("last_reset".into(), when.trim().into());
                     }
                 }
                 section = next;
@@ -96,7 +98,9 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
                     let count = if count.is_empty() { "0" } else { count };
                     parts.insert(format!("{}s", unit.as_str()), Detail::from(count));
                 }
-                facts.details.insert("kernel_uptime".into(), Detail::Map(parts));
+                facts
+                    .details
+                    .insert("kernel_uptime".into(), Detail::Map(parts));
                 continue;
             }
         }
