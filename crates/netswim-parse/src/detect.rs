@@ -22,7 +22,10 @@ pub fn detect_os(output: &str) -> Option<Os> {
     {
         return Some(Os::Nxos);
     }
-    if lower.contains("cisco ios xr software") || lower.contains("cisco ios-xr software") {
+    if lower.contains("cisco ios xr software")
+        || lower.contains("cisco ios-xr software")
+        || lower.contains("cisco ios xr admin software")
+    {
         return Some(Os::Iosxr);
     }
     if lower.contains("versatile routing platform") || any(&|l| l.starts_with("VRP (R) software")) {
@@ -34,7 +37,11 @@ pub fn detect_os(output: &str) -> Option<Os> {
     if lower.contains("check point gaia") {
         return Some(Os::Gaia);
     }
-    if lower.contains("junose") || lower.contains("juniper edge routing switch") {
+    if contains_word(&lower, "junose")
+        || lower.contains("edge routing switch")
+        || lower.contains("broadband services router")
+        || any(&|l| l.starts_with("System Release:") && l.ends_with(".rel"))
+    {
         return Some(Os::Junose);
     }
     if any(&|l| {
@@ -45,7 +52,7 @@ pub fn detect_os(output: &str) -> Option<Os> {
     {
         return Some(Os::Junos);
     }
-    if any(&|l| l.starts_with("AP Running Image")) {
+    if any(&|l| l.starts_with("AP Running Image")) || lower.contains("cisco ap software") {
         return Some(Os::Cheetah);
     }
     // AireOS `show sysinfo` / `show boot`: dotted key/value lines.
@@ -80,6 +87,15 @@ pub fn detect_os(output: &str) -> Option<Os> {
         return Some(Os::Ios);
     }
     None
+}
+
+/// Whether `word` occurs in `text` with no letter or digit right around it.
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(at + word.len()..).and_then(|t| t.chars().next());
+        !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+    })
 }
 
 #[cfg(test)]
@@ -142,6 +158,26 @@ mod tests {
         check(
             "Product Name..................................... Cisco Controller\nProduct Version.................................. 8.5.135.0\n",
             Some(Os::Aireos),
+        );
+        check(
+            "Juniper Edge Routing Switch ERX-1440\nSystem Release: erx_7-1-0.rel\n",
+            Some(Os::Junose),
+        );
+        check(
+            "Hostname: r1\nModel: mx480\nJUNOS Enterprise Software Suite [12.3R6.6]\n",
+            Some(Os::Junos),
+        );
+        check(
+            "Cisco IOS Software, IOS-XE Software, Catalyst 4500 L3 Switch Software (cat4500e-UNIVERSALK9-M), Version 03.04.06.SG\n",
+            Some(Os::Iosxe),
+        );
+        check(
+            "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(2)E7\n",
+            Some(Os::Ios),
+        );
+        check(
+            "IOS (tm) C2600 Software (C2600-I-M), Version 12.2(2)XA1\n",
+            Some(Os::Ios),
         );
         check("nothing recognisable\n", None);
         check("", None);
@@ -287,6 +323,7 @@ mod tests {
             (Os::Vrp, "display patch-information"),
             (Os::Junose, "show issu detail"),
             (Os::Junose, "show ftp-server"),
+            (Os::Junose, "show version"),
         ];
         let mut inputs: Vec<String> = junose.iter().map(|s| s.to_string()).collect();
         for folder in folders {

@@ -1,4 +1,4 @@
-//! Juniper JUNOSe `show issu detail` and `show ftp-server`.
+//! Juniper JUNOSe `show issu detail`, `show ftp-server` and `show version`.
 //!
 //! Both outputs are read by their keywords (`ISSU state:`, `criteria met:`,
 //! `-> Criteria:`, `Impact:`, `FTP Server state:`, `attempts:` ...) rather
@@ -21,11 +21,13 @@
 use std::sync::LazyLock;
 
 use netswim_domain::facts::{
-    FtpServerFacts, FtpServerStatistics, IssuCriterion, IssuDetail, IssuSubCriterion,
+    Detail, FtpServerFacts, FtpServerStatistics, IssuCriterion, IssuDetail, IssuSubCriterion,
+    StackMemberVersion, VersionFacts,
 };
 use regex::Regex;
 
 use crate::ParseError;
+use crate::text::parse_uptime;
 use crate::xr_version::compile;
 
 /// The column at which JUNOSe wraps long lines.
@@ -66,6 +68,65 @@ static CRITERION: LazyLock<Regex> =
 static COLLAPSED_CRITERION: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"(?:\b(?:Yes|No|Conditional)|-{3,}|Reporting slot:\s*\S+)\s+(\d+\s+\S)")
 });
+
+/// `<slot> <state> <type> <admin> <spare> <release> <uptime>` rows of the slot table.
+static SLOT_ROW: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$"));
+
+/// Parses `show version` output: the banner line naming the chassis
+/// (`Juniper Edge Routing Switch ERX-1440`), `System Release: <file>.rel`,
+/// `Version: <v> [BuildId <n>]`, `System running for: <uptime>` and the
+/// per-slot table, whose rows become `stack` entries.
+pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
+    let mut facts = VersionFacts::default();
+    for raw_line in output.lines() {
+        let line = raw_line.trim();
+        if line.starts_with("Juniper") && facts.model.is_none() && !line.contains("Copyright") {
+            facts.model = line
+                .split_whitespace()
+                .skip(1)
+                .find(|word| word.chars().any(|c| c.is_ascii_digit()))
+                .map(str::to_string);
+            facts.details.insert("chassis".into(), line.into());
+        } else if let Some(release) = line.strip_prefix("System Release:") {
+            facts.running_image = Some(release.trim().to_string());
+        } else if let Some(version) = line.strip_prefix("Version:") {
+            let version = version.trim();
+            facts.version = version.split_whitespace().next().map(str::to_string);
+            if let Some(build) = version
+                .split_once("BuildId")
+                .and_then(|(_, rest)| rest.split(']').next())
+            {
+                facts.details.insert("build_id".into(), build.trim().into());
+            }
+        } else if let Some(uptime) = line.strip_prefix("System running for:") {
+            facts.uptime_seconds = parse_uptime(uptime);
+            facts.details.insert("uptime".into(), uptime.trim().into());
+        } else if let Some(caps) = SLOT_ROW.captures(line) {
+            let text = |i: usize| caps.get(i).map_or("", |m| m.as_str()).to_string();
+            let mut details = std::collections::BTreeMap::new();
+            details.insert("state".to_string(), Detail::from(text(2)));
+            details.insert("admin".to_string(), Detail::from(text(4)));
+            details.insert("spare".to_string(), Detail::from(text(5)));
+            details.insert("uptime".to_string(), Detail::from(text(7)));
+            facts.stack.push(StackMemberVersion {
+                member: text(1).parse().unwrap_or_default(),
+                model: Some(text(3)),
+                version: None,
+                image: Some(text(6)),
+                details,
+            });
+        }
+    }
+    if facts.version.is_none() && facts.running_image.is_none() {
+        return Err(ParseError::UnrecognisedOutput {
+            command: "show version".into(),
+            reason: "no 'System Release:' nor 'Version:' line (hint: is this a JUNOSe device?)"
+                .into(),
+        });
+    }
+    Ok(facts)
+}
 
 /// Parses `show ftp-server` output.
 pub fn parse_show_ftp_server(output: &str) -> Result<FtpServerFacts, ParseError> {
@@ -527,6 +588,33 @@ Reporting slot: 7
         assert!(!splits_a_word("or wait until", "transfer is done"));
         assert!(!splits_a_word("it is", "in"));
         assert!(splits_a_word("transf", "er"));
+    }
+
+    #[test]
+    fn show_version_release_and_slots() {
+        let out = "host1#show version
+Juniper Edge Routing Switch ERX-1400
+Copyright (c) 1999-2005 Juniper Networks, Inc.  All rights reserved.
+System Release: erx_7-1-0.rel
+  Version: 7.1.0 [BuildId 3152]  (March 1, 2005  18:39)
+System running for: 10 days, 23 hours, 56 minutes, 11 seconds
+  (since THU MAR 10 2005 23:44:05 UTC)
+
+slot state    type       admin     spare    running release          slot uptime
+---- -------- ---------- --------- -------- ------------------------ ------------
+0    running  CT3        enabled   ---      erx_7-1-0.rel            10d23h:54m:30s
+6    online   SRP-5G+    enabled   ---      erx_7-1-0.rel            10d23h:56m:11s
+";
+        let facts = parse_show_version(out).unwrap();
+        assert_eq!(facts.model.as_deref(), Some("ERX-1400"));
+        assert_eq!(facts.version.as_deref(), Some("7.1.0"));
+        assert_eq!(facts.running_image.as_deref(), Some("erx_7-1-0.rel"));
+        assert_eq!(
+            facts.uptime_seconds,
+            Some(10 * 86_400 + 23 * 3_600 + 56 * 60 + 11)
+        );
+        assert_eq!(facts.stack.len(), 2);
+        assert_eq!(facts.stack[1].model.as_deref(), Some("SRP-5G+"));
     }
 
     #[test]

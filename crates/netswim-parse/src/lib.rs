@@ -135,6 +135,7 @@ pub fn parse_command(os: Os, command: &Command, output: &str) -> Result<Parsed, 
         (Command::ShowApBundle, Os::Aireos | Os::Iosxe) => {
             Parsed::ApBundles(aireos::parse_show_ap_bundle(output)?)
         }
+        (Command::ShowVersion, Os::Junose) => Parsed::Version(junose::parse_show_version(output)?),
         (Command::ShowIssuDetail, Os::Junose) => {
             Parsed::IssuDetail(junose::parse_show_issu_detail(output)?)
         }

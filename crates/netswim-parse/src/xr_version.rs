@@ -19,7 +19,9 @@ use crate::ParseError;
 use crate::text::parse_uptime;
 
 static BANNER: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r"^Cisco IOS[ -]XR Software,\s*Version\s+(\S+?)(?:\[([^\]]*)\])?(?:\s+(\S.*))?$")
+    compile(
+        r"^Cisco IOS[ -]XR Software\s*(?:\([^)]*\))?,?\s*Version\s+(\S+?)(?:\[([^\]]*)\])?(?:\s+(\S.*))?$",
+    )
 });
 static PROCESSOR: LazyLock<Regex> = LazyLock::new(|| {
     compile(
