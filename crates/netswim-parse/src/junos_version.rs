@@ -241,4 +241,27 @@ mod tests {
         assert_eq!(facts.version.as_deref(), Some("9.3R2.8"));
         assert!(facts.stack.is_empty());
     }
+
+    #[test]
+    fn golden_corpus_outputs() {
+        let mx = parse_show_version(include_str!(
+            "../tests/corpus/ntc/juniper_junos/show_version/juniper_junos_show_version.raw"
+        ))
+        .unwrap();
+        assert_eq!(mx.version.as_deref(), Some("13.3R1.4"));
+        assert_eq!(mx.hostname.as_deref(), Some("lab"));
+        assert_eq!(mx.model.as_deref(), Some("mx240"));
+        assert_eq!(mx.serial.as_deref(), Some("qfsn-0123456789"));
+        let Detail::List(packages) = &mx.details["packages"] else {
+            panic!("packages")
+        };
+        assert_eq!(packages.len(), 31);
+
+        let nfx = parse_show_version(include_str!(
+            "../tests/corpus/ntc/juniper_junos/show_version/juniper_junos_show_version_vmhost.raw"
+        ))
+        .unwrap();
+        assert_eq!(nfx.version, None);
+        assert_eq!(nfx.model.as_deref(), Some("nfx250_att_s1_10_t"));
+    }
 }

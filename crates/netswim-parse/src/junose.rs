@@ -272,7 +272,7 @@ pub fn parse_show_issu_detail(output: &str) -> Result<IssuDetail, ParseError> {
             // A continuation of the field before it.
             let target: Option<&mut String> = match field {
                 Field::Description => facts.description.as_mut(),
-                Field::CriteriaMet => facts.criteria_met_text.as_mut(),
+                Field::CriteriaMet => Some(facts.criteria_met_text.get_or_insert_with(String::new)),
                 Field::Impact => last_sub(&mut facts).and_then(|s| s.impact.as_mut()),
                 Field::Remedy => last_sub(&mut facts).and_then(|s| s.remedy.as_mut()),
                 Field::SubCriteria => last_sub(&mut facts).map(|s| &mut s.criteria),
@@ -317,11 +317,12 @@ fn set_criteria_met(facts: &mut IssuDetail, value: &str) {
         _ => None,
     };
     let rest = rest.trim();
-    facts.criteria_met_text = Some(if facts.criteria_met.is_some() {
-        rest.to_string()
+    let text = if facts.criteria_met.is_some() {
+        rest
     } else {
-        value.to_string()
-    });
+        value
+    };
+    facts.criteria_met_text = (!text.is_empty()).then(|| text.to_string());
 }
 
 /// Splits `text Yes` into the text and the verdict; false when no verdict ends it.

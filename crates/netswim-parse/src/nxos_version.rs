@@ -339,4 +339,33 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
         );
         assert_eq!(facts.details["platform"], Detail::from("n5k"));
     }
+
+    #[test]
+    fn golden_corpus_outputs() {
+        let n3k = parse_show_version(include_str!(
+            "../tests/corpus/genie/nxos/ShowVersion/golden_output.raw"
+        ))
+        .unwrap();
+        assert_eq!(n3k.version.as_deref(), Some("6.0(2)U6(10)"));
+        assert_eq!(n3k.hostname.as_deref(), Some("n3k"));
+        assert_eq!(n3k.serial.as_deref(), Some("FOC19243WQN"));
+        assert_eq!(n3k.model.as_deref(), Some("3048"));
+        assert_eq!(
+            n3k.running_image.as_deref(),
+            Some("bootflash:///n3000-uk10.225.0.2.U6.10.bin")
+        );
+        assert_eq!(n3k.details["platform"], Detail::from("n3k"));
+        assert_eq!(n3k.details["reason"], Detail::from("Disruptive upgrade"));
+
+        let aci = parse_show_version(include_str!(
+            "../tests/corpus/genie/nxos/ShowVersion/golden_output_4.raw"
+        ))
+        .unwrap();
+        assert_eq!(aci.version.as_deref(), Some("15.3(2b)"));
+        assert_eq!(aci.model.as_deref(), Some("N9K-C93180YC-EX"));
+        assert_eq!(
+            aci.details["system_version"],
+            Detail::from("15.3(2b) [build 15.3(2b)]")
+        );
+    }
 }

@@ -125,13 +125,6 @@ pub fn parse_display_version(output: &str) -> Result<VersionFacts, ParseError> {
                 }
             } else if let Some(rest) = line.strip_prefix("StartupTime") {
                 map.insert("startup_time".into(), Detail::from(rest.trim()));
-            } else if line.ends_with("version information:")
-                || line.ends_with("version information")
-            {
-                // A section title: the board block ends.
-                if let Some(done) = board.take() {
-                    boards.push(Detail::Map(done));
-                }
             }
         }
     }
@@ -160,7 +153,10 @@ pub fn parse_display_version(output: &str) -> Result<VersionFacts, ParseError> {
             })
         });
     if let Some(main) = main {
-        if let Some(size) = main.get("sdram_memory_size").and_then(Detail::as_text) {
+        if let Some(size) = ["sdram_memory_size", "ddr_memory_size", "memory_size"]
+            .iter()
+            .find_map(|key| main.get(*key).and_then(Detail::as_text))
+        {
             let compact: String = size
                 .split_whitespace()
                 .collect::<String>()
@@ -186,6 +182,8 @@ pub fn parse_display_startup(output: &str) -> Result<StartupFacts, ParseError> {
     let mut current: BTreeMap<String, Detail> = BTreeMap::new();
     for raw_line in output.lines() {
         let line = raw_line.trim();
+        // Values are paths like `flash:/vrpcfg.zip`; labels never hold a
+        // colon, so the first one ends the label.
         let Some((key, value)) = line.split_once(':') else {
             continue;
         };
@@ -198,8 +196,6 @@ pub fn parse_display_startup(output: &str) -> Result<StartupFacts, ParseError> {
             name = key.to_string();
             continue;
         }
-        // Values are paths like `flash:/vrpcfg.zip`: split at the first colon
-        // that follows the label, which never contains one.
         current.insert(snake(key), Detail::from(value));
     }
     if !current.is_empty() {
@@ -380,5 +376,28 @@ MPU version information :
             facts.details["state_of_the_patch_state_file_is"],
             Detail::from("Running")
         );
+    }
+
+    #[test]
+    fn golden_corpus_outputs() {
+        let ne40 = parse_display_version(include_str!(
+            "../tests/corpus/ntc/huawei_vrp/display_version/huawei_vrp_display_version.raw"
+        ))
+        .unwrap();
+        assert_eq!(ne40.vrp_version.as_deref(), Some("8.180"));
+        assert_eq!(ne40.version.as_deref(), Some("V800R011C00SPC200"));
+        assert_eq!(ne40.model.as_deref(), Some("NE40E-X2-M8A"));
+        assert_eq!(ne40.ram_bytes, Some(8192 << 20));
+        assert_eq!(ne40.rommon.as_deref(), Some("06.14"));
+        assert_eq!(ne40.uptime_seconds, Some(161 * 86_400 + 20 * 60));
+
+        let ar = parse_display_version(include_str!(
+            "../tests/corpus/ntc/huawei_vrp/display_version/huawei_vrp_display_version4.raw"
+        ))
+        .unwrap();
+        assert_eq!(ar.model.as_deref(), Some("AR617VW-LTE4EA"));
+        assert_eq!(ar.version.as_deref(), Some("V300R019C13SPC200"));
+        assert_eq!(ar.ram_bytes, Some(1024 << 20));
+        assert_eq!(ar.patch, None);
     }
 }

@@ -47,21 +47,6 @@ fn never_matching() -> Regex {
     Regex::new(r"[^\s\S]").unwrap_or_else(|_| never_matching())
 }
 
-#[cfg(test)]
-#[test]
-fn every_pattern_compiles() {
-    for pattern in [
-        &*BANNER,
-        &*PROCESSOR,
-        &*UPTIME,
-        &*NODE_VALUE,
-        &*INTERFACE_COUNT,
-        &*STORAGE,
-    ] {
-        assert_ne!(pattern.as_str(), r"[^\s\S]");
-    }
-}
-
 /// Parses `show version` output.
 pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
     let mut facts = VersionFacts::default();
@@ -191,12 +176,10 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
             if what == "Boot device" {
                 boot_devices.insert(node, Detail::Text(value));
             } else {
+                // The first node printed is the active route processor.
                 if facts.config_register.is_none() {
                     facts.config_register = Some(value.clone());
-                    if node.contains("/RP") || node.contains("/RSP") || node.contains("/0/CPU") {
-                        details.insert("rp_config_register".into(), value.clone().into());
-                    }
-                    details.insert("config_register".into(), value.clone().into());
+                    details.insert("rp_config_register".into(), value.clone().into());
                 }
                 config_registers.insert(node, Detail::Text(value));
             }
@@ -402,7 +385,48 @@ Cisco 8200 2RU 32x400G QSFP56-DD w/IOS XR HBM MACsec";
     }
 
     #[test]
+    fn every_pattern_compiles() {
+        for pattern in [
+            &*BANNER,
+            &*PROCESSOR,
+            &*UPTIME,
+            &*NODE_VALUE,
+            &*INTERFACE_COUNT,
+            &*STORAGE,
+        ] {
+            assert_ne!(pattern.as_str(), never_matching().as_str());
+        }
+    }
+
+    #[test]
     fn other_output_is_refused() {
         assert!(parse_show_version("Cisco IOS Software, C3750E").is_err());
+    }
+
+    #[test]
+    fn golden_corpus_outputs() {
+        let crs = parse_show_version(include_str!(
+            "../tests/corpus/genie/generic/rv1/ShowVersion/golden_output_iosxr_4.raw"
+        ))
+        .unwrap();
+        assert_eq!(crs.version.as_deref(), Some("6.4.2"));
+        assert_eq!(crs.model.as_deref(), Some("CRS-16/S-B"));
+        assert_eq!(crs.hostname.as_deref(), Some("tcore3-rohan"));
+        assert_eq!(crs.rommon.as_deref(), Some("2.12(20170128:070504)"));
+        let Detail::List(packages) = &crs.details["packages"] else {
+            panic!("packages")
+        };
+        assert_eq!(packages.len(), 2);
+
+        let ncs = parse_show_version(include_str!(
+            "../tests/corpus/ntc/cisco_xr/show_version/cisco_xr_show_version_label.raw"
+        ))
+        .unwrap();
+        assert_eq!(ncs.version.as_deref(), Some("6.6.3"));
+        assert_eq!(ncs.model.as_deref(), Some("NCS-5500"));
+        assert_eq!(ncs.hostname, None);
+        assert_eq!(ncs.uptime_seconds, Some(23 * 3600 + 3 * 60));
+        assert_eq!(ncs.details["label"], Detail::from("6.6.3-80"));
+        assert_eq!(ncs.details["build_host"], Detail::from("iox-lnx-029"));
     }
 }
