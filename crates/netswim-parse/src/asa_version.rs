@@ -94,7 +94,8 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
         }
         if let Some(caps) = UPTIME.captures(line) {
             let uptime = caps.get(2).map_or("", |m| m.as_str());
-            if let Some(seconds) = parse_uptime(uptime) {
+            // The device's own line comes first; `failover cluster up ...` follows.
+            if let (Some(seconds), None) = (parse_uptime(uptime), &facts.hostname) {
                 facts.hostname = caps.get(1).map(|m| m.as_str().to_string());
                 facts.uptime_seconds = Some(seconds);
                 facts.details.insert("uptime".into(), uptime.into());

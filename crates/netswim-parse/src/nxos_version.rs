@@ -238,9 +238,15 @@ fn hardware_line(line: &str, facts: &mut VersionFacts) {
                 details.insert("chassis".into(), name.into());
                 details.insert("model".into(), name.into());
             }
-            if let Some(last) = name.split_whitespace().last() {
-                facts.model = Some(last.to_string());
-            }
+            // `Nexus9000 C9396PX` / `Nexus 3048`: the model follows the family;
+            // otherwise (`MDS 9148S 16G 48 FC`) it is the first word with a digit.
+            let model = if name.starts_with("Nexus") {
+                name.split_whitespace().last()
+            } else {
+                name.split_whitespace()
+                    .find(|word| word.chars().any(|c| c.is_ascii_digit()))
+            };
+            facts.model = model.map(str::to_string);
             if let Some(slots) = caps.get(2) {
                 details.insert("slots".into(), slots.as_str().into());
             }

@@ -24,7 +24,7 @@ static DEVICE_UPTIME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^(?i:huawei|quidway|h3c)\s+(.+?)\s+uptime is\s+(.+)$"));
 static BOARD: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^([A-Z][A-Za-z0-9]*)\s*(?:\((Master|Slave|Standby)\))?\s*(\d+)\s*(?:\((Master|Slave|Standby)\))?\s*:\s*uptime is\s+(.+)$",
+        r"^([A-Z][A-Za-z0-9-]*)\s*(?:\((Master|Slave|Standby)\))?\s*(\d+)\s*(?:\((Master|Slave|Standby)\))?\s*:\s*uptime is\s+(.+)$",
     )
 });
 static RELEASE: LazyLock<Regex> = LazyLock::new(|| compile(r"^V\d{3}R\d{3}"));
@@ -310,6 +310,22 @@ MPU version information :
         assert_eq!(facts.ram_bytes, Some(512 << 20));
         assert_eq!(facts.rommon.as_deref(), Some("020b.0001"));
         assert_eq!(facts.uptime_seconds, Some(3 * 86_400 + 2 * 3_600 + 5 * 60));
+    }
+
+    #[test]
+    fn cloudengine_boards_named_by_model() {
+        let out = "VRP (R) software, Version 8.180 (CE6850EI V200R005C10SPC800)
+HUAWEI CE6850-48S4Q-EI uptime is 100 days, 2 hours, 8 minutes
+Patch Version: V200R005SPH015
+
+CE6850-48S4Q-EI(Master) 1 : uptime is  100 days, 2 hours, 7 minutes
+        StartupTime 2020/01/01   12:00:00
+Memory    Size    : 2048 M bytes
+";
+        let facts = parse_display_version(out).unwrap();
+        assert_eq!(facts.model.as_deref(), Some("CE6850-48S4Q-EI"));
+        assert_eq!(facts.patch.as_deref(), Some("V200R005SPH015"));
+        assert_eq!(facts.ram_bytes, Some(2048 << 20));
     }
 
     #[test]

@@ -146,6 +146,7 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
                 // Virtual routers: `cisco IOS-XRv 9000 () processor`.
                 details.insert("device_family".into(), name.into());
                 details.insert("platform".into(), platform_family(name).into());
+                facts.model = Some(name.to_string());
             } else {
                 facts.model = Some(name.to_string());
             }
@@ -271,8 +272,12 @@ fn platform_family(name: &str) -> String {
 fn model_from_chassis(line: &str) -> Option<String> {
     let before = line.split(" Chassis").next()?.trim();
     let words: Vec<&str> = before.split_whitespace().collect();
+    let looks_like_product_id = |word: &str| {
+        word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(|c| c.is_ascii_alphabetic())
+    };
     match words.as_slice() {
         [single] => Some((*single).to_string()),
+        [first, ..] if looks_like_product_id(first) => Some((*first).to_string()),
         [family, number, ..]
             if family.chars().all(|c| c.is_ascii_uppercase())
                 && number.chars().all(|c| c.is_ascii_digit()) =>
@@ -382,6 +387,21 @@ Cisco 8200 2RU 32x400G QSFP56-DD w/IOS XR HBM MACsec";
         assert_eq!(facts.details["os_flavor"], Detail::from("LNT"));
         assert_eq!(facts.details["build_host"], Detail::from("bdb7eb8f4e82"));
         assert_eq!(facts.details["label"], Detail::from("7.9.2"));
+    }
+
+    #[test]
+    fn chassis_lines_name_the_model() {
+        for (line, model) in [
+            ("ASR-9001 Chassis", Some("ASR-9001")),
+            (
+                "ASR 9006 4 Line Card Slot Chassis with V2 AC PEM",
+                Some("ASR-9006"),
+            ),
+            ("ASR-9010 AC Chassis", Some("ASR-9010")),
+            ("IOS XRv Chassis", None),
+        ] {
+            assert_eq!(model_from_chassis(line).as_deref(), model, "{line}");
+        }
     }
 
     #[test]
