@@ -53,9 +53,12 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
         }
         if let Some(caps) = HARDWARE.captures(line) {
             if let Some(platform) = caps.get(1) {
+                let platform = platform.as_str().trim();
+                facts.details.insert("platform".into(), platform.into());
+                // The hardware family, as genie's cross-OS `platform` names it.
                 facts
                     .details
-                    .insert("platform".into(), platform.as_str().trim().into());
+                    .insert("platform_family".into(), platform.into());
             }
             if let (Some(size), Some(unit)) = (caps.get(2), caps.get(3)) {
                 let shift = match unit.as_str() {

@@ -262,7 +262,7 @@ fn hardware_line(line: &str, facts: &mut VersionFacts) {
                     .take_while(char::is_ascii_digit)
                     .collect();
                 if let Some(first) = digits.chars().next().filter(|_| digits.len() == 4) {
-                    details.insert("platform".into(), format!("n{first}k").into());
+                    details.insert("platform_family".into(), format!("n{first}k").into());
                 }
             }
         }
@@ -321,7 +321,7 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
             facts.uptime_seconds,
             Some(60 * 86_400 + 17 * 3_600 + 29 * 60 + 10)
         );
-        assert_eq!(facts.details["platform"], Detail::from("n9k"));
+        assert_eq!(facts.details["platform_family"], Detail::from("n9k"));
         assert_eq!(
             facts.details["release_type"],
             Detail::from("Maintenance Release")
@@ -343,7 +343,7 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
             facts.details["rp"],
             Detail::from("O2 48X10GE/Modular Supervisor")
         );
-        assert_eq!(facts.details["platform"], Detail::from("n5k"));
+        assert_eq!(facts.details["platform_family"], Detail::from("n5k"));
     }
 
     #[test]
@@ -360,7 +360,7 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
             n3k.running_image.as_deref(),
             Some("bootflash:///n3000-uk10.225.0.2.U6.10.bin")
         );
-        assert_eq!(n3k.details["platform"], Detail::from("n3k"));
+        assert_eq!(n3k.details["platform_family"], Detail::from("n3k"));
         assert_eq!(n3k.details["reason"], Detail::from("Disruptive upgrade"));
 
         let aci = parse_show_version(include_str!(

@@ -141,11 +141,11 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
             }
             if let Some(family) = name.strip_suffix(" Series") {
                 details.insert("device_family".into(), name.into());
-                details.insert("platform".into(), platform_family(family).into());
+                details.insert("platform_family".into(), platform_family(family).into());
             } else if name.starts_with("IOS") {
                 // Virtual routers: `cisco IOS-XRv 9000 () processor`.
                 details.insert("device_family".into(), name.into());
-                details.insert("platform".into(), platform_family(name).into());
+                details.insert("platform_family".into(), platform_family(name).into());
                 facts.model = Some(name.to_string());
             } else {
                 facts.model = Some(name.to_string());
@@ -374,7 +374,7 @@ Cisco 8200 2RU 32x400G QSFP56-DD w/IOS XR HBM MACsec";
             facts.running_image.as_deref(),
             Some("disk0:asr9k-os-mbi-6.1.4.10I/0x100305/mbiasr9k-rsp3.vm")
         );
-        assert_eq!(facts.details["platform"], Detail::from("asr9k"));
+        assert_eq!(facts.details["platform_family"], Detail::from("asr9k"));
     }
 
     #[test]

@@ -273,6 +273,11 @@ pub fn genie_generic_show_version(path: &[Seg], ours: &Value) -> Option<Value> {
                 _ => Some(model),
             }
         }
+        // genie's short platform family (`c3750e`, `cat9k`, `asr9k`, `n3k`, `ap`).
+        "platform" => detail(ours, "platform_family"),
+        "operating_mode" => {
+            detail(ours, "operating_mode").or_else(|| detail(ours, "router_operating_mode"))
+        }
         key => detail(ours, key),
     }
 }
