@@ -274,7 +274,7 @@ pub fn genie_generic_show_version(path: &[Seg], ours: &Value) -> Option<Value> {
             }
         }
         // genie's short platform family (`c3750e`, `cat9k`, `asr9k`, `n3k`, `ap`).
-        "platform" => detail(ours, "platform_family"),
+        "platform" => detail(ours, "platform_family").or_else(|| detail(ours, "platform")),
         "operating_mode" => {
             detail(ours, "operating_mode").or_else(|| detail(ours, "router_operating_mode"))
         }
