@@ -21,7 +21,7 @@ static BANNER: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^Cisco (\w+) Operating System \(([^)]+)\) Software"));
 static CHASSIS: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r#"^cisco\s+(.+?)(?:\s+\((\d+)\s+[Ss]lots?\))?\s*(?:[Cc]hassis\s*)?(?:\("([^"]*)"\))?\s*$"#,
+        r#"^cisco\s+(.+?)(?:\s+\((\d+)\s+[Ss]lots?\))?\s*(?:[Cc]hassis\s*)?(?:\("?([^")]*)"?\))?\s*$"#,
     )
 });
 static MEMORY: LazyLock<Regex> =
@@ -330,6 +330,37 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
             facts.details["reason"],
             Detail::from("Reset Requested by CLI command reload")
         );
+    }
+
+    #[test]
+    fn chassis_line_variants() {
+        for (line, model, rp) in [
+            ("cisco Nexus9000 C9396PX Chassis", Some("C9396PX"), None),
+            (
+                "cisco Nexus3000 C3232C Chassis (Nexus 9000 Series)",
+                Some("C3232C"),
+                Some("Nexus 9000 Series"),
+            ),
+            (
+                "cisco Nexus7000 C7010 (10 Slot) Chassis (\"Supervisor Module-1X\")",
+                Some("C7010"),
+                Some("Supervisor Module-1X"),
+            ),
+            (
+                "cisco N9K-C93180LC-EX (\"supervisor\")",
+                Some("N9K-C93180LC-EX"),
+                Some("supervisor"),
+            ),
+        ] {
+            let mut facts = VersionFacts::default();
+            hardware_line(line, &mut facts);
+            assert_eq!(facts.model.as_deref(), model, "{line}");
+            assert_eq!(
+                facts.details.get("rp").and_then(Detail::as_text),
+                rp,
+                "{line}"
+            );
+        }
     }
 
     #[test]

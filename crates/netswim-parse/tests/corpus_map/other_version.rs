@@ -157,10 +157,22 @@ const NTC_JUNOS_PACKAGES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every package line, member after member (ntc lists a cluster's nodes in one row).
 fn junos_packages(ours: &Value) -> Vec<Value> {
-    get(ours, "data.details.packages")
+    let members = get(ours, "data.stack")
         .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if members.is_empty() {
+        return get(ours, "data.details.packages")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+    }
+    members
+        .iter()
+        .filter_map(|member| get(member, "details.packages"))
+        .filter_map(|packages| packages.as_array().cloned())
+        .flatten()
+        .collect()
 }
 
 fn package_text<'a>(package: &'a Value, field: &str) -> Option<&'a str> {
