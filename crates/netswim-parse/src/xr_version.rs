@@ -139,15 +139,15 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
             if !is_processor_line && facts.model.is_some() {
                 continue;
             }
+            details.insert("device_family".into(), name.into());
             if let Some(family) = name.strip_suffix(" Series") {
-                details.insert("device_family".into(), name.into());
+                // `cisco ASR9K Series (...)` names the family; the chassis line the model.
                 details.insert("platform_family".into(), platform_family(family).into());
-            } else if name.starts_with("IOS") {
-                // Virtual routers: `cisco IOS-XRv 9000 () processor`.
-                details.insert("device_family".into(), name.into());
-                details.insert("platform_family".into(), platform_family(name).into());
-                facts.model = Some(name.to_string());
             } else {
+                if name.starts_with("IOS") {
+                    // Virtual routers: `cisco IOS-XRv 9000 () processor`.
+                    details.insert("platform_family".into(), platform_family(name).into());
+                }
                 facts.model = Some(name.to_string());
             }
             if !cpu.is_empty() {
