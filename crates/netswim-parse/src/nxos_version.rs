@@ -166,13 +166,24 @@ fn software_line(line: &str, facts: &mut VersionFacts) {
                 facts.rommon = Some(version.to_string());
             }
             "NXOS" | "system" => {
-                let first = version.split_whitespace().next().unwrap_or(version);
-                facts.version = Some(first.to_string());
+                let (base, build, release_type) = split_annotations(version);
+                facts.version = Some(base.to_string());
                 details.insert("version_text".into(), version.into());
-                // `10.2(3) [Feature Release]` names the release type;
-                // `15.3(2b) [build 15.3(2b)]` is part of the version.
-                let (system_version, release_type) = split_release_type(version);
+                // Modern `NXOS:` lines annotate the version (`[build ...]`);
+                // the legacy `system:` line's whole text is the version string.
+                let system_version = if key == "NXOS" {
+                    base.to_string()
+                } else {
+                    version
+                        .split(" [")
+                        .filter(|part| !part.ends_with("Release]"))
+                        .collect::<Vec<_>>()
+                        .join(" [")
+                };
                 details.insert("system_version".into(), system_version.into());
+                if let Some(build) = build {
+                    details.insert("build".into(), build.into());
+                }
                 if let Some(release_type) = release_type {
                     details.insert("release_type".into(), release_type.into());
                 }
@@ -200,15 +211,21 @@ fn software_line(line: &str, facts: &mut VersionFacts) {
     }
 }
 
-/// `10.2(3) [Feature Release]` → (`10.2(3)`, `Feature Release`).
-fn split_release_type(version: &str) -> (&str, Option<&str>) {
-    if let Some((base, tag)) = version.split_once(" [") {
-        let tag = tag.trim_end_matches(']');
-        if tag.ends_with("Release") {
-            return (base.trim(), Some(tag));
+/// `10.4(3) [build 10.4(2)IMG9(0.27)] [Feature Release]` → the version,
+/// the build and the release type.
+fn split_annotations(version: &str) -> (&str, Option<&str>, Option<&str>) {
+    let mut parts = version.split(" [");
+    let base = parts.next().unwrap_or(version).trim();
+    let (mut build, mut release_type) = (None, None);
+    for part in parts {
+        let part = part.trim().trim_end_matches(']');
+        if let Some(rest) = part.strip_prefix("build ") {
+            build = Some(rest.trim());
+        } else if part.ends_with("Release") {
+            release_type = Some(part);
         }
     }
-    (version, None)
+    (base, build, release_type)
 }
 
 /// One line of the `Hardware` section.
@@ -329,6 +346,30 @@ Last reset at 310210 usecs after Wed May 28 16:35:54 2025
         assert_eq!(
             facts.details["reason"],
             Detail::from("Reset Requested by CLI command reload")
+        );
+    }
+
+    #[test]
+    fn version_annotations_split_into_build_and_release_type() {
+        assert_eq!(
+            split_annotations("10.4(3) [build 10.4(2)IMG9(0.27)] [Feature Release]"),
+            (
+                "10.4(3)",
+                Some("10.4(2)IMG9(0.27)"),
+                Some("Feature Release")
+            )
+        );
+        assert_eq!(
+            split_annotations("7.0(3)I4(3)"),
+            ("7.0(3)I4(3)", None, None)
+        );
+        let legacy =
+            parse_show_version("Software\n  system:    version 15.3(2b) [build 15.3(2b)]\n")
+                .unwrap();
+        assert_eq!(legacy.version.as_deref(), Some("15.3(2b)"));
+        assert_eq!(
+            legacy.details["system_version"],
+            Detail::from("15.3(2b) [build 15.3(2b)]")
         );
     }
 

@@ -75,6 +75,8 @@ pub fn genie_nxos_show_version(path: &[Seg], ours: &Value) -> Option<Value> {
         }
         ["platform", "kernel_uptime", unit] => detail(ours, &format!("kernel_uptime.{unit}")),
         ["platform", "software", key] => detail(ours, key),
+        // At this level genie's `system_version` is the last reset's one.
+        ["platform", "system_version"] => detail(ours, "last_reset_system_version"),
         ["platform", key] => detail(ours, key),
         _ => None,
     }
