@@ -112,6 +112,14 @@ pub fn parse_show_version(output: &str) -> Result<VersionFacts, ParseError> {
             }
         }
     }
+    // Older appliances print no `Model Id:`; their hardware name is the model (`ASA5520`).
+    if facts.model.is_none() {
+        facts.model = facts
+            .details
+            .get("platform")
+            .and_then(|p| p.as_text())
+            .map(str::to_string);
+    }
     if !recognised {
         return Err(ParseError::UnrecognisedOutput {
             command: "show version".into(),
@@ -151,5 +159,14 @@ Configuration register is 0x1
         assert_eq!(facts.config_register.as_deref(), Some("0x1"));
         assert_eq!(facts.details["platform"], "ASAv".into());
         assert_eq!(facts.details["device_manager_version"], "7.8(2)".into());
+    }
+
+    #[test]
+    fn older_appliance_model_is_its_hardware() {
+        let out = "Cisco Adaptive Security Appliance Software Version 8.4(1)\nasa3 up 3 days 3 hours\nHardware:   ASA5520, 512 MB RAM, CPU Pentium 4 Celeron 2000 MHz\nSerial Number: JMX0938K0C0\n";
+        let facts = parse_show_version(out).unwrap();
+        assert_eq!(facts.model.as_deref(), Some("ASA5520"));
+        assert_eq!(facts.ram_bytes, Some(512 << 20));
+        assert_eq!(facts.hostname.as_deref(), Some("asa3"));
     }
 }
