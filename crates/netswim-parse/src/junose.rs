@@ -12,11 +12,14 @@
 //! (`... file transfer is in pr` / `ogress`). A continuation line is joined
 //! to its field with a space, except when the previous line reached the wrap
 //! width and the cut split a word. A cut splits a word when the end of the
-//! previous line or the start of the next one is not a word on its own: a
-//! vowel-less fragment (`pr`, `tr`), or a one- or two-letter piece that is
-//! not a common short word (`in`, `is`, `or` ...). In collapsed output the
-//! line breaks became spaces; a space found exactly at the wrap width of a
-//! field (and every width further) is treated as such a break.
+//! previous line or the start of the next one cannot be a word edge: a
+//! vowel-less fragment (`pr`), a one- or two-letter piece that is not a
+//! common short word (`in`, `is`, `or` ...), an end that is a word onset
+//! (`upgr|ade`), or a start with two consonants no word starts with
+//! (`ng`, `ck`). Without a dictionary a cut between two plausible pieces
+//! (`remai|ning`) keeps a space. In collapsed output the line breaks became
+//! spaces; a space found exactly at the wrap width of a field (and every
+//! width further) is treated as such a break.
 
 use std::sync::LazyLock;
 
@@ -350,6 +353,17 @@ fn join_wrapped(text: &mut String, next: &str, full_width_cut: bool) {
     }
 }
 
+/// Two-consonant starts English words have (`tr`ansfer, `sl`ot, `pr`ogress).
+const WORD_ONSETS: [&str; 37] = [
+    "bl", "br", "ch", "cl", "cr", "dr", "dw", "fl", "fr", "gl", "gn", "gr", "kl", "kn", "ph", "pl",
+    "pr", "ps", "sc", "sh", "sk", "sl", "sm", "sn", "sp", "st", "sw", "th", "tr", "tw", "wh", "wr",
+    "sq", "scr", "str", "spr", "spl",
+];
+
+fn is_vowel(c: char) -> bool {
+    "aeiouy".contains(c)
+}
+
 /// Whether a cut between `before` and `after` fell inside a word.
 fn splits_a_word(before: &str, after: &str) -> bool {
     let tail: String = before
@@ -359,20 +373,38 @@ fn splits_a_word(before: &str, after: &str) -> bool {
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
-        .collect();
+        .collect::<String>()
+        .to_ascii_lowercase();
     let head: String = after
         .chars()
         .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
+        .collect::<String>()
+        .to_ascii_lowercase();
     if tail.is_empty() || head.is_empty() {
         return false;
     }
-    let fragment = |piece: &str| {
-        let lower = piece.to_ascii_lowercase();
-        let has_vowel = lower.chars().any(|c| "aeiouy".contains(c));
-        !has_vowel || (lower.len() <= 2 && !SHORT_WORDS.contains(&lower.as_str()))
+    let short_non_word = |piece: &str| piece.len() <= 2 && !SHORT_WORDS.contains(&piece);
+    let tail_chars: Vec<char> = tail.chars().collect();
+    // Words do not end in an onset like `pr` or `gl` (`upgr|ade`), nor in `q`, `j`, `v`.
+    let ends_like_an_onset = match tail_chars.as_slice() {
+        [.., a, b] => !is_vowel(*a) && matches!(b, 'r' | 'l') && "bcdfgkpt".contains(*a),
+        _ => false,
     };
-    fragment(&tail) || fragment(&head)
+    let tail_is_fragment = !tail.chars().any(is_vowel)
+        || short_non_word(&tail)
+        || ends_like_an_onset
+        || tail.ends_with(['q', 'j', 'v']);
+    let head_chars: Vec<char> = head.chars().collect();
+    // Two leading consonants that start no English word (`ng`, `ck`, `ll`).
+    let starts_mid_word = match head_chars.as_slice() {
+        [a, b, ..] if !is_vowel(*a) && !is_vowel(*b) => {
+            let pair: String = [*a, *b].iter().collect();
+            !WORD_ONSETS.contains(&pair.as_str())
+        }
+        _ => false,
+    };
+    let head_is_fragment = !head.chars().any(is_vowel) || short_non_word(&head) || starts_mid_word;
+    tail_is_fragment || head_is_fragment
 }
 
 /// In collapsed output a field's wrapped line breaks became spaces at the
@@ -584,11 +616,47 @@ Reporting slot: 7
     }
 
     #[test]
+    fn issu_detail_with_column_layout_and_indented_continuations() {
+        let out = "ISSU state: initialized
+ISSU description: ISSU is initialized and ready
+criteria met: Yes
+running release: erx_10-3-2.rel
+armed release: erx_11-1-0.rel
+ #                   ISSU Criteria Summary                          Met
+-- ------------------------------------------------------------ -----------
+ 1 In-Service Software Upgrade ready?                               Yes
+ 2 Line modules ready?                                              Conditional
+   -> Criteria: Line module in slot 3 supports ISSU                 No
+      Impact: Line module in slot 3 will be reloaded during the upgr
+              ade
+      Reporting slot: 3
+";
+        let facts = parse_show_issu_detail(out).unwrap();
+        assert_eq!(facts.state.as_deref(), Some("initialized"));
+        assert_eq!(facts.criteria_met, Some(true));
+        assert_eq!(facts.criteria_met_text, None);
+        assert_eq!(facts.armed_release.as_deref(), Some("erx_11-1-0.rel"));
+        assert_eq!(facts.criteria.len(), 2);
+        assert_eq!(facts.criteria[1].met, "Conditional");
+        let sub = &facts.criteria[1].sub_criteria[0];
+        assert_eq!(sub.criteria, "Line module in slot 3 supports ISSU");
+        assert_eq!(sub.met, "No");
+        assert_eq!(
+            sub.impact.as_deref(),
+            Some("Line module in slot 3 will be reloaded during the upgrade")
+        );
+        assert_eq!(sub.reporting_slot.as_deref(), Some("3"));
+    }
+
+    #[test]
     fn wrap_rule_splits_only_fragments() {
         assert!(splits_a_word("is in pr", "ogress"));
         assert!(!splits_a_word("or wait until", "transfer is done"));
         assert!(!splits_a_word("it is", "in"));
         assert!(splits_a_word("transf", "er"));
+        assert!(splits_a_word("during the upgr", "ade"));
+        assert!(!splits_a_word("reloaded during the", "upgrade"));
+        assert!(!splits_a_word("Abort", "transfer"));
     }
 
     #[test]
