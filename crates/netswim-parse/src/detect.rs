@@ -28,7 +28,7 @@ pub fn detect_os(output: &str) -> Option<Os> {
     {
         return Some(Os::Iosxr);
     }
-    if lower.contains("versatile routing platform") || any(&|l| l.starts_with("VRP (R) software")) {
+    if lower.contains("versatile routing platform") || lower.contains("vrp (r) software") {
         return Some(Os::Vrp);
     }
     if lower.contains("adaptive security appliance software") {
