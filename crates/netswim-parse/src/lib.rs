@@ -18,12 +18,14 @@
 )]
 
 mod aireos;
+mod asa_version;
 mod boot;
 mod command;
 mod detect;
 mod dir;
 mod error;
 mod file_systems;
+mod gaia_version;
 mod install;
 mod inventory;
 mod ios_version;
@@ -86,6 +88,12 @@ pub fn parse_command(os: Os, command: &Command, output: &str) -> Result<Parsed, 
         (Command::ShowVersion, Os::Ios | Os::Iosxe | Os::Cheetah) => {
             Parsed::Version(ios_version::parse_show_version(output)?)
         }
+        (Command::ShowVersion, Os::Asa) => {
+            Parsed::Version(asa_version::parse_show_version(output)?)
+        }
+        (Command::ShowVersion, Os::Gaia) => {
+            Parsed::Version(gaia_version::parse_show_version(output)?)
+        }
         (Command::ShowVersion, Os::Iosxr) => {
             Parsed::Version(xr_version::parse_show_version(output)?)
         }
@@ -127,6 +135,7 @@ pub fn parse_command(os: Os, command: &Command, output: &str) -> Result<Parsed, 
         (Command::ShowApBundle, Os::Aireos | Os::Iosxe) => {
             Parsed::ApBundles(aireos::parse_show_ap_bundle(output)?)
         }
+        (Command::ShowVersion, Os::Junose) => Parsed::Version(junose::parse_show_version(output)?),
         (Command::ShowIssuDetail, Os::Junose) => {
             Parsed::IssuDetail(junose::parse_show_issu_detail(output)?)
         }
