@@ -46,6 +46,10 @@ static REVISION_ITEM: LazyLock<Regex> = LazyLock::new(|| pattern(r"^(\w+) Revisi
 static COLUMN_GAP: LazyLock<Regex> = LazyLock::new(|| pattern(r"\s*\t\s*|\s{2,}"));
 static BUILD_LABEL: LazyLock<Regex> = LazyLock::new(|| pattern(r"BLD_\w+"));
 static VERSION_WORD: LazyLock<Regex> = LazyLock::new(|| pattern(r"\bVersion\s+([^,\s\[]+)"));
+/// `Primary Boot Image Hash: e10b9d...` (an AP's image digest, often wrapped).
+static HASH_LINE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^([A-Za-z][A-Za-z ]*? Hash)\s*:\s*([0-9A-Fa-f]*)$"));
+static HEX_ONLY: LazyLock<Regex> = LazyLock::new(|| pattern(r"^[0-9A-Fa-f]+$"));
 
 /// Compiles a pattern literal (the `patterns_compile` test forces every one).
 #[allow(clippy::expect_used)]
@@ -72,6 +76,8 @@ struct Parser {
     banner_seen: bool,
     processor_seen: bool,
     is_xe: bool,
+    /// An access point (AP-COS banner or `AP Running Image` line).
+    is_ap: bool,
     rom_lines: Vec<String>,
     /// Member whose hardware block is being read (`None`: the local member).
     current_block: Option<u32>,
@@ -173,6 +179,49 @@ fn hardware_key(key: &str) -> String {
     }
 }
 
+/// The AP image lines (`AP Running Image : 17.12.0.78`, `Primary Boot
+/// Image`, `Backup Boot Image`, `AP Image type`, `AP Configuration`).
+fn is_ap_image_key(key: &str) -> bool {
+    matches!(
+        key,
+        "ap_running_image"
+            | "primary_boot_image"
+            | "backup_boot_image"
+            | "ap_image_type"
+            | "ap_configuration"
+    )
+}
+
+/// genie's short platform family, derived from the banner's image id
+/// (`C3750E-UNIVERSALK9-M`, `CAT9K_IOSXE`, `cat4000-I9S-M`):
+/// - the id is lowercased and cut at its first `-` (the feature set follows);
+/// - a trailing `_ios...` part names the OS, not the platform, and is dropped
+///   (`cat9k_iosxe` -> `cat9k`);
+/// - a Catalyst series written as `cat` and exactly four digits is shortened
+///   to its `cat<first digit>k` family (`cat4000` -> `cat4k`);
+/// - an id that names a CPU/Linux host instead of a platform
+///   (`X86_64_LINUX_IOSD-...`) gives no family, so the words before
+///   `Software` are used (`ASR1000 Software` -> `asr1000`, `ISR` -> `isr`).
+fn platform_family(image_id: &str, platform_words: &str) -> Option<String> {
+    let id = image_id.trim().to_lowercase();
+    let head = id.split('-').next().unwrap_or("");
+    if head.contains("linux") || head.is_empty() {
+        let words = collapse_spaces(platform_words).to_lowercase();
+        return (!words.is_empty()).then(|| words.replace(' ', "_"));
+    }
+    let head = match head.find("_ios") {
+        Some(cut) => head.get(..cut).unwrap_or(head),
+        None => head,
+    };
+    if let Some(digits) = head.strip_prefix("cat") {
+        if digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) {
+            let first = digits.get(..1).unwrap_or("");
+            return Some(format!("cat{first}k"));
+        }
+    }
+    (!head.is_empty()).then(|| head.to_string())
+}
+
 impl Parser {
     /// Handles the line at `index`; returns the index of the next unread line.
     fn line(&mut self, lines: &[&str], index: usize, raw: &str) -> usize {
@@ -207,6 +256,13 @@ impl Parser {
         if let Some(rest) = line.strip_prefix("IOS XE Version:") {
             put(&mut self.details, "xe_version", rest);
             return next;
+        }
+        if let Some(rest) = line.strip_prefix("Cisco AP Software,") {
+            self.ap_banner(rest);
+            return next;
+        }
+        if let Some(caps) = HASH_LINE.captures(line) {
+            return self.hash_line(lines, next, &caps);
         }
         if !self.banner_seen && self.banner(line) {
             self.banner_seen = true;
@@ -385,6 +441,14 @@ impl Parser {
                 self.processor(&caps);
                 return next;
             }
+            // A narrow terminal can wrap `... bytes of` / `memory.` in two.
+            if let Some(following) = lines.get(next) {
+                let joined = format!("{line} {}", following.trim());
+                if let Some(caps) = PROCESSOR.captures(&joined) {
+                    self.processor(&caps);
+                    return next + 1;
+                }
+            }
         }
         if let Some(caps) = MEMORY_LINE.captures(line) {
             self.memory_line(
@@ -431,6 +495,12 @@ impl Parser {
         if let Some(caps) = KEY_VALUE.captures(line) {
             let key = hardware_key(caps.get(1).map_or("", |m| m.as_str()));
             let value = caps.get(2).map_or("", |m| m.as_str());
+            if is_ap_image_key(&key) {
+                // The AP's software state, not a hardware fact of a member.
+                self.is_ap = true;
+                put(&mut self.details, &key, value);
+                return next;
+            }
             let block = self.blocks.entry(self.current_block).or_default();
             put(block, &key, value);
             return next;
@@ -469,9 +539,14 @@ impl Parser {
             .and_then(|l| l.split_once(']'))
         {
             put(&mut self.details, "location", location.0);
+            // The release train name (`[Bengaluru]`, `[IOSXE]`) is genie's `os_flavor`.
+            put(&mut self.details, "os_flavor", &location.0.to_lowercase());
         }
         put(&mut self.details, "platform", &collapse_spaces(platform));
         put(&mut self.details, "image_id", image_id);
+        if let Some(family) = platform_family(image_id, platform) {
+            put(&mut self.details, "platform_family", &family);
+        }
         if let Some(short) = version_short(version) {
             put(&mut self.details, "version_short", &short);
         }
@@ -498,6 +573,46 @@ impl Parser {
             put(&mut self.details, "release", release);
         }
         true
+    }
+
+    /// `Cisco AP Software, (ap3g3), C9120, RELEASE SOFTWARE` (AP-COS banner).
+    fn ap_banner(&mut self, rest: &str) {
+        self.is_ap = true;
+        let mut items = rest.split(',').map(str::trim);
+        if let Some(image) = items.next() {
+            put(
+                &mut self.details,
+                "image_id",
+                image.trim_matches(['(', ')']),
+            );
+        }
+        if let Some(platform) = items.next() {
+            put(&mut self.details, "platform", platform);
+        }
+        let label = items.collect::<Vec<_>>().join(", ");
+        put(&mut self.details, "label", &label);
+        put(&mut self.details, "os", "AP-COS");
+    }
+
+    /// `<Name> Hash: <hex>` plus the hex lines a narrow terminal wrapped off it.
+    fn hash_line(
+        &mut self,
+        lines: &[&str],
+        mut cursor: usize,
+        caps: &regex::Captures<'_>,
+    ) -> usize {
+        let key = hardware_key(caps.get(1).map_or("", |m| m.as_str()));
+        let mut digest = caps.get(2).map_or("", |m| m.as_str()).to_string();
+        while let Some(more) = lines
+            .get(cursor)
+            .map(|l| l.trim())
+            .filter(|l| HEX_ONLY.is_match(l))
+        {
+            digest.push_str(more);
+            cursor += 1;
+        }
+        put(&mut self.details, &key, &digest);
+        cursor
     }
 
     fn system_image(&mut self, image: &str) {
@@ -855,7 +970,8 @@ impl Parser {
     }
 
     fn finish(mut self) -> Result<VersionFacts, ParseError> {
-        if !self.banner_seen && self.facts.hostname.is_none() && !self.processor_seen {
+        if !self.banner_seen && !self.is_ap && self.facts.hostname.is_none() && !self.processor_seen
+        {
             return Err(ParseError::UnrecognisedOutput {
                 command: "show version".into(),
                 reason: "no software banner, uptime or processor line found".into(),
@@ -888,14 +1004,19 @@ impl Parser {
         if self.facts.version.is_none() {
             // Access points without an IOS banner state their image version.
             let xe = self.details.get("xe_version");
-            let ap = self
-                .blocks
-                .get(&None)
-                .and_then(|block| block.get("ap_running_image"));
+            let ap = self.details.get("ap_running_image");
             self.facts.version = xe.or(ap).and_then(Detail::as_text).map(str::to_string);
+        }
+        if self.is_ap {
+            // genie's platform family for every access point.
+            put(&mut self.details, "platform_family", "ap");
         }
         self.facts.ram_bytes = self.ram_bytes();
         self.build_stack();
+        if self.facts.stack.len() > 1 {
+            // The switch table or `Switch NN` blocks name several members.
+            put(&mut self.details, "chassis_type", "stack");
+        }
         self.facts.details = self.details;
         Ok(self.facts)
     }
@@ -962,6 +1083,12 @@ impl Parser {
             };
             if self.facts.model.is_none() {
                 self.facts.model = text("model_num");
+            }
+            if self.is_ap {
+                // An AP's board id is the PCB; the product serial is the top assembly's.
+                if let Some(serial) = text("top_assembly_serial_number") {
+                    self.facts.serial = Some(serial);
+                }
             }
             if self.facts.serial.is_none() {
                 self.facts.serial = text("system_sn");
