@@ -8,7 +8,9 @@
 //! package license table and the license UDI table. `Switch NN` / `---`
 //! headers open the hardware block of another stack member; the `Key :
 //! value` lines before the first such header describe the local (active)
-//! member. Lines nobody understands are skipped.
+//! member. Lines nobody understands are skipped. Access points (AP-COS)
+//! have no IOS banner: their version is the `AP Running Image` line, and
+//! lines a narrow terminal wrapped (processor line, image hashes) are rejoined.
 //!
 //! Typed fields hold what users and upgrade logic need; every other fact goes
 //! into `details` under genieparser's key names (nested maps where genie
@@ -1031,7 +1033,13 @@ impl Parser {
         };
         let total = physical.or_else(|| {
             let main = kb(self.details.get("main_mem"))?;
-            Some(main.saturating_add(kb(self.details.get("io_mem")).unwrap_or(0)))
+            // An AP's `<total>/<free>K bytes of memory` states free memory second.
+            let io = if self.is_ap {
+                None
+            } else {
+                kb(self.details.get("io_mem"))
+            };
+            Some(main.saturating_add(io.unwrap_or(0)))
         })?;
         Some(total.saturating_mul(1024))
     }
@@ -1315,6 +1323,8 @@ mod tests {
             &COLUMN_GAP,
             &BUILD_LABEL,
             &VERSION_WORD,
+            &HASH_LINE,
+            &HEX_ONLY,
         ] {
             assert!(!pattern.as_str().is_empty());
         }
@@ -1549,6 +1559,99 @@ Product/Model Number                 : C9120AXI-E
         );
     }
 
+    #[test]
+    fn access_point_reports_platform_family_and_image_facts() {
+        let facts = parse_show_version(WAVE2_AP).unwrap();
+        let text = |key: &str| facts.details.get(key).and_then(Detail::as_text);
+        assert_eq!(text("platform_family"), Some("ap"));
+        assert_eq!(text("image_id"), Some("ap3g3"));
+        assert_eq!(text("platform"), Some("C9120"));
+        assert_eq!(text("primary_boot_image"), Some("17.3.3.26"));
+        assert_eq!(text("backup_boot_image"), Some("8.10.130.0"));
+        assert_eq!(facts.ram_bytes, Some(1_797_000 * 1024));
+        assert_eq!(facts.details.get("chassis_type"), None);
+    }
+
+    /// genie's `wireless_ap_1`: no uptime line, the processor line and the
+    /// image hashes wrapped by a narrow terminal, cut by a `--More--` prompt.
+    #[test]
+    fn wrapped_access_point_output_reports_image_and_hardware() {
+        let facts = parse_show_version(&corpus(
+            "genie/generic/ShowVersion/golden_output_wireless_ap_1.raw",
+        ))
+        .unwrap();
+        assert_eq!(facts.version.as_deref(), Some("17.12.0.78"));
+        assert_eq!(facts.model.as_deref(), Some("AIR-AP4800-B-K9"));
+        assert_eq!(facts.serial.as_deref(), Some("FCW2233NGVK"));
+        assert_eq!(facts.ram_bytes, Some(1_028_192 * 1024));
+        let text = |key: &str| facts.details.get(key).and_then(Detail::as_text);
+        assert_eq!(text("platform_family"), Some("ap"));
+        assert_eq!(text("backup_boot_image"), Some("17.13.0.33"));
+        assert_eq!(
+            text("primary_boot_image_hash"),
+            Some(concat!(
+                "e10b9d9ecb375be57f2b4322fefccc734",
+                "f5a9eb732b6118a3ce08dc",
+                "0b9336f2e2064e21061e1c563b4aca7ccdfd6e17dc6913dac5014b9e945a02611c40b5256"
+            ))
+        );
+        let member = facts.stack.first().unwrap();
+        assert_eq!(
+            member.details.get("radio_fw_version"),
+            Some(&Detail::from("9.1.8.1"))
+        );
+        assert_eq!(
+            member.details.get("pcb_serial_number"),
+            Some(&Detail::from("FOC22331D4W"))
+        );
+    }
+
+    #[test]
+    fn platform_family_follows_the_image_id_grammar() {
+        let cases = [
+            ("C3750E-UNIVERSALK9-M", "C3750E", "c3750e"),
+            ("cat4000-I9S-M", "Catalyst 4000 L3 Switch", "cat4k"),
+            (
+                "cat4500e-UNIVERSALK9-M",
+                "Catalyst 4500 L3 Switch",
+                "cat4500e",
+            ),
+            ("CAT3K_CAA-UNIVERSALK9-M", "Catalyst L3 Switch", "cat3k_caa"),
+            ("CAT9K_IOSXE", "Catalyst L3 Switch", "cat9k"),
+            ("CAT9K_LITE_IOSXE", "Catalyst L3 Switch", "cat9k_lite"),
+            ("VIOS-ADVENTERPRISEK9-M", "IOSv", "vios"),
+            ("X86_64_LINUX_IOSD-UNIVERSALK9-M", "ASR1000", "asr1000"),
+            ("X86_64_LINUX_IOSD-UNIVERSALK9_IAS-M", "ISR", "isr"),
+            ("PPC_LINUX_IOSD-ADVENTERPRISEK9-M", "ASR1000", "asr1000"),
+        ];
+        for (image_id, words, expected) in cases {
+            assert_eq!(
+                platform_family(image_id, words).as_deref(),
+                Some(expected),
+                "{image_id}"
+            );
+        }
+        assert_eq!(platform_family("", ""), None);
+    }
+
+    #[test]
+    fn release_train_and_stack_membership_become_details() {
+        let cases = [
+            ("golden_output_iosxe_4.raw", Some("bengaluru"), None),
+            ("golden_output_iosxe_asr1k.raw", Some("denali"), None),
+            ("golden_output_ios_4.raw", None, Some("stack")),
+            ("golden_output_iosxe_2.raw", None, Some("stack")),
+            ("golden_output_ios_2.raw", None, None),
+        ];
+        for (file, flavor, chassis) in cases {
+            let facts =
+                parse_show_version(&corpus(&format!("genie/generic/ShowVersion/{file}"))).unwrap();
+            let text = |key: &str| facts.details.get(key).and_then(Detail::as_text);
+            assert_eq!(text("os_flavor"), flavor, "{file}");
+            assert_eq!(text("chassis_type"), chassis, "{file}");
+        }
+    }
+
     /// Every corpus output, cut at every line and garbled, must not panic the parser.
     #[test]
     fn truncated_and_garbled_corpus_outputs_never_panic() {
@@ -1560,6 +1663,7 @@ Product/Model Number                 : C9120AXI-E
             "genie/ios/cat7k/c7600/ShowVersion",
             "genie/iosxe/ShowVersion",
             "genie/iosxe/cat9k/c9500/ShowVersion",
+            "genie/generic/ShowVersion",
         ];
         for dir in dirs {
             for entry in std::fs::read_dir(format!("{root}{dir}")).unwrap() {
