@@ -59,6 +59,23 @@ pub enum TftpError {
     #[error("TFTP protocol violation: {reason}")]
     Protocol { reason: String },
 
+    #[error("file '{path}' not found (hint: paths are relative to the served root)")]
+    FileNotFound { path: String },
+
+    #[error("access to '{path}' refused: {reason}")]
+    AccessDenied { path: String, reason: &'static str },
+
+    #[error(
+        "upload of '{path}' refused: the upload area quota of {quota_bytes} bytes is exhausted (hint: raise the quota or clean the upload area)"
+    )]
+    QuotaExceeded { path: String, quota_bytes: u64 },
+
+    #[error("upload of '{path}' refused: the file already exists (hint: uploads never overwrite)")]
+    FileExists { path: String },
+
+    #[error("too many TFTP transfers: {reason} (hint: retry later or raise the limit)")]
+    TooManyTransfers { reason: &'static str },
+
     #[error("{action}: {source}")]
     Io {
         action: String,
@@ -68,6 +85,50 @@ pub enum TftpError {
 }
 
 impl TftpError {
+    /// The TFTP error packet that tells a peer about this failure. Messages
+    /// never carry local paths or OS error text.
+    pub fn to_wire(&self) -> (ErrorCode, String) {
+        match self {
+            TftpError::FileNotFound { .. } => (ErrorCode::FileNotFound, "file not found".into()),
+            TftpError::AccessDenied { reason, .. } => (
+                ErrorCode::AccessViolation,
+                format!("access violation: {reason}"),
+            ),
+            TftpError::QuotaExceeded { .. } => (
+                ErrorCode::DiskFull,
+                "disk full or allocation exceeded".into(),
+            ),
+            TftpError::FileExists { .. } => {
+                (ErrorCode::FileAlreadyExists, "file already exists".into())
+            }
+            TftpError::TooManyTransfers { reason } => {
+                (ErrorCode::NotDefined, format!("server busy: {reason}"))
+            }
+            TftpError::UnsupportedMode { mode } => (
+                ErrorCode::IllegalOperation,
+                format!("unsupported mode '{mode}'"),
+            ),
+            TftpError::PacketTooShort { .. }
+            | TftpError::UnknownOpcode { .. }
+            | TftpError::MissingTerminator { .. }
+            | TftpError::PayloadTooLarge { .. }
+            | TftpError::EmptyFileName
+            | TftpError::Protocol { .. } => {
+                (ErrorCode::IllegalOperation, "illegal TFTP operation".into())
+            }
+            TftpError::InvalidOption { .. } => (
+                ErrorCode::OptionNegotiationFailed,
+                "option negotiation failed".into(),
+            ),
+            TftpError::Remote { code, message } | TftpError::Aborted { code, message } => {
+                (*code, message.clone())
+            }
+            TftpError::TimedOut { .. } | TftpError::Io { .. } => {
+                (ErrorCode::NotDefined, "server error".into())
+            }
+        }
+    }
+
     /// Wraps an I/O error with what was being attempted.
     pub fn io(action: impl Into<String>, source: std::io::Error) -> Self {
         TftpError::Io {

@@ -18,10 +18,18 @@
     )
 )]
 
+pub mod client;
+mod driver;
 mod error;
 pub mod netascii;
 pub mod packet;
+pub mod server;
+pub mod source;
 pub mod transfer;
 
+pub use client::ClientOptions;
 pub use error::TftpError;
 pub use packet::{ErrorCode, Mode, Packet, TransferOptions};
+pub use server::{Direction, ServerConfig, TftpServer, TransferRecord};
+pub use source::{LocalDirectory, ServeSource, UploadArea};
+pub use transfer::{RetryPolicy, ServerLimits};

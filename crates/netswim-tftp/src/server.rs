@@ -1,0 +1,410 @@
+//! The tokio TFTP server: a listening socket that accepts requests and
+//! starts one task per transfer on a fresh ephemeral socket (RFC 1350 TID),
+//! with per-client and global limits, routing of ACKs that field clients
+//! send to the listening port, and one accounting record per transfer.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, drive};
+use crate::error::TftpError;
+use crate::netascii::NetasciiDecoder;
+use crate::packet::{ErrorCode, Mode, Packet, TransferOptions};
+use crate::source::{ServeSource, ServedReader, UploadArea};
+use crate::transfer::{ReadTransfer, RetryPolicy, ServerLimits, WriteTransfer, negotiate};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub limits: ServerLimits,
+    pub retry: RetryPolicy,
+    /// Transfers running at once, all clients together.
+    pub max_transfers: usize,
+    /// Transfers running at once from one client IP address.
+    pub max_transfers_per_client: usize,
+    /// Where WRQ uploads go; `None` makes the server read-only.
+    pub upload: Option<Arc<UploadArea>>,
+    /// Every finished transfer is also sent here (besides a tracing event).
+    pub accounting: Option<mpsc::UnboundedSender<TransferRecord>>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: ServerLimits::default(),
+            retry: RetryPolicy::default(),
+            max_transfers: 512,
+            max_transfers_per_client: 8,
+            upload: None,
+            accounting: None,
+        }
+    }
+}
+
+/// Which way a transfer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// RRQ: the server sent a file.
+    Read,
+    /// WRQ: the server received a file.
+    Write,
+}
+
+/// The accounting record of one transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub client: SocketAddr,
+    pub file: String,
+    pub direction: Direction,
+    pub bytes: u64,
+    pub duration: Duration,
+    /// `Err` holds the one-line reason.
+    pub result: Result<(), String>,
+}
+
+/// Packets for running transfers, keyed by client address and port.
+type Routes = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Packet>>>>;
+
+/// A bound TFTP server; `run` serves until the task is dropped.
+#[derive(Debug)]
+pub struct TftpServer<S> {
+    listener: Arc<UdpSocket>,
+    source: Arc<S>,
+    config: Arc<ServerConfig>,
+    routes: Routes,
+}
+
+impl<S: ServeSource> TftpServer<S> {
+    pub async fn bind(
+        address: SocketAddr,
+        source: S,
+        config: ServerConfig,
+    ) -> Result<Self, TftpError> {
+        let listener = UdpSocket::bind(address).await.map_err(|source| {
+            TftpError::io(format!("cannot bind TFTP server to {address}"), source)
+        })?;
+        // Field clients may send to the broadcast address.
+        let _ = listener.set_broadcast(true);
+        Ok(TftpServer {
+            listener: Arc::new(listener),
+            source: Arc::new(source),
+            config: Arc::new(config),
+            routes: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, TftpError> {
+        self.listener
+            .local_addr()
+            .map_err(|source| TftpError::io("cannot read the server address", source))
+    }
+
+    /// Serves requests until an unrecoverable socket error.
+    pub async fn run(self) -> Result<(), TftpError> {
+        let mut buffer = vec![0u8; 65536];
+        loop {
+            let (length, client) = match self.listener.recv_from(&mut buffer).await {
+                Ok(received) => received,
+                Err(error) => {
+                    // ICMP errors from earlier sends surface here; they do
+                    // not concern the listener.
+                    debug!(%error, "tftp listener receive error");
+                    continue;
+                }
+            };
+            let datagram = buffer.get(..length).unwrap_or_default();
+            match Packet::decode(datagram) {
+                Ok(packet) => self.dispatch(client, packet).await,
+                Err(error) => {
+                    debug!(%client, %error, "malformed tftp request");
+                    let (code, message) = error.to_wire();
+                    self.reply_error(client, code, &message).await;
+                }
+            }
+        }
+    }
+
+    async fn dispatch(&self, client: SocketAddr, packet: Packet) {
+        match packet {
+            Packet::ReadRequest {
+                filename,
+                mode,
+                options,
+            } => {
+                self.accept(
+                    client,
+                    Request {
+                        filename,
+                        mode,
+                        options,
+                        direction: Direction::Read,
+                    },
+                )
+                .await;
+            }
+            Packet::WriteRequest {
+                filename,
+                mode,
+                options,
+            } => {
+                self.accept(
+                    client,
+                    Request {
+                        filename,
+                        mode,
+                        options,
+                        direction: Direction::Write,
+                    },
+                )
+                .await;
+            }
+            other => {
+                // Aironet APs send ACKs to port 69 instead of the transfer
+                // port: hand the packet to that client's transfer.
+                let route = self.lock_routes().get(&client).cloned();
+                match route {
+                    Some(route) => {
+                        let _ = route.try_send(other);
+                    }
+                    None => debug!(%client, "tftp packet for no transfer on the listening port"),
+                }
+            }
+        }
+    }
+
+    fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, mpsc::Sender<Packet>>> {
+        self.routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn reply_error(&self, client: SocketAddr, code: ErrorCode, message: &str) {
+        let packet = Packet::Error {
+            code,
+            message: message.to_string(),
+        };
+        let _ = self.listener.send_to(&packet.encode(), client).await;
+    }
+
+    async fn accept(&self, client: SocketAddr, request: Request) {
+        let admitted = {
+            let mut routes = self.lock_routes();
+            if routes.contains_key(&client) {
+                // A retransmitted request of a transfer already running.
+                return;
+            }
+            if routes.len() >= self.config.max_transfers {
+                Err("the server's transfer limit is reached")
+            } else if routes
+                .keys()
+                .filter(|address| address.ip() == client.ip())
+                .count()
+                >= self.config.max_transfers_per_client
+            {
+                Err("this client's transfer limit is reached")
+            } else {
+                let (sender, receiver) = mpsc::channel(64);
+                routes.insert(client, sender);
+                Ok(receiver)
+            }
+        };
+        let receiver = match admitted {
+            Ok(receiver) => receiver,
+            Err(reason) => {
+                warn!(%client, file = %request.filename, reason, "tftp request refused");
+                let message = format!("server busy: {reason}");
+                self.reply_error(client, ErrorCode::NotDefined, &message)
+                    .await;
+                return;
+            }
+        };
+        let local_ip = self.listener.local_addr().map(|address| address.ip()).ok();
+        let source = Arc::clone(&self.source);
+        let config = Arc::clone(&self.config);
+        let routes = Arc::clone(&self.routes);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let filename = request.filename.clone();
+            let direction = request.direction;
+            let outcome =
+                serve_transfer(&*source, &config, local_ip, client, request, receiver).await;
+            routes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&client);
+            let (bytes, result) = match outcome {
+                Ok(bytes) => (bytes, Ok(())),
+                Err((bytes, error)) => (bytes, Err(error.to_string())),
+            };
+            let record = TransferRecord {
+                client,
+                file: filename,
+                direction,
+                bytes,
+                duration: started.elapsed(),
+                result,
+            };
+            match &record.result {
+                Ok(()) => info!(
+                    client = %record.client, file = %record.file, direction = ?record.direction,
+                    bytes = record.bytes, duration_ms = record.duration.as_millis() as u64,
+                    "tftp transfer complete"
+                ),
+                Err(reason) => warn!(
+                    client = %record.client, file = %record.file, direction = ?record.direction,
+                    bytes = record.bytes, duration_ms = record.duration.as_millis() as u64,
+                    reason = %reason, "tftp transfer failed"
+                ),
+            }
+            if let Some(accounting) = &config.accounting {
+                let _ = accounting.send(record);
+            }
+        });
+    }
+}
+
+struct Request {
+    filename: String,
+    mode: Mode,
+    options: TransferOptions,
+    direction: Direction,
+}
+
+/// Runs one transfer on its own socket; returns the bytes moved.
+async fn serve_transfer<S: ServeSource>(
+    source: &S,
+    config: &ServerConfig,
+    local_ip: Option<IpAddr>,
+    client: SocketAddr,
+    request: Request,
+    mut routed: mpsc::Receiver<Packet>,
+) -> Result<u64, (u64, TftpError)> {
+    let bind_ip = match local_ip {
+        Some(ip) => ip,
+        None if client.is_ipv4() => IpAddr::from([0, 0, 0, 0]),
+        None => IpAddr::from([0u16; 8]),
+    };
+    let socket = UdpSocket::bind(SocketAddr::new(bind_ip, 0))
+        .await
+        .map_err(|source| (0, TftpError::io("cannot open a transfer socket", source)))?;
+    let refuse = |error: TftpError| async {
+        let (code, message) = error.to_wire();
+        let packet = Packet::Error { code, message };
+        let _ = socket.send_to(&packet.encode(), client).await;
+        Err((0, error))
+    };
+    let peer = Peer {
+        address: client,
+        lock_on_first_reply: false,
+    };
+    match request.direction {
+        Direction::Read => {
+            let netascii = request.mode == Mode::NetAscii;
+            // tsize is only known for octet: netascii changes the length.
+            let size = match source.size(&request.filename).await {
+                Ok(size) => size,
+                Err(error) => return refuse(error).await,
+            };
+            let reader: ServedReader = match source.open(&request.filename).await {
+                Ok(reader) => reader,
+                Err(error) => return refuse(error).await,
+            };
+            let (parameters, option_ack) = negotiate(
+                &request.options,
+                (!netascii).then_some(size),
+                &config.limits,
+                config.retry,
+            );
+            debug!(%client, file = %request.filename, ?parameters, "tftp read");
+            let mut machine = ReadTransfer::new(parameters, option_ack);
+            let first = machine.start();
+            let mut io = Some(BlockIo::Source(BlockReader::new(reader, netascii)));
+            drive(
+                &mut machine,
+                &socket,
+                peer,
+                Some(&mut routed),
+                &mut io,
+                first,
+            )
+            .await
+            .map(|()| machine.bytes_transferred())
+            .map_err(|error| (machine.bytes_transferred(), error))
+        }
+        Direction::Write => {
+            let Some(area) = config.upload.as_deref() else {
+                return refuse(TftpError::AccessDenied {
+                    path: request.filename.clone(),
+                    reason: "this server is read-only",
+                })
+                .await;
+            };
+            let upload = match area
+                .create(&request.filename, request.options.transfer_size)
+                .await
+            {
+                Ok(upload) => upload,
+                Err(error) => return refuse(error).await,
+            };
+            let (parameters, option_ack) = negotiate(
+                &request.options,
+                request.options.transfer_size,
+                &config.limits,
+                config.retry,
+            );
+            debug!(%client, file = %request.filename, ?parameters, "tftp write");
+            let mut machine = WriteTransfer::new(parameters, option_ack);
+            let first = machine.start();
+            let decoder = (request.mode == Mode::NetAscii).then(NetasciiDecoder::new);
+            let mut io: Option<BlockIo<'_, ServedReader>> =
+                Some(BlockIo::Sink(BlockSink::Upload {
+                    upload: Box::new(upload),
+                    decoder,
+                }));
+            let result = drive(
+                &mut machine,
+                &socket,
+                peer,
+                Some(&mut routed),
+                &mut io,
+                first,
+            )
+            .await;
+            match result {
+                Ok(()) => {
+                    // Dally briefly: re-acknowledge the last block if our
+                    // final ACK was lost (RFC 1350 section 6).
+                    dally(&mut machine, &socket, client).await;
+                    Ok(machine.bytes_transferred())
+                }
+                Err(error) => Err((machine.bytes_transferred(), error)),
+            }
+        }
+    }
+}
+
+async fn dally(machine: &mut WriteTransfer, socket: &UdpSocket, client: SocketAddr) {
+    let mut buffer = vec![0u8; 65536];
+    let until = tokio::time::Instant::now() + machine.current_timeout().min(Duration::from_secs(2));
+    while let Ok(Ok((length, from))) =
+        tokio::time::timeout_at(until, socket.recv_from(&mut buffer)).await
+    {
+        if from != client {
+            continue;
+        }
+        let Ok(packet) = Packet::decode(buffer.get(..length).unwrap_or_default()) else {
+            continue;
+        };
+        for action in machine.handle(crate::transfer::Event::Received(packet)) {
+            if let crate::transfer::Action::Send(reply) = action {
+                let _ = socket.send_to(&reply.encode(), client).await;
+            }
+        }
+    }
+}
