@@ -222,6 +222,18 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
         while let Some(action) = pending.pop_front() {
             match action {
                 Action::Send(packet) => {
+                    // The final ACK of a received file confirms it is
+                    // stored: complete the sink before sending it.
+                    if pending.contains(&Action::Finished) {
+                        if let Some(BlockIo::Sink(sink)) = io.take() {
+                            if let Err(error) = sink.finish().await {
+                                let (code, message) = error.to_wire();
+                                let refusal = Packet::Error { code, message };
+                                let _ = socket.send_to(&refusal.encode(), peer.address).await;
+                                return Err(error);
+                            }
+                        }
+                    }
                     send_buffer.clear();
                     packet.encode_into(&mut send_buffer);
                     if let Err(error) = socket.send_to(&send_buffer, peer.address).await {
