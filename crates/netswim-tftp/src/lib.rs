@@ -21,7 +21,7 @@
 pub mod client;
 mod driver;
 mod error;
-pub mod netascii;
+mod netascii;
 pub mod packet;
 pub mod server;
 pub mod source;

@@ -1042,6 +1042,25 @@ mod tests {
     }
 
     #[test]
+    fn rfc1350_receiver_block_number_wraps_after_65535() {
+        let mut transfer = WriteTransfer::new(parameters(8, 1), None);
+        transfer.start();
+        for absolute in 1..=65537u64 {
+            let block = (absolute % 65536) as u16;
+            let actions = transfer.handle(data(block, b"12345678"));
+            assert_eq!(
+                actions.last(),
+                Some(&Action::Send(Packet::Ack { block })),
+                "{absolute}"
+            );
+        }
+        assert_eq!(transfer.state(), &ReceiveState::WaitingForData { block: 2 });
+        let end = transfer.handle(data(2, b""));
+        assert_eq!(end.last(), Some(&Action::Finished));
+        assert_eq!(transfer.bytes_transferred(), 65537 * 8);
+    }
+
+    #[test]
     fn rfc7440_window_of_16_sends_16_blocks_before_ack() {
         let file = vec![9u8; 512 * 20 + 100];
         let mut source = Source::new(&file);

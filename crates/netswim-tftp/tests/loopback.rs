@@ -3,7 +3,6 @@
 //! that arrives on the listening port.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -472,5 +471,27 @@ async fn every_transfer_is_accounted() {
     let _ = client::get_bytes(server.address, "nope", &ClientOptions::default()).await;
     let record = server.records.recv().await.unwrap();
     assert!(record.result.is_err());
-    let _ = Path::new("");
+}
+
+#[tokio::test]
+async fn rfc1350_retransmitted_request_does_not_start_a_second_transfer() {
+    let server = start(&[("f.bin", pattern(2000))], None, |_| {}).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&read_request("f.bin"), server.address)
+        .await
+        .unwrap();
+    socket
+        .send_to(&read_request("f.bin"), server.address)
+        .await
+        .unwrap();
+    let (first, _) = receive(&socket).await;
+    assert!(matches!(first, Packet::Data { block: 1, .. }));
+    let mut buffer = vec![0u8; 2048];
+    let again =
+        tokio::time::timeout(Duration::from_millis(300), socket.recv_from(&mut buffer)).await;
+    assert!(
+        again.is_err(),
+        "a second DATA 1 arrived: the retransmitted RRQ started a transfer"
+    );
 }
