@@ -264,6 +264,7 @@ fn atftp_with_blksize_windowsize_and_tsize_is_byte_identical() {
                 "windowsize 16",
                 "--option",
                 "tsize 0",
+                "--trace",
                 "-g",
                 "-r",
                 name,
@@ -275,6 +276,16 @@ fn atftp_with_blksize_windowsize_and_tsize_is_byte_identical() {
             server.work.path(),
         );
         assert_success("atftp", &output);
+        // The window really was negotiated (atftp prints its trace).
+        let trace = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        let granted = trace
+            .lines()
+            .any(|line| line.starts_with("received OACK") && line.contains("windowsize: 16"));
+        assert!(
+            granted,
+            "atftp did not receive windowsize 16 in an OACK: {trace}"
+        );
         assert_identical(
             &server.root.path().join(name),
             &local,
