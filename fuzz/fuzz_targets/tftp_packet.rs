@@ -14,7 +14,9 @@ use netswim_tftp::transfer::{
 fuzz_target!(|data: &[u8]| {
     // The first byte picks the window size; the rest is a sequence of
     // datagrams, each prefixed by its length byte.
-    let Some((&window, mut rest)) = data.split_first() else { return };
+    let Some((&window, mut rest)) = data.split_first() else {
+        return;
+    };
     let parameters = TransferParameters {
         block_size: 8,
         window_size: u16::from(window % 8) + 1,
@@ -34,7 +36,9 @@ fuzz_target!(|data: &[u8]| {
                 pending.extend(read.handle(Event::BlockRead(Bytes::from(vec![0u8; length]))));
             }
         }
-        let Some((&length, tail)) = rest.split_first() else { break };
+        let Some((&length, tail)) = rest.split_first() else {
+            break;
+        };
         let length = usize::from(length).min(tail.len());
         let (datagram, tail) = tail.split_at(length);
         rest = tail;
@@ -43,7 +47,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = write.handle(Event::TimedOut);
             continue;
         }
-        let Ok(packet) = Packet::decode(datagram) else { continue };
+        let Ok(packet) = Packet::decode(datagram) else {
+            continue;
+        };
         let encoded = packet.encode();
         assert_eq!(Packet::decode(&encoded).ok().as_ref(), Some(&packet));
         pending = read.handle(Event::Received(packet.clone()));
