@@ -495,3 +495,52 @@ async fn rfc1350_retransmitted_request_does_not_start_a_second_transfer() {
         "a second DATA 1 arrived: the retransmitted RRQ started a transfer"
     );
 }
+
+fn quick_retries(config: &mut ServerConfig) {
+    config.retry = netswim_tftp::RetryPolicy {
+        initial_timeout: Duration::from_millis(100),
+        max_timeout: Duration::from_millis(200),
+        max_retries: 2,
+    };
+}
+
+#[tokio::test]
+async fn rfc1350_section_2_lost_ack_is_recovered_by_retransmission() {
+    let server = start(&[("f.bin", pattern(1000))], None, quick_retries).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&read_request("f.bin"), server.address)
+        .await
+        .unwrap();
+    let (first, transfer_port) = receive(&socket).await;
+    // Our ACK "is lost": say nothing, the server must send DATA 1 again.
+    let (again, _) = receive(&socket).await;
+    assert_eq!(again, first);
+    socket
+        .send_to(&Packet::Ack { block: 1 }.encode(), transfer_port)
+        .await
+        .unwrap();
+    assert!(matches!(
+        receive(&socket).await.0,
+        Packet::Data { block: 2, .. }
+    ));
+}
+
+#[tokio::test]
+async fn rfc1350_silent_client_fails_the_transfer_after_the_retry_limit() {
+    let mut server = start(&[("f.bin", pattern(1000))], None, quick_retries).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&read_request("f.bin"), server.address)
+        .await
+        .unwrap();
+    let record = tokio::time::timeout(Duration::from_secs(5), server.records.recv())
+        .await
+        .expect("the transfer gives up in time")
+        .unwrap();
+    let reason = record.result.unwrap_err();
+    assert!(
+        reason.contains("did not answer after 2 retransmissions"),
+        "{reason}"
+    );
+}
