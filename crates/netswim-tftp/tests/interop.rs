@@ -1,8 +1,8 @@
-//! Interop with real TFTP clients against the netswim server on 127.0.0.1:
-//! the tftp-hpa client, the atftp client (blksize, windowsize, tsize) and
-//! curl. Every download must be byte-identical (SHA-256). A missing client
-//! binary fails the test: install them with
-//! `apt-get install tftp-hpa atftp curl`.
+//! Interop with real TFTP peers on 127.0.0.1: the tftp-hpa client, the
+//! atftp client (blksize, windowsize, tsize) and curl against the netswim
+//! server, and the netswim client against tftpd-hpa. Every download must be
+//! byte-identical (SHA-256). A missing peer binary fails the test: install
+//! them with `apt-get install tftp-hpa atftp curl tftpd-hpa`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ fn run(program: &str, args: &[&str], directory: &Path) -> Output {
     match output {
         Ok(output) => output,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-            "interop peer '{program}' is not installed: run `apt-get install tftp-hpa atftp curl`"
+            "interop peer '{program}' is not installed: run `apt-get install tftp-hpa atftp curl tftpd-hpa`"
         ),
         Err(error) => panic!("cannot run {program}: {error}"),
     }
@@ -401,5 +401,114 @@ fn curl_traversal_attempts_are_refused() {
         &server.root.path().join("odd.bin"),
         &local,
         "curl after refusals",
+    );
+}
+
+/// A tftpd-hpa server on an ephemeral port, killed on drop.
+struct TftpdHpa {
+    child: std::process::Child,
+    address: SocketAddr,
+}
+
+impl Drop for TftpdHpa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_tftpd_hpa(root: &Path) -> TftpdHpa {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // As root, tftpd-hpa would switch to "nobody", who cannot read a
+    // private temporary directory.
+    let user = if is_root() { "root" } else { "nobody" };
+    let spawned = Command::new("/usr/sbin/in.tftpd")
+        .args(["-L", "-c", "-u", user, "-B", "65464", "-s"])
+        .arg(root)
+        .args(["-a", &address.to_string()])
+        .spawn();
+    let child = match spawned {
+        Ok(child) => child,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            panic!("interop peer tftpd-hpa is not installed: run `apt-get install tftpd-hpa`")
+        }
+        Err(error) => panic!("cannot run in.tftpd: {error}"),
+    };
+    // Wait until it answers (an RRQ for a missing file gets an error).
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe
+        .set_read_timeout(Some(std::time::Duration::from_millis(100)))
+        .unwrap();
+    for _ in 0..50 {
+        let _ = probe.send_to(b"\x00\x01probe-missing\x00octet\x00", address);
+        let mut buffer = [0u8; 512];
+        if probe.recv_from(&mut buffer).is_ok() {
+            return TftpdHpa { child, address };
+        }
+    }
+    panic!("tftpd-hpa did not start on {address}");
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|output| output.stdout.starts_with(b"0"))
+        .unwrap_or(false)
+}
+
+#[test]
+fn netswim_client_downloads_and_uploads_with_tftpd_hpa() {
+    let root = tempfile::tempdir().unwrap();
+    for (name, size) in FILES {
+        std::fs::write(root.path().join(name), content(size)).unwrap();
+    }
+    let peer = start_tftpd_hpa(root.path());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let windowed = netswim_tftp::ClientOptions {
+        options: netswim_tftp::TransferOptions {
+            block_size: Some(1468),
+            transfer_size: Some(0),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for (name, size) in FILES {
+        for options in [netswim_tftp::ClientOptions::default(), windowed] {
+            let received = runtime
+                .block_on(netswim_tftp::client::get_bytes(
+                    peer.address,
+                    name,
+                    &options,
+                ))
+                .unwrap_or_else(|error| panic!("get {name} from tftpd-hpa: {error}"));
+            assert_eq!(
+                sha256(&received),
+                sha256(&content(size)),
+                "{name} from tftpd-hpa"
+            );
+        }
+    }
+    // tftpd-hpa -c creates files on upload.
+    let upload = content(100_000);
+    runtime
+        .block_on(netswim_tftp::client::put(
+            peer.address,
+            "uploaded.bin",
+            &windowed,
+            upload.as_slice(),
+        ))
+        .unwrap();
+    assert_eq!(
+        sha256(&std::fs::read(root.path().join("uploaded.bin")).unwrap()),
+        sha256(&upload)
     );
 }
