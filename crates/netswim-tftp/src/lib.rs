@@ -30,6 +30,6 @@ pub mod transfer;
 pub use client::ClientOptions;
 pub use error::TftpError;
 pub use packet::{ErrorCode, Mode, Packet, TransferOptions};
-pub use server::{Direction, ServerConfig, TftpServer, TransferRecord};
+pub use server::{CutTransfer, Direction, DrainReport, ServerConfig, TftpServer, TransferRecord};
 pub use source::{LocalDirectory, ServeSource, UploadArea};
 pub use transfer::{RetryPolicy, ServerLimits};

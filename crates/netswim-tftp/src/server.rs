@@ -68,8 +68,34 @@ pub struct TransferRecord {
     pub result: Result<(), String>,
 }
 
-/// Packets for running transfers, keyed by client address and port.
-type Routes = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Packet>>>>;
+/// A running transfer as the listener sees it.
+#[derive(Debug)]
+struct RunningTransfer {
+    /// Packets the listening socket received for this transfer.
+    packets: mpsc::Sender<Packet>,
+    file: String,
+    direction: Direction,
+    started: Instant,
+    abort: Option<tokio::task::AbortHandle>,
+}
+
+/// Running transfers, keyed by client address and port.
+type Routes = Arc<Mutex<HashMap<SocketAddr, RunningTransfer>>>;
+
+/// A transfer a drain had to cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutTransfer {
+    pub client: SocketAddr,
+    pub file: String,
+    pub direction: Direction,
+}
+
+/// What a graceful drain ended with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Transfers still running when the drain timeout ran out.
+    pub cut: Vec<CutTransfer>,
+}
 
 /// A bound TFTP server; `run` serves until the task is dropped.
 #[derive(Debug)]
@@ -105,11 +131,42 @@ impl<S: ServeSource> TftpServer<S> {
             .map_err(|source| TftpError::io("cannot read the server address", source))
     }
 
-    /// Serves requests until an unrecoverable socket error.
+    /// Serves requests for ever.
     pub async fn run(self) -> Result<(), TftpError> {
+        self.run_until(std::future::pending(), Duration::ZERO)
+            .await
+            .map(|_| ())
+    }
+
+    /// Serves requests until `shutdown` completes, then drains: new
+    /// requests are refused (error 0, "shutting down"), running transfers
+    /// may finish for up to `drain_timeout`, and those still running after
+    /// it are cut (their clients get error 0) and reported.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()>,
+        drain_timeout: Duration,
+    ) -> Result<DrainReport, TftpError> {
         let mut buffer = vec![0u8; 65536];
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut drain_deadline: Option<tokio::time::Instant> = None;
         loop {
-            let (length, client) = match self.listener.recv_from(&mut buffer).await {
+            let received = tokio::select! {
+                received = self.listener.recv_from(&mut buffer) => received,
+                () = &mut shutdown, if drain_deadline.is_none() => {
+                    info!(transfers = self.lock_routes().len(), "tftp server draining");
+                    drain_deadline = Some(tokio::time::Instant::now() + drain_timeout);
+                    continue;
+                }
+                () = tokio::time::sleep(Duration::from_millis(20)), if drain_deadline.is_some() => {
+                    let over = drain_deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline);
+                    if over || self.lock_routes().is_empty() {
+                        return Ok(self.cut_remaining().await);
+                    }
+                    continue;
+                }
+            };
+            let (length, client) = match received {
                 Ok(received) => received,
                 Err(error) => {
                     // ICMP errors from earlier sends surface here; they do
@@ -120,7 +177,10 @@ impl<S: ServeSource> TftpServer<S> {
             };
             let datagram = buffer.get(..length).unwrap_or_default();
             match Packet::decode(datagram) {
-                Ok(packet) => self.dispatch(client, packet).await,
+                Ok(packet) => {
+                    self.dispatch(client, packet, drain_deadline.is_some())
+                        .await
+                }
                 Err(error) => {
                     debug!(%client, %error, "malformed tftp request");
                     let (code, message) = error.to_wire();
@@ -130,7 +190,52 @@ impl<S: ServeSource> TftpServer<S> {
         }
     }
 
-    async fn dispatch(&self, client: SocketAddr, packet: Packet) {
+    /// Ends every transfer still running and reports it.
+    async fn cut_remaining(&self) -> DrainReport {
+        let remaining: Vec<(SocketAddr, RunningTransfer)> = self.lock_routes().drain().collect();
+        let mut report = DrainReport::default();
+        for (client, transfer) in remaining {
+            if let Some(abort) = &transfer.abort {
+                abort.abort();
+            }
+            self.reply_error(
+                client,
+                ErrorCode::NotDefined,
+                "transfer cut: server shut down",
+            )
+            .await;
+            let record = TransferRecord {
+                client,
+                file: transfer.file.clone(),
+                direction: transfer.direction,
+                bytes: 0,
+                duration: transfer.started.elapsed(),
+                result: Err("cut by server shutdown".to_string()),
+            };
+            warn!(client = %client, file = %record.file, "tftp transfer cut by shutdown");
+            if let Some(accounting) = &self.config.accounting {
+                let _ = accounting.send(record);
+            }
+            report.cut.push(CutTransfer {
+                client,
+                file: transfer.file,
+                direction: transfer.direction,
+            });
+        }
+        report
+    }
+
+    async fn dispatch(&self, client: SocketAddr, packet: Packet, draining: bool) {
+        if draining
+            && matches!(
+                packet,
+                Packet::ReadRequest { .. } | Packet::WriteRequest { .. }
+            )
+        {
+            self.reply_error(client, ErrorCode::NotDefined, "server is shutting down")
+                .await;
+            return;
+        }
         match packet {
             Packet::ReadRequest {
                 filename,
@@ -167,7 +272,10 @@ impl<S: ServeSource> TftpServer<S> {
             other => {
                 // Aironet APs send ACKs to port 69 instead of the transfer
                 // port: hand the packet to that client's transfer.
-                let route = self.lock_routes().get(&client).cloned();
+                let route = self
+                    .lock_routes()
+                    .get(&client)
+                    .map(|transfer| transfer.packets.clone());
                 match route {
                     Some(route) => {
                         let _ = route.try_send(other);
@@ -178,7 +286,7 @@ impl<S: ServeSource> TftpServer<S> {
         }
     }
 
-    fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, mpsc::Sender<Packet>>> {
+    fn lock_routes(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, RunningTransfer>> {
         self.routes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -210,7 +318,16 @@ impl<S: ServeSource> TftpServer<S> {
                 Err("this client's transfer limit is reached")
             } else {
                 let (sender, receiver) = mpsc::channel(64);
-                routes.insert(client, sender);
+                routes.insert(
+                    client,
+                    RunningTransfer {
+                        packets: sender,
+                        file: request.filename.clone(),
+                        direction: request.direction,
+                        started: Instant::now(),
+                        abort: None,
+                    },
+                );
                 Ok(receiver)
             }
         };
@@ -228,7 +345,7 @@ impl<S: ServeSource> TftpServer<S> {
         let source = Arc::clone(&self.source);
         let config = Arc::clone(&self.config);
         let routes = Arc::clone(&self.routes);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let started = Instant::now();
             let filename = request.filename.clone();
             let direction = request.direction;
@@ -266,6 +383,11 @@ impl<S: ServeSource> TftpServer<S> {
                 let _ = accounting.send(record);
             }
         });
+        // The task removes its own entry when it ends; if it already has,
+        // there is nothing left to abort.
+        if let Some(transfer) = self.lock_routes().get_mut(&client) {
+            transfer.abort = Some(task.abort_handle());
+        }
     }
 }
 

@@ -544,3 +544,74 @@ async fn rfc1350_silent_client_fails_the_transfer_after_the_retry_limit() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn drain_refuses_new_requests_lets_running_transfers_finish_and_cuts_the_rest() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("f.bin"), pattern(1000)).unwrap();
+    let server = TftpServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        LocalDirectory::new(root.path()).unwrap(),
+        ServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let address = server.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_millis(1500),
+    ));
+
+    // One transfer that will finish during the drain, one that never will.
+    let finishing = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    finishing
+        .send_to(&read_request("f.bin"), address)
+        .await
+        .unwrap();
+    let (_, finishing_port) = receive(&finishing).await;
+    let stalled = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    stalled
+        .send_to(&read_request("f.bin"), address)
+        .await
+        .unwrap();
+    let _ = receive(&stalled).await;
+
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let late = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    late.send_to(&read_request("f.bin"), address).await.unwrap();
+    match receive(&late).await.0 {
+        Packet::Error {
+            code: ErrorCode::NotDefined,
+            message,
+        } => {
+            assert!(message.contains("shutting down"), "{message}")
+        }
+        other => panic!("a request during the drain must be refused, got {other:?}"),
+    }
+
+    finishing
+        .send_to(&Packet::Ack { block: 1 }.encode(), finishing_port)
+        .await
+        .unwrap();
+    assert!(matches!(
+        receive(&finishing).await.0,
+        Packet::Data { block: 2, .. }
+    ));
+    finishing
+        .send_to(&Packet::Ack { block: 2 }.encode(), finishing_port)
+        .await
+        .unwrap();
+
+    let report = tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.cut.len(), 1, "{report:?}");
+    assert_eq!(report.cut[0].client, stalled.local_addr().unwrap());
+    assert_eq!(report.cut[0].file, "f.bin");
+}
