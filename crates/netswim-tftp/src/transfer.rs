@@ -757,6 +757,16 @@ impl ClientReadTransfer {
 
     pub fn handle(&mut self, event: Event) -> Vec<Action> {
         if self.receiver.state != ReceiveState::WaitingForRequestAnswer {
+            if let Event::Received(Packet::OptionAck { .. }) = event {
+                // The server did not get our ACK 0 and sent its OACK again.
+                let answered_option_ack =
+                    self.receiver.opening_packet == Some(Packet::Ack { block: 0 });
+                return if self.receiver.next == 1 && answered_option_ack {
+                    vec![Action::Send(Packet::Ack { block: 0 })]
+                } else {
+                    Vec::new()
+                };
+            }
             return self.receiver.handle(event);
         }
         match event {
@@ -861,6 +871,9 @@ impl ClientWriteTransfer {
                         .abort(ErrorCode::OptionNegotiationFailed, &message),
                 };
             }
+        } else if let Event::Received(Packet::OptionAck { .. }) = event {
+            // A retransmitted OACK: the blocks already sent answer it.
+            return Vec::new();
         }
         self.sender.handle(event)
     }
@@ -1386,6 +1399,46 @@ mod tests {
             client.handle(Event::TimedOut),
             [Action::Send(Packet::Ack { block: 0 })]
         );
+    }
+
+    #[test]
+    fn rfc2347_client_read_answers_a_retransmitted_option_ack_with_ack_0_again() {
+        let asked = TransferOptions {
+            block_size: Some(1024),
+            ..TransferOptions::default()
+        };
+        let mut client = ClientReadTransfer::new("f", Mode::Octet, asked, RetryPolicy::default());
+        client.start();
+        let oack = Event::Received(Packet::OptionAck { options: asked });
+        assert_eq!(
+            client.handle(oack.clone()),
+            [Action::Send(Packet::Ack { block: 0 })]
+        );
+        assert_eq!(
+            client.handle(oack.clone()),
+            [Action::Send(Packet::Ack { block: 0 })]
+        );
+        client.handle(data(1, &[0u8; 1024]));
+        assert_eq!(client.handle(oack), []);
+        assert_eq!(client.state(), &ReceiveState::WaitingForData { block: 2 });
+    }
+
+    #[test]
+    fn rfc2347_client_write_ignores_a_retransmitted_option_ack() {
+        let asked = TransferOptions {
+            block_size: Some(8),
+            ..TransferOptions::default()
+        };
+        let mut client = ClientWriteTransfer::new("up", Mode::Octet, asked, RetryPolicy::default());
+        client.start();
+        let oack = Event::Received(Packet::OptionAck { options: asked });
+        assert_eq!(
+            client.handle(oack.clone()),
+            [Action::ReadBlock { max_len: 8 }]
+        );
+        client.handle(Event::BlockRead(Bytes::from_static(b"12345678")));
+        assert_eq!(client.handle(oack), []);
+        assert_eq!(client.state(), &SendState::WaitingForAck { block: 1 });
     }
 
     #[test]
