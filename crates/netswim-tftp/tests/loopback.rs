@@ -615,3 +615,109 @@ async fn drain_refuses_new_requests_lets_running_transfers_finish_and_cuts_the_r
     assert_eq!(report.cut[0].client, stalled.local_addr().unwrap());
     assert_eq!(report.cut[0].file, "f.bin");
 }
+
+/// A UDP relay between one client and the server that loses one datagram
+/// in `drop_every`, pseudo-randomly (periodic loss phase-locks with a window
+/// and would lose the same block for ever).
+async fn lossy_relay(server: SocketAddr, drop_every: usize) -> SocketAddr {
+    let front = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let back = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = front.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut client: Option<SocketAddr> = None;
+        let mut upstream = server;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ drop_every as u64;
+        let mut lost = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % drop_every as u64 == 0
+        };
+        let mut front_buffer = vec![0u8; 70000];
+        let mut back_buffer = vec![0u8; 70000];
+        loop {
+            tokio::select! {
+                Ok((length, from)) = front.recv_from(&mut front_buffer) => {
+                    client = Some(from);
+                    // Requests go to the listening port, the rest to the
+                    // transfer port, as a real client addresses them.
+                    let is_request = matches!(front_buffer[..2], [0, 1] | [0, 2]);
+                    let target = if is_request { server } else { upstream };
+                    if !lost() {
+                        let _ = back.send_to(&front_buffer[..length], target).await;
+                    }
+                }
+                Ok((length, from)) = back.recv_from(&mut back_buffer) => {
+                    // Follow the server's transfer port (its TID).
+                    upstream = from;
+                    if !lost() {
+                        if let Some(client) = client {
+                            let _ = front.send_to(&back_buffer[..length], client).await;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn rfc1350_and_rfc7440_transfers_survive_packet_loss() {
+    let content = pattern(60_000);
+    let mut server = start(&[("f.bin", content.clone())], Some(1 << 20), |config| {
+        config.retry = netswim_tftp::RetryPolicy {
+            initial_timeout: Duration::from_millis(20),
+            max_timeout: Duration::from_millis(80),
+            max_retries: 12,
+        };
+    })
+    .await;
+    let retry = netswim_tftp::RetryPolicy {
+        initial_timeout: Duration::from_millis(20),
+        max_timeout: Duration::from_millis(80),
+        max_retries: 12,
+    };
+    let lockstep = ClientOptions {
+        retry,
+        ..ClientOptions::default()
+    };
+    let windowed_options = ClientOptions {
+        retry,
+        ..windowed()
+    };
+    for (index, options) in [lockstep, windowed_options].into_iter().enumerate() {
+        for drop_every in [5, 11] {
+            let relay = lossy_relay(server.address, drop_every).await;
+            let received = match client::get_bytes(relay, "f.bin", &options).await {
+                Ok(received) => received,
+                Err(error) => {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    while let Ok(record) = server.records.try_recv() {
+                        eprintln!("server: {record:?}");
+                    }
+                    panic!("{error}");
+                }
+            };
+            assert!(
+                received == content,
+                "download differs with {options:?}, 1 in {drop_every} lost"
+            );
+            let relay = lossy_relay(server.address, drop_every).await;
+            let name = format!("up-{index}-{drop_every}.bin");
+            if let Err(error) = client::put(relay, &name, &options, content.as_slice()).await {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                while let Ok(record) = server.records.try_recv() {
+                    eprintln!("server: {record:?}");
+                }
+                panic!("{error}");
+            }
+            // The server stores the file before its final ACK.
+            let stored = std::fs::read(server.upload_path.as_ref().unwrap().join(&name)).unwrap();
+            assert!(
+                stored == content,
+                "upload differs with {options:?}, 1 in {drop_every} lost"
+            );
+        }
+    }
+}
