@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::UdpSocket;
 
-use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, drive};
+use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, dally, dally_period, drive};
 use crate::error::TftpError;
 use crate::netascii::NetasciiDecoder;
 use crate::packet::{Mode, TransferOptions};
@@ -64,8 +64,15 @@ pub async fn get<W: AsyncWrite + Send + Unpin>(
         address: server,
         lock_on_first_reply: true,
     };
-    drive(&mut machine, &socket, peer, None, &mut io, first).await?;
-    Ok(machine.bytes_transferred())
+    let server_port = drive(&mut machine, &socket, peer, None, &mut io, first).await?;
+    let bytes = machine.bytes_transferred();
+    // If our final ACK is lost the server resends the last block: answer it
+    // from the background so the caller does not wait.
+    let period = dally_period(&options.retry);
+    tokio::spawn(async move {
+        dally(&mut machine, &socket, server_port, period).await;
+    });
+    Ok(bytes)
 }
 
 /// Downloads `filename` into memory.

@@ -212,7 +212,7 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
     mut routed: Option<&mut mpsc::Receiver<Packet>>,
     io: &mut Option<BlockIo<'_, R>>,
     first_actions: Vec<Action>,
-) -> Result<(), TftpError> {
+) -> Result<SocketAddr, TftpError> {
     let mut pending: VecDeque<Action> = first_actions.into();
     let mut send_buffer = Vec::with_capacity(65536);
     let mut receive_buffer = vec![0u8; 65536];
@@ -284,7 +284,7 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
                             sink.finish().await?;
                         }
                     }
-                    return Ok(());
+                    return Ok(peer.address);
                 }
                 Action::Failed(failure) => return Err(failure_to_error(failure)),
             }
@@ -343,4 +343,38 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
         };
         pending.extend(machine.handle(event));
     }
+}
+
+/// After receiving a file: stay a while to acknowledge the last block again
+/// if the peer retransmits it because our final ACK was lost (RFC 1350
+/// section 6). Ends after `quiet_period` without a packet from the peer.
+pub(crate) async fn dally<M: Machine>(
+    machine: &mut M,
+    socket: &UdpSocket,
+    peer: SocketAddr,
+    quiet_period: Duration,
+) {
+    let mut buffer = vec![0u8; 65536];
+    while let Ok(Ok((length, from))) =
+        tokio::time::timeout(quiet_period, socket.recv_from(&mut buffer)).await
+    {
+        if from != peer {
+            continue;
+        }
+        let Ok(packet) = Packet::decode(buffer.get(..length).unwrap_or_default()) else {
+            continue;
+        };
+        for action in machine.handle(Event::Received(packet)) {
+            if let Action::Send(reply) = action {
+                let _ = socket.send_to(&reply.encode(), peer).await;
+            }
+        }
+    }
+}
+
+/// How long to dally without hearing from the peer: four of the longest
+/// retransmission timeouts, so a peer whose retransmissions are lost too
+/// still finds us, but never more than ten seconds.
+pub(crate) fn dally_period(retry: &crate::transfer::RetryPolicy) -> Duration {
+    (retry.max_timeout * 4).min(Duration::from_secs(10))
 }

@@ -12,7 +12,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, drive};
+use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, dally, dally_period, drive};
 use crate::error::TftpError;
 use crate::netascii::NetasciiDecoder;
 use crate::packet::{ErrorCode, Mode, Packet, TransferOptions};
@@ -355,9 +355,9 @@ impl<S: ServeSource> TftpServer<S> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&client);
-            let (bytes, result) = match outcome {
-                Ok(bytes) => (bytes, Ok(())),
-                Err((bytes, error)) => (bytes, Err(error.to_string())),
+            let (bytes, result, dallying) = match outcome {
+                Ok(completed) => (completed.bytes, Ok(()), completed.dally),
+                Err((bytes, error)) => (bytes, Err(error.to_string()), None),
             };
             let record = TransferRecord {
                 client,
@@ -382,6 +382,16 @@ impl<S: ServeSource> TftpServer<S> {
             if let Some(accounting) = &config.accounting {
                 let _ = accounting.send(record);
             }
+            if let Some(mut dallying) = dallying {
+                let period = dally_period(&config.retry);
+                dally(
+                    &mut dallying.machine,
+                    &dallying.socket,
+                    dallying.client,
+                    period,
+                )
+                .await;
+            }
         });
         // The task removes its own entry when it ends; if it already has,
         // there is nothing left to abort.
@@ -398,7 +408,20 @@ struct Request {
     direction: Direction,
 }
 
-/// Runs one transfer on its own socket; returns the bytes moved.
+/// A finished transfer.
+struct Completed {
+    bytes: u64,
+    /// A received file's last ACK may need repeating after accounting.
+    dally: Option<Dally>,
+}
+
+struct Dally {
+    machine: WriteTransfer,
+    socket: UdpSocket,
+    client: SocketAddr,
+}
+
+/// Runs one transfer on its own socket.
 async fn serve_transfer<S: ServeSource>(
     source: &S,
     config: &ServerConfig,
@@ -406,7 +429,7 @@ async fn serve_transfer<S: ServeSource>(
     client: SocketAddr,
     request: Request,
     mut routed: mpsc::Receiver<Packet>,
-) -> Result<u64, (u64, TftpError)> {
+) -> Result<Completed, (u64, TftpError)> {
     let bind_ip = match local_ip {
         Some(ip) => ip,
         None if client.is_ipv4() => IpAddr::from([0, 0, 0, 0]),
@@ -456,7 +479,10 @@ async fn serve_transfer<S: ServeSource>(
                 first,
             )
             .await
-            .map(|()| machine.bytes_transferred())
+            .map(|_| Completed {
+                bytes: machine.bytes_transferred(),
+                dally: None,
+            })
             .map_err(|error| (machine.bytes_transferred(), error))
         }
         Direction::Write => {
@@ -499,33 +525,15 @@ async fn serve_transfer<S: ServeSource>(
             )
             .await;
             match result {
-                Ok(()) => {
-                    // Dally briefly: re-acknowledge the last block if our
-                    // final ACK was lost (RFC 1350 section 6).
-                    dally(&mut machine, &socket, client).await;
-                    Ok(machine.bytes_transferred())
-                }
+                Ok(_) => Ok(Completed {
+                    bytes: machine.bytes_transferred(),
+                    dally: Some(Dally {
+                        machine,
+                        socket,
+                        client,
+                    }),
+                }),
                 Err(error) => Err((machine.bytes_transferred(), error)),
-            }
-        }
-    }
-}
-
-async fn dally(machine: &mut WriteTransfer, socket: &UdpSocket, client: SocketAddr) {
-    let mut buffer = vec![0u8; 65536];
-    let until = tokio::time::Instant::now() + machine.current_timeout().min(Duration::from_secs(2));
-    while let Ok(Ok((length, from))) =
-        tokio::time::timeout_at(until, socket.recv_from(&mut buffer)).await
-    {
-        if from != client {
-            continue;
-        }
-        let Ok(packet) = Packet::decode(buffer.get(..length).unwrap_or_default()) else {
-            continue;
-        };
-        for action in machine.handle(crate::transfer::Event::Received(packet)) {
-            if let crate::transfer::Action::Send(reply) = action {
-                let _ = socket.send_to(&reply.encode(), client).await;
             }
         }
     }

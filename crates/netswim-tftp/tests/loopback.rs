@@ -669,14 +669,14 @@ async fn rfc1350_and_rfc7440_transfers_survive_packet_loss() {
         config.retry = netswim_tftp::RetryPolicy {
             initial_timeout: Duration::from_millis(20),
             max_timeout: Duration::from_millis(80),
-            max_retries: 12,
+            max_retries: 16,
         };
     })
     .await;
     let retry = netswim_tftp::RetryPolicy {
         initial_timeout: Duration::from_millis(20),
         max_timeout: Duration::from_millis(80),
-        max_retries: 12,
+        max_retries: 16,
     };
     let lockstep = ClientOptions {
         retry,
