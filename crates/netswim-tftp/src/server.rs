@@ -39,8 +39,9 @@ impl Default for ServerConfig {
         ServerConfig {
             limits: ServerLimits::default(),
             retry: RetryPolicy::default(),
-            max_transfers: 512,
-            max_transfers_per_client: 8,
+            max_transfers: 1024,
+            // Generous: a relay or NAT puts many devices behind one address.
+            max_transfers_per_client: 32,
             upload: None,
             accounting: None,
         }

@@ -170,8 +170,15 @@ impl Retransmission {
         }
     }
 
+    /// The peer answered. After an answer that needed a retransmission
+    /// the backed-off timeout stays (on a slow link a window takes longer
+    /// than the initial timeout to get through, and resetting would resend
+    /// every other window for nothing); clean answers let it shrink back
+    /// by an eighth each, towards the initial timeout.
     fn progress(&mut self) {
-        self.current = self.policy.initial_timeout;
+        if self.retries == 0 {
+            self.current = (self.current - self.current / 8).max(self.policy.initial_timeout);
+        }
         self.retries = 0;
     }
 
@@ -1030,6 +1037,28 @@ mod tests {
             [Action::Failed(TransferFailure::TimedOut { retries: 6, .. })]
         ));
         assert_eq!(transfer.state(), &SendState::Failed);
+    }
+
+    #[test]
+    fn slow_link_keeps_the_backed_off_timeout_and_shrinks_it_slowly() {
+        let file = vec![1u8; 512 * 8];
+        let mut source = Source::new(&file);
+        let mut transfer = ReadTransfer::new(parameters(512, 1), None);
+        let started = transfer.start();
+        source.run(&mut transfer, started);
+        transfer.handle(Event::TimedOut);
+        assert_eq!(transfer.current_timeout(), Duration::from_secs(2));
+        let next = transfer.handle(ack(1));
+        source.run(&mut transfer, next);
+        assert_eq!(transfer.current_timeout(), Duration::from_secs(2));
+        let next = transfer.handle(ack(2));
+        source.run(&mut transfer, next);
+        assert_eq!(transfer.current_timeout(), Duration::from_millis(1750));
+        for block in 3..=7 {
+            let next = transfer.handle(ack(block));
+            source.run(&mut transfer, next);
+        }
+        assert_eq!(transfer.current_timeout(), Duration::from_secs(1));
     }
 
     #[test]
