@@ -10,9 +10,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: tftp_serve ROOT ADDRESS:PORT");
         std::process::exit(2);
     };
-    let server =
-        TftpServer::bind(address.parse()?, LocalDirectory::new(root)?, ServerConfig::default())
-            .await?;
+    let server = TftpServer::bind(
+        address.parse()?,
+        LocalDirectory::new(root)?,
+        ServerConfig::default(),
+    )
+    .await?;
     eprintln!("serving on {}", server.local_addr()?);
     server.run().await?;
     Ok(())

@@ -216,7 +216,10 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
     let mut pending: VecDeque<Action> = first_actions.into();
     let mut send_buffer = Vec::with_capacity(65536);
     let mut receive_buffer = vec![0u8; 65536];
-    let mut deadline = Instant::now() + machine.current_timeout();
+    // One timer for the whole transfer, moved rather than re-created per
+    // packet (timer-wheel churn shows at tens of thousands of packets/s).
+    let timer = tokio::time::sleep_until(Instant::now() + machine.current_timeout());
+    let mut timer = std::pin::pin!(timer);
     loop {
         let mut restart_timer = false;
         while let Some(action) = pending.pop_front() {
@@ -290,7 +293,9 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
             }
         }
         if restart_timer {
-            deadline = Instant::now() + machine.current_timeout();
+            timer
+                .as_mut()
+                .reset(Instant::now() + machine.current_timeout());
         }
         let event = tokio::select! {
             received = socket.recv_from(&mut receive_buffer) => {
@@ -333,10 +338,10 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
                     None => std::future::pending().await,
                 }
             } => Event::Received(packet),
-            () = tokio::time::sleep_until(deadline) => {
+            () = timer.as_mut() => {
                 // Restart now so a timeout that sends nothing still backs off.
                 let actions = machine.handle(Event::TimedOut);
-                deadline = Instant::now() + machine.current_timeout();
+                timer.as_mut().reset(Instant::now() + machine.current_timeout());
                 pending.extend(actions);
                 continue;
             }
