@@ -308,7 +308,10 @@ pub(crate) async fn drive<M: Machine, R: AsyncRead + Unpin>(
                         continue;
                     }
                 };
-                if from != peer.address {
+                if from == peer.address {
+                    // The peer's TID is settled once it has answered.
+                    peer.lock_on_first_reply = false;
+                } else {
                     if peer.lock_on_first_reply && from.ip() == peer.address.ip() {
                         peer.address = from;
                         peer.lock_on_first_reply = false;

@@ -124,7 +124,7 @@ impl TftpError {
                 (*code, message.clone())
             }
             TftpError::TimedOut { .. } | TftpError::Io { .. } => {
-                (ErrorCode::NotDefined, "server error".into())
+                (ErrorCode::NotDefined, "I/O error".into())
             }
         }
     }
