@@ -108,6 +108,10 @@ pub struct TftpServer<S> {
 }
 
 impl<S: ServeSource> TftpServer<S> {
+    /// Binds the listening socket. Bind the unspecified address (0.0.0.0)
+    /// to also hear field clients that send their ACKs to the broadcast
+    /// address: a socket bound to one interface address does not receive
+    /// broadcasts on Linux. Transfer sockets bind the same address.
     pub async fn bind(
         address: SocketAddr,
         source: S,
