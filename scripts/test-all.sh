@@ -21,7 +21,7 @@ if ! command -v tftp >/dev/null 2>&1 || ! command -v atftp >/dev/null 2>&1 \
   as_root=""
   if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
   $as_root apt-get update
-  $as_root apt-get install -y tftp-hpa atftp curl tftpd-hpa
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y tftp-hpa atftp curl tftpd-hpa
 fi
 
 step "cargo fmt --check"
