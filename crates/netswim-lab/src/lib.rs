@@ -7,7 +7,11 @@ pub mod device;
 pub mod error;
 pub mod files;
 pub mod image;
+pub mod cli;
 pub mod ios_cli;
+pub mod lab;
 pub mod render;
+pub mod server;
+pub mod transfer;
 
 pub use error::LabError;
