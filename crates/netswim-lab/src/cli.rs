@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::error::LabError;
-use crate::image::{ImageFormat, ImageSpec, image_file_name, make_image as build_image, parse_size};
+use crate::image::{
+    ImageFormat, ImageSpec, image_file_name, make_image as build_image, parse_size,
+};
 use crate::lab::{DeviceStatus, Lab, LabOptions, control_get, parse_mix, serve_control};
 
 /// `netswim lab ...`

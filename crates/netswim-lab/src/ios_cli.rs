@@ -888,7 +888,7 @@ fn parse_filter(text: &str) -> Option<Filter> {
     }
     if "include".starts_with(&keyword) {
         Some(Filter::Include(pattern))
-    } else if "exclude".starts_with(&keyword) && keyword.len() >= 1 {
+    } else if "exclude".starts_with(&keyword) {
         Some(Filter::Exclude(pattern))
     } else if "begin".starts_with(&keyword) {
         Some(Filter::Begin(pattern))

@@ -116,7 +116,10 @@ impl Lab {
         let mut devices = Vec::new();
         let mut tasks = JoinSet::new();
         for (index, (kind, legacy)) in kinds.into_iter().enumerate() {
-            let identity = options.seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
+            let identity = options
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(index as u64);
             let (model, members, role) = match kind {
                 DeviceKind::Ios => ("WS-C2960X-48FPD-L", 1, "access"),
                 DeviceKind::IosStack => {
@@ -169,7 +172,8 @@ impl Lab {
             tasks.spawn(run_device(handle.clone(), config));
             // Port 0 is only known once bound; wait for that.
             if options.ssh_port == 0 {
-                let _ = tokio::time::timeout(Duration::from_secs(5), handle.wait_listening(1)).await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), handle.wait_listening(1)).await;
             }
             devices.push(LabDevice {
                 name,
@@ -365,7 +369,10 @@ pub fn control_router(lab: Arc<Lab>) -> axum::Router {
     ) -> Result<Json<DeviceStatus>, (StatusCode, String)> {
         lab.device(&name)
             .map(|device| Json(device_status(device)))
-            .ok_or((StatusCode::NOT_FOUND, format!("no lab device named {name}\n")))
+            .ok_or((
+                StatusCode::NOT_FOUND,
+                format!("no lab device named {name}\n"),
+            ))
     }
     axum::Router::new()
         .route("/devices", get(list))
@@ -402,9 +409,14 @@ pub async fn control_get(address: SocketAddr, path: &str) -> Result<String, LabE
         what: format!("control endpoint {address}"),
         source,
     };
-    let mut stream = tokio::net::TcpStream::connect(address).await.map_err(network)?;
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(network)?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(network)?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(network)?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.map_err(network)?;
     let text = String::from_utf8_lossy(&response).to_string();
@@ -414,7 +426,10 @@ pub async fn control_get(address: SocketAddr, path: &str) -> Result<String, LabE
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -429,7 +444,9 @@ fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     while let Some((size_line, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else {
+            break;
+        };
         if size == 0 || after.len() < size {
             break;
         }
@@ -448,9 +465,21 @@ mod tests {
         assert_eq!(
             parse_mix("ios-stack:5,ios:15,ios+legacy:2").unwrap(),
             [
-                MixEntry { kind: DeviceKind::IosStack, count: 5, legacy_ssh: false },
-                MixEntry { kind: DeviceKind::Ios, count: 15, legacy_ssh: false },
-                MixEntry { kind: DeviceKind::Ios, count: 2, legacy_ssh: true },
+                MixEntry {
+                    kind: DeviceKind::IosStack,
+                    count: 5,
+                    legacy_ssh: false
+                },
+                MixEntry {
+                    kind: DeviceKind::Ios,
+                    count: 15,
+                    legacy_ssh: false
+                },
+                MixEntry {
+                    kind: DeviceKind::Ios,
+                    count: 2,
+                    legacy_ssh: true
+                },
             ]
         );
         assert!(parse_mix("iosxr:3").is_err());

@@ -3,11 +3,11 @@
 //! the reload cycle. It renders what real devices print and never uses
 //! netswim's own parsers, drivers or engine.
 
+pub mod cli;
 pub mod device;
 pub mod error;
 pub mod files;
 pub mod image;
-pub mod cli;
 pub mod ios_cli;
 pub mod lab;
 pub mod render;

@@ -52,7 +52,9 @@ impl DeviceHandle {
 
     /// Locks the device model (never held across an await).
     pub fn lock(&self) -> MutexGuard<'_, Device> {
-        self.device.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.device
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn ssh_address(&self) -> SocketAddr {
@@ -94,9 +96,8 @@ impl HostKeys {
         let ed25519 = PrivateKey::random(&mut rng, Algorithm::Ed25519).map_err(error)?;
         let mut legacy = Vec::new();
         if with_rsa {
-            legacy.push(
-                PrivateKey::random(&mut rng, Algorithm::Rsa { hash: None }).map_err(error)?,
-            );
+            legacy
+                .push(PrivateKey::random(&mut rng, Algorithm::Rsa { hash: None }).map_err(error)?);
         }
         Ok(Self {
             modern: vec![ed25519],
@@ -290,7 +291,11 @@ impl Handler for Connection {
         Ok(())
     }
 
-    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
         Ok(())
     }
@@ -450,7 +455,7 @@ impl ChannelSession {
                 self.send("\r\n").await;
                 self.send_prompt().await;
             }
-            byte if byte >= 0x20 && byte < 0x7f => {
+            byte if (0x20..0x7f).contains(&byte) => {
                 self.last_was_cr = false;
                 self.line.push(byte as char);
                 if self.cli.echo() {
@@ -494,8 +499,14 @@ impl ChannelSession {
     }
 
     async fn page_key(&mut self, byte: u8) {
-        let Some((mut lines, action)) = self.paging.take() else { return };
-        let erase = format!("{0}{1}{0}", "\x08".repeat(MORE.len()), " ".repeat(MORE.len()));
+        let Some((mut lines, action)) = self.paging.take() else {
+            return;
+        };
+        let erase = format!(
+            "{0}{1}{0}",
+            "\x08".repeat(MORE.len()),
+            " ".repeat(MORE.len())
+        );
         self.send(&erase).await;
         let take = match byte {
             b' ' => self.cli.terminal_length.saturating_sub(1) as usize,
@@ -544,7 +555,9 @@ impl ChannelSession {
             return self.copy_local(source, file_system, path, started);
         };
         if url.scheme != "tftp" {
-            return format!("%Error opening {source} (Protocol not supported by this lab device)\n");
+            return format!(
+                "%Error opening {source} (Protocol not supported by this lab device)\n"
+            );
         }
         let Ok(host) = url.host.parse::<IpAddr>() else {
             return format!("%Error opening {source} (Unknown host)\n");
@@ -619,14 +632,18 @@ impl ChannelSession {
             .and_then(|fs| fs.file(&source_path))
             .cloned()
         else {
-            return format!("%Error opening {source_fs}/{source_path} (No such file or directory)\n");
+            return format!(
+                "%Error opening {source_fs}/{source_path} (No such file or directory)\n"
+            );
         };
         let size = record.size;
         let record = crate::files::FileRecord {
             path: path.to_string(),
             ..record
         };
-        let stored = device.file_system_mut(file_system).is_some_and(|fs| fs.store(record));
+        let stored = device
+            .file_system_mut(file_system)
+            .is_some_and(|fs| fs.store(record));
         if !stored {
             return format!("%Error copying {source} (Not enough space on device)\n");
         }

@@ -41,7 +41,10 @@ pub fn parse_url(text: &str) -> Option<TransferUrl> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferFailure {
     /// The server answered with a TFTP error.
-    Server { code: u16, message: String },
+    Server {
+        code: u16,
+        message: String,
+    },
     TimedOut,
     /// The sink refused more bytes (flash full).
     NoSpace,
@@ -83,7 +86,9 @@ pub async fn tftp_get(
     mut sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, TransferFailure> {
     let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
-    let socket = UdpSocket::bind(SocketAddr::new(local, 0)).await.map_err(network)?;
+    let socket = UdpSocket::bind(SocketAddr::new(local, 0))
+        .await
+        .map_err(network)?;
     let mut request = Vec::with_capacity(path.len() + 16);
     request.extend_from_slice(&OPCODE_RRQ.to_be_bytes());
     request.extend_from_slice(path.as_bytes());
@@ -98,7 +103,10 @@ pub async fn tftp_get(
     let mut total: u64 = 0;
     let mut buffer = vec![0u8; BLOCK_SIZE + 4];
     let mut retries = 0;
-    socket.send_to(&last_sent, last_target).await.map_err(network)?;
+    socket
+        .send_to(&last_sent, last_target)
+        .await
+        .map_err(network)?;
     loop {
         let received = tokio::time::timeout(timeout, socket.recv_from(&mut buffer)).await;
         let (length, from) = match received {
@@ -107,7 +115,10 @@ pub async fn tftp_get(
                 if retries > RETRIES {
                     return Err(TransferFailure::TimedOut);
                 }
-                socket.send_to(&last_sent, last_target).await.map_err(network)?;
+                socket
+                    .send_to(&last_sent, last_target)
+                    .await
+                    .map_err(network)?;
                 continue;
             }
             Ok(result) => result.map_err(network)?,
@@ -121,7 +132,9 @@ pub async fn tftp_get(
         let packet = &buffer[..length];
         match read_u16(packet, 0) {
             Some(OPCODE_DATA) => {
-                let Some(block) = read_u16(packet, 2) else { continue };
+                let Some(block) = read_u16(packet, 2) else {
+                    continue;
+                };
                 let data = &packet[4..];
                 if block == expected_block {
                     if !sink(data) {
@@ -151,7 +164,11 @@ pub async fn tftp_get(
                 let code = read_u16(packet, 2).unwrap_or(0);
                 let message = packet
                     .get(4..)
-                    .map(|bytes| String::from_utf8_lossy(bytes).trim_end_matches('\0').to_string())
+                    .map(|bytes| {
+                        String::from_utf8_lossy(bytes)
+                            .trim_end_matches('\0')
+                            .to_string()
+                    })
                     .unwrap_or_default();
                 return Err(TransferFailure::Server { code, message });
             }
@@ -168,13 +185,24 @@ mod tests {
     fn urls_split_into_scheme_host_port_and_path() {
         let check = |text: &str, expected: Option<(&str, &str, Option<u16>, &str)>| {
             let parsed = parse_url(text);
-            let actual = parsed
-                .as_ref()
-                .map(|url| (url.scheme.as_str(), url.host.as_str(), url.port, url.path.as_str()));
+            let actual = parsed.as_ref().map(|url| {
+                (
+                    url.scheme.as_str(),
+                    url.host.as_str(),
+                    url.port,
+                    url.path.as_str(),
+                )
+            });
             assert_eq!(actual, expected, "{text}");
         };
-        check("tftp://10.1.1.1/img.bin", Some(("tftp", "10.1.1.1", None, "img.bin")));
-        check("tftp://127.0.0.1:6969/dir/img.bin", Some(("tftp", "127.0.0.1", Some(6969), "dir/img.bin")));
+        check(
+            "tftp://10.1.1.1/img.bin",
+            Some(("tftp", "10.1.1.1", None, "img.bin")),
+        );
+        check(
+            "tftp://127.0.0.1:6969/dir/img.bin",
+            Some(("tftp", "127.0.0.1", Some(6969), "dir/img.bin")),
+        );
         check("http://user:pw@host/x", Some(("http", "host", None, "x")));
         check("flash:x.bin", None);
         check("tftp://host/", None);
@@ -188,18 +216,18 @@ mod tests {
             let mut buffer = [0u8; 1024];
             let (_, client) = listener.recv_from(&mut buffer).await.unwrap();
             let transfer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let mut block: u16 = 1;
-            for chunk in content.chunks(512).chain(
-                // An exact multiple of 512 ends with an empty block.
-                (content.len() % 512 == 0).then_some(&[][..]),
-            ) {
+            // An exact multiple of 512 ends with an empty block.
+            let chunks = content
+                .chunks(512)
+                .chain((content.len() % 512 == 0).then_some(&[][..]));
+            for (index, chunk) in chunks.enumerate() {
+                let block = index as u16 + 1;
                 let mut packet = OPCODE_DATA.to_be_bytes().to_vec();
                 packet.extend_from_slice(&block.to_be_bytes());
                 packet.extend_from_slice(chunk);
                 transfer.send_to(&packet, client).await.unwrap();
                 let (length, _) = transfer.recv_from(&mut buffer).await.unwrap();
                 assert_eq!(read_u16(&buffer[..length], 0), Some(OPCODE_ACK));
-                block += 1;
             }
         });
         address
@@ -232,10 +260,16 @@ mod tests {
     async fn tftp_get_stops_when_the_sink_is_full() {
         let server = serve_once(vec![7; 4000]).await;
         let mut seen = 0;
-        let result = tftp_get("127.0.0.1".parse().unwrap(), server, "f", Duration::from_secs(2), |bytes| {
-            seen += bytes.len();
-            seen <= 1024
-        })
+        let result = tftp_get(
+            "127.0.0.1".parse().unwrap(),
+            server,
+            "f",
+            Duration::from_secs(2),
+            |bytes| {
+                seen += bytes.len();
+                seen <= 1024
+            },
+        )
         .await;
         assert_eq!(result, Err(TransferFailure::NoSpace));
     }

@@ -12,7 +12,12 @@ use tokio::process::Command;
 
 /// Runs `sshpass -p PASSWORD ssh <options> extra... admin@host [command]`,
 /// feeding `input` on stdin; returns stdout.
-async fn openssh(host: std::net::SocketAddr, extra: &[&str], command: Option<&str>, input: &str) -> String {
+async fn openssh(
+    host: std::net::SocketAddr,
+    extra: &[&str],
+    command: Option<&str>,
+    input: &str,
+) -> String {
     let sshpass = require_peer("sshpass", "sshpass");
     require_peer("ssh", "openssh-client");
     let mut process = Command::new(sshpass);
@@ -46,8 +51,17 @@ async fn openssh(host: std::net::SocketAddr, extra: &[&str], command: Option<&st
 #[tokio::test(flavor = "multi_thread")]
 async fn openssh_exec_runs_show_version() {
     let lab = start_lab("127.21.1.1", "ios:1", 1).await;
-    let output = openssh(lab.devices[0].handle.ssh_address(), &[], Some("show version"), "").await;
-    assert!(output.starts_with("Cisco IOS Software, C2960X Software"), "{output}");
+    let output = openssh(
+        lab.devices[0].handle.ssh_address(),
+        &[],
+        Some("show version"),
+        "",
+    )
+    .await;
+    assert!(
+        output.starts_with("Cisco IOS Software, C2960X Software"),
+        "{output}"
+    );
     assert!(output.contains("lab-sw-001 uptime is "));
     assert!(output.contains("cisco WS-C2960X-48FPD-L (APM86XXX) processor"));
 }
@@ -60,7 +74,10 @@ async fn openssh_interactive_session_runs_piped_commands() {
     );
     let output = openssh(lab.devices[0].handle.ssh_address(), &["-tt"], None, &script).await;
     let output = output.replace("\r\n", "\n");
-    assert!(output.contains("lab-sw-001>enable\nPassword: \n"), "{output}");
+    assert!(
+        output.contains("lab-sw-001>enable\nPassword: \n"),
+        "{output}"
+    );
     assert!(!output.contains(ENABLE_SECRET), "secret echoed: {output}");
     assert!(output.contains("lab-sw-001#show switch\nSwitch/Stack Mac Address : "));
     assert!(output.contains("\n 2       Member "), "{output}");
@@ -82,6 +99,12 @@ async fn openssh_connects_to_a_legacy_device_with_old_ios_algorithms() {
         "-o",
         "MACs=hmac-sha1",
     ];
-    let output = openssh(lab.devices[0].handle.ssh_address(), &legacy, Some("show version"), "").await;
+    let output = openssh(
+        lab.devices[0].handle.ssh_address(),
+        &legacy,
+        Some("show version"),
+        "",
+    )
+    .await;
     assert!(output.starts_with("Cisco IOS Software"), "{output}");
 }

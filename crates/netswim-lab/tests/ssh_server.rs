@@ -19,8 +19,13 @@ async fn exec_channel_runs_show_version_with_crlf_line_endings() {
         output.starts_with("Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(2)E7, RELEASE SOFTWARE (fc1)\r\n"),
         "{output}"
     );
-    assert!(output.contains("System image file is \"flash:c2960x-universalk9-mz.152-2.E7.bin\"\r\n"));
-    assert!(!output.replace("\r\n", "").contains('\n'), "bare LF in output");
+    assert!(
+        output.contains("System image file is \"flash:c2960x-universalk9-mz.152-2.E7.bin\"\r\n")
+    );
+    assert!(
+        !output.replace("\r\n", "").contains('\n'),
+        "bare LF in output"
+    );
 }
 
 #[tokio::test]
@@ -28,11 +33,20 @@ async fn wrong_password_is_rejected_and_right_one_accepted() {
     let lab = start_lab("127.20.2.1", "ios:1", 1).await;
     let address = lab.devices[0].handle.ssh_address();
     let mut handle = connect(address).await;
-    let wrong = handle.authenticate_password(USERNAME, "nope").await.unwrap();
+    let wrong = handle
+        .authenticate_password(USERNAME, "nope")
+        .await
+        .unwrap();
     assert!(!wrong.success());
-    let wrong_user = handle.authenticate_password("root", PASSWORD).await.unwrap();
+    let wrong_user = handle
+        .authenticate_password("root", PASSWORD)
+        .await
+        .unwrap();
     assert!(!wrong_user.success());
-    let right = handle.authenticate_password(USERNAME, PASSWORD).await.unwrap();
+    let right = handle
+        .authenticate_password(USERNAME, PASSWORD)
+        .await
+        .unwrap();
     assert!(right.success());
 }
 
@@ -68,7 +82,10 @@ async fn shell_prompts_enable_and_config_mode() {
     shell.read_until("Password: ").await;
     shell.send(&format!("{ENABLE_SECRET}\r")).await;
     let after = shell.read_until("lab-sw-001#").await;
-    assert!(!after.contains(ENABLE_SECRET), "the secret must not be echoed");
+    assert!(
+        !after.contains(ENABLE_SECRET),
+        "the secret must not be echoed"
+    );
     shell.send("conf t\r").await;
     let text = shell.read_until("lab-sw-001(config)#").await;
     assert!(text.contains("Enter configuration commands, one per line.  End with CNTL/Z.\r\n"));
@@ -97,7 +114,10 @@ async fn shell_marks_invalid_input_and_ambiguous_commands() {
     shell.read_until("lab-sw-001#").await;
     shell.send("sh s\r").await;
     let text = shell.read_until("lab-sw-001#").await;
-    assert_eq!(text, "sh s\r\n% Ambiguous command:  \"sh s\"\r\nlab-sw-001#");
+    assert_eq!(
+        text,
+        "sh s\r\n% Ambiguous command:  \"sh s\"\r\nlab-sw-001#"
+    );
 }
 
 #[tokio::test]
@@ -128,14 +148,18 @@ async fn reload_drops_sessions_and_the_device_returns_after_the_delay() {
     let handle = connect_with_password(device.ssh_address()).await;
     let mut shell = Shell::open(&handle).await;
     shell.read_until("lab-sw-001>").await;
-    shell.send(&format!("enable\r{ENABLE_SECRET}\rreload\r")).await;
+    shell
+        .send(&format!("enable\r{ENABLE_SECRET}\rreload\r"))
+        .await;
     shell.read_until("Proceed with reload? [confirm]").await;
     assert_eq!(lab.status()[0].active_sessions, 1);
     shell.send("\r").await;
     shell.read_to_close().await;
     assert_eq!(lab.status()[0].state, "reloading");
     assert!(
-        tokio::net::TcpStream::connect(device.ssh_address()).await.is_err(),
+        tokio::net::TcpStream::connect(device.ssh_address())
+            .await
+            .is_err(),
         "unreachable while reloading"
     );
     tokio::time::timeout(Duration::from_secs(5), device.wait_listening(2))
@@ -163,8 +187,12 @@ async fn legacy_device_offers_only_old_ios_algorithms() {
         },
         ..Default::default()
     };
-    let refused = russh::client::connect(std::sync::Arc::new(modern_only), address, TrustingClient).await;
-    assert!(refused.is_err(), "curve25519-only client must fail key exchange");
+    let refused =
+        russh::client::connect(std::sync::Arc::new(modern_only), address, TrustingClient).await;
+    assert!(
+        refused.is_err(),
+        "curve25519-only client must fail key exchange"
+    );
     // ...a client offering the legacy set connects.
     let legacy = russh::client::Config {
         preferred: russh::Preferred {
@@ -179,7 +207,13 @@ async fn legacy_device_offers_only_old_ios_algorithms() {
     let mut handle = russh::client::connect(std::sync::Arc::new(legacy), address, TrustingClient)
         .await
         .unwrap();
-    assert!(handle.authenticate_password(USERNAME, PASSWORD).await.unwrap().success());
+    assert!(
+        handle
+            .authenticate_password(USERNAME, PASSWORD)
+            .await
+            .unwrap()
+            .success()
+    );
     let (output, _) = exec(&handle, "show version").await;
     assert!(output.starts_with("Cisco IOS Software"));
     let _unused: Option<PrivateKey> = None;

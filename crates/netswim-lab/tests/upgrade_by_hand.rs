@@ -52,25 +52,44 @@ fn write_image(directory: &Path, version: &str) -> std::path::PathBuf {
 }
 
 async fn device_status(control: SocketAddr, name: &str) -> DeviceStatus {
-    let body = control_get(control, &format!("/devices/{name}")).await.unwrap();
+    let body = control_get(control, &format!("/devices/{name}"))
+        .await
+        .unwrap();
     serde_json::from_str(&body).unwrap()
 }
 
 /// Logs in, enables, and runs the upgrade dialogue up to the reload.
-async fn upgrade_by_hand(address: SocketAddr, tftp_port: u16, file: &str, boot_path: &str) -> String {
+async fn upgrade_by_hand(
+    address: SocketAddr,
+    tftp_port: u16,
+    file: &str,
+    boot_path: &str,
+) -> String {
     let handle = connect_with_password(address).await;
     let mut shell = Shell::open(&handle).await;
     shell.read_until(">").await;
-    shell.send(&format!("enable\r{ENABLE_SECRET}\rterminal length 0\r")).await;
+    shell
+        .send(&format!("enable\r{ENABLE_SECRET}\rterminal length 0\r"))
+        .await;
     shell.read_until("#").await;
     shell.read_until("#").await;
-    shell.send(&format!("copy tftp://127.0.0.1:{tftp_port}/{file} flash:\r")).await;
-    shell.read_until(&format!("Destination filename [{file}]? ")).await;
+    shell
+        .send(&format!(
+            "copy tftp://127.0.0.1:{tftp_port}/{file} flash:\r"
+        ))
+        .await;
+    shell
+        .read_until(&format!("Destination filename [{file}]? "))
+        .await;
     shell.send("\r").await;
     let copy = shell.read_until("#").await;
     shell.send(&format!("verify /md5 flash:{file}\r")).await;
     let verify = shell.read_until("#").await;
-    shell.send(&format!("configure terminal\rboot system {boot_path}\rend\rwrite memory\r")).await;
+    shell
+        .send(&format!(
+            "configure terminal\rboot system {boot_path}\rend\rwrite memory\r"
+        ))
+        .await;
     shell.read_until("[OK]\r\nlab-sw-001#").await;
     shell.send("reload\r").await;
     shell.read_until("Proceed with reload? [confirm]").await;
@@ -90,22 +109,42 @@ async fn tftp_copy_boot_system_write_reload_runs_the_new_version() {
     };
     let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
     let lab = Arc::new(start_lab("127.22.1.1", "ios:1", 1).await);
-    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let device = lab.devices[0].handle.clone();
 
-    let transcript = upgrade_by_hand(device.ssh_address(), tftp_port, &file, &format!("flash:{file}")).await;
-    assert!(transcript.contains("[OK - 524288 bytes]\r\n\r\n524288 bytes copied in "), "{transcript}");
-    assert!(transcript.contains(&format!("verify /md5 (flash:{file}) = {expected_md5}\r\n")), "{transcript}");
+    let transcript = upgrade_by_hand(
+        device.ssh_address(),
+        tftp_port,
+        &file,
+        &format!("flash:{file}"),
+    )
+    .await;
+    assert!(
+        transcript.contains("[OK - 524288 bytes]\r\n\r\n524288 bytes copied in "),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains(&format!("verify /md5 (flash:{file}) = {expected_md5}\r\n")),
+        "{transcript}"
+    );
 
     let during = device_status(control, "lab-sw-001").await;
     assert_eq!(during.state, "reloading");
-    tokio::time::timeout(Duration::from_secs(5), device.wait_listening(2)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), device.wait_listening(2))
+        .await
+        .unwrap();
     let after = device_status(control, "lab-sw-001").await;
     assert_eq!(after.state, "up");
     assert_eq!(after.running_version.as_deref(), Some("15.2(7)E8"));
     assert_eq!(after.running_image, Some(format!("flash:{file}")));
     assert_eq!(after.reload_count, 1);
-    let copied = after.file_systems[0].files.iter().find(|entry| entry.path == file).unwrap();
+    let copied = after.file_systems[0]
+        .files
+        .iter()
+        .find(|entry| entry.path == file)
+        .unwrap();
     assert_eq!(copied.md5, expected_md5);
     assert_eq!(copied.size, 524_288);
 }
@@ -121,13 +160,23 @@ async fn corrupted_copy_is_not_booted() {
     std::fs::write(&image, bytes).unwrap();
     let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
     let lab = Arc::new(start_lab("127.22.2.1", "ios:2", 2).await);
-    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
 
     // First device: corrupt image first on the path, the old one after it.
     let first = lab.devices[0].handle.clone();
     let old = lab.status()[0].running_image.clone().unwrap();
-    upgrade_by_hand(first.ssh_address(), tftp_port, &file, &format!("flash:{file};{old}")).await;
-    tokio::time::timeout(Duration::from_secs(5), first.wait_listening(2)).await.unwrap();
+    upgrade_by_hand(
+        first.ssh_address(),
+        tftp_port,
+        &file,
+        &format!("flash:{file};{old}"),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(5), first.wait_listening(2))
+        .await
+        .unwrap();
     let status = device_status(control, "lab-sw-001").await;
     assert_eq!(status.running_version.as_deref(), Some("15.2(2)E7"));
 
@@ -141,9 +190,17 @@ async fn corrupted_copy_is_not_booted() {
         shell.read_until("lab-sw-002>").await;
         shell.send(&format!("enable\r{ENABLE_SECRET}\r")).await;
         shell.read_until("lab-sw-002#").await;
-        shell.send(&format!("copy tftp://127.0.0.1:{tftp_port}/{file} flash:\r\r")).await;
+        shell
+            .send(&format!(
+                "copy tftp://127.0.0.1:{tftp_port}/{file} flash:\r\r"
+            ))
+            .await;
         let copy = shell.read_until("lab-sw-002#").await;
-        shell.send(&format!("conf t\rboot system flash:{file}\rend\rwrite memory\rreload\r")).await;
+        shell
+            .send(&format!(
+                "conf t\rboot system flash:{file}\rend\rwrite memory\rreload\r"
+            ))
+            .await;
         shell.read_until("Proceed with reload? [confirm]").await;
         shell.send("\r").await;
         shell.read_to_close().await;
@@ -167,7 +224,11 @@ async fn missing_file_on_the_tftp_server_prints_the_ios_error() {
     shell.read_until("lab-sw-001>").await;
     shell.send(&format!("enable\r{ENABLE_SECRET}\r")).await;
     shell.read_until("lab-sw-001#").await;
-    shell.send(&format!("copy tftp://127.0.0.1:{tftp_port}/nothing.bin flash:\r\r")).await;
+    shell
+        .send(&format!(
+            "copy tftp://127.0.0.1:{tftp_port}/nothing.bin flash:\r\r"
+        ))
+        .await;
     let text = shell.read_until("lab-sw-001#").await;
     assert!(
         text.contains(&format!("%Error opening tftp://127.0.0.1:{tftp_port}/nothing.bin (No such file or directory)\r\n")),
@@ -178,7 +239,9 @@ async fn missing_file_on_the_tftp_server_prints_the_ios_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn control_endpoint_lists_devices_and_rejects_unknown_names() {
     let lab = Arc::new(start_lab("127.22.4.1", "ios-stack:1,ios:1", 2).await);
-    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (control, _server) = serve_control(lab.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let body = control_get(control, "/devices").await.unwrap();
     let devices: Vec<DeviceStatus> = serde_json::from_str(&body).unwrap();
     assert_eq!(devices.len(), 2);
@@ -186,11 +249,20 @@ async fn control_endpoint_lists_devices_and_rejects_unknown_names() {
     assert_eq!(devices[0].file_systems[1].name, "flash2:");
     assert!(devices.iter().all(|device| device.state == "up"));
     let missing = control_get(control, "/devices/nope").await;
-    assert!(matches!(missing, Err(netswim_lab::LabError::Control { status: 404, .. })), "{missing:?}");
+    assert!(
+        matches!(
+            missing,
+            Err(netswim_lab::LabError::Control { status: 404, .. })
+        ),
+        "{missing:?}"
+    );
     let table = netswim_lab::cli::status_table(&devices);
     assert!(table.starts_with("NAME "));
     assert!(table.contains("lab-sw-002"));
     let csv = lab.inventory_csv();
     assert!(csv.starts_with("name,host,port,platform,username,password,site,role,peer\n"));
-    assert!(csv.contains(&format!("lab-sw-001,127.22.4.1,{},ios,admin,", devices[0].port)));
+    assert!(csv.contains(&format!(
+        "lab-sw-001,127.22.4.1,{},ios,admin,",
+        devices[0].port
+    )));
 }

@@ -50,12 +50,17 @@ impl client::Handler for TrustingClient {
 
 pub async fn connect(address: SocketAddr) -> Handle<TrustingClient> {
     let config = Arc::new(client::Config::default());
-    client::connect(config, address, TrustingClient).await.unwrap()
+    client::connect(config, address, TrustingClient)
+        .await
+        .unwrap()
 }
 
 pub async fn connect_with_password(address: SocketAddr) -> Handle<TrustingClient> {
     let mut handle = connect(address).await;
-    let result = handle.authenticate_password(USERNAME, PASSWORD).await.unwrap();
+    let result = handle
+        .authenticate_password(USERNAME, PASSWORD)
+        .await
+        .unwrap();
     assert!(result.success(), "password authentication failed");
     handle
 }
@@ -113,11 +118,21 @@ impl Shell {
         while self.seen.len() == start || !self.seen.ends_with(suffix) {
             let message = tokio::time::timeout_at(deadline, self.channel.wait())
                 .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {suffix:?}; got {:?}", &self.seen[start..]));
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "timed out waiting for {suffix:?}; got {:?}",
+                        &self.seen[start..]
+                    )
+                });
             match message {
-                Some(ChannelMsg::Data { data }) => self.seen.push_str(&String::from_utf8_lossy(&data)),
+                Some(ChannelMsg::Data { data }) => {
+                    self.seen.push_str(&String::from_utf8_lossy(&data))
+                }
                 Some(ChannelMsg::Close | ChannelMsg::Eof) | None => {
-                    panic!("channel closed waiting for {suffix:?}; got {:?}", &self.seen[start..])
+                    panic!(
+                        "channel closed waiting for {suffix:?}; got {:?}",
+                        &self.seen[start..]
+                    )
                 }
                 Some(_) => {}
             }
@@ -131,7 +146,9 @@ impl Shell {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             match tokio::time::timeout_at(deadline, self.channel.wait()).await {
-                Ok(Some(ChannelMsg::Data { data })) => self.seen.push_str(&String::from_utf8_lossy(&data)),
+                Ok(Some(ChannelMsg::Data { data })) => {
+                    self.seen.push_str(&String::from_utf8_lossy(&data))
+                }
                 Ok(Some(ChannelMsg::Close | ChannelMsg::Eof) | None) => break,
                 Ok(Some(_)) => {}
                 Err(_) => panic!("session was not dropped"),
