@@ -57,6 +57,9 @@ pub struct RunArgs {
     /// Size of the running image in each flash.
     #[arg(long, default_value = "8MiB")]
     pub image_size: String,
+    /// Flash capacity of every member (`64MiB`) instead of the model's real one.
+    #[arg(long)]
+    pub flash_size: Option<String>,
     /// Write the inventory CSV here.
     #[arg(long)]
     pub inventory_out: Option<PathBuf>,
@@ -125,6 +128,7 @@ pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
         seed: args.seed,
         image_version: args.image_version,
         image_size: parse_size(&args.image_size)?,
+        flash_size: args.flash_size.as_deref().map(parse_size).transpose()?,
     };
     let lab = Arc::new(Lab::start(&options).await?);
     if let Some(path) = &args.inventory_out {

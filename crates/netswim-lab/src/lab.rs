@@ -79,6 +79,8 @@ pub struct LabOptions {
     pub seed: u64,
     pub image_version: String,
     pub image_size: u64,
+    /// Flash capacity of every member instead of the model's real one.
+    pub flash_size: Option<u64>,
 }
 
 /// What one lab device is, for the inventory and the control endpoint.
@@ -131,7 +133,10 @@ impl Lab {
                     (model, 2 + (identity / 2 % 3) as u32, "distribution")
                 }
             };
-            let facts = model_facts(model)?;
+            let mut facts = model_facts(model)?;
+            if let Some(flash_size) = options.flash_size {
+                facts.flash_bytes = flash_size;
+            }
             let image = match images.get(model) {
                 Some(image) => image.clone(),
                 None => {

@@ -20,7 +20,7 @@ use crate::device::{Device, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
 use crate::ios_cli::{Action, CliSession, split_file_path};
-use crate::transfer::{TransferFailure, parse_url, tftp_get};
+use crate::transfer::{TransferFailure, http_get, parse_url, tftp_get};
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
 /// and the signal that starts a reload.
@@ -554,7 +554,7 @@ impl ChannelSession {
         let Some(url) = parse_url(source) else {
             return self.copy_local(source, file_system, path, started);
         };
-        if url.scheme != "tftp" {
+        if url.scheme != "tftp" && url.scheme != "http" {
             return format!(
                 "%Error opening {source} (Protocol not supported by this lab device)\n"
             );
@@ -569,18 +569,20 @@ impl ChannelSession {
             };
             fs.free() + fs.file(path).map_or(0, |file| file.size)
         };
-        self.send(&crlf(&format!(
-            "Accessing {source}...\nLoading {} from {} (via Vlan1): ",
-            url.path, url.host
-        )))
-        .await;
+        let loading = if url.scheme == "tftp" {
+            format!("Loading {} from {} (via Vlan1): ", url.path, url.host)
+        } else {
+            format!("Loading {source} ")
+        };
+        self.send(&crlf(&format!("Accessing {source}...\n{loading}")))
+            .await;
         let mut tracker = ContentTracker::new();
         let (progress_sender, mut progress) = tokio::sync::mpsc::unbounded_channel::<()>();
         let mut blocks = 0u64;
-        let server = SocketAddr::new(host, url.port.unwrap_or(69));
         let local = self.device.address;
+        let is_tftp = url.scheme == "tftp";
         let result = {
-            let transfer = tftp_get(local, server, &url.path, Duration::from_secs(2), |bytes| {
+            let sink = |bytes: &[u8]| {
                 if tracker.size() + bytes.len() as u64 > free {
                     return false;
                 }
@@ -590,7 +592,15 @@ impl ChannelSession {
                     let _ = progress_sender.send(());
                 }
                 true
-            });
+            };
+            let timeout = Duration::from_secs(2);
+            let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
+                let server = SocketAddr::new(host, url.port.unwrap_or(69));
+                Box::pin(tftp_get(local, server, &url.path, timeout, sink))
+            } else {
+                let server = SocketAddr::new(host, url.port.unwrap_or(80));
+                Box::pin(http_get(local, server, &url.host, &url.path, timeout, sink))
+            };
             tokio::pin!(transfer);
             loop {
                 tokio::select! {
@@ -612,8 +622,14 @@ impl ChannelSession {
                 if !stored {
                     return format!("\n%Error copying {source} (Not enough space on device)\n");
                 }
+                // IOS reports the HTTP block size after the byte count.
+                let ok = if is_tftp {
+                    format!("{total} bytes")
+                } else {
+                    format!("{total}/4096 bytes")
+                };
                 format!(
-                    "!\n[OK - {total} bytes]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
+                    "!\n[OK - {ok}]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
                     (total as f64 / elapsed) as u64
                 )
             }

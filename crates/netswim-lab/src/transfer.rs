@@ -1,6 +1,6 @@
 //! The device's file-transfer clients: a TFTP client (RFC 1350, octet mode,
-//! 512-byte blocks as IOS uses by default) that pulls from wherever a
-//! `copy tftp://` URL points, and the parsing of those URLs.
+//! 512-byte blocks as IOS uses by default) and a plain HTTP/1.0 GET client
+//! that pull from wherever a `copy` URL points, and the parsing of those URLs.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -177,6 +177,106 @@ pub async fn tftp_get(
     }
 }
 
+/// Downloads `path` over HTTP/1.0 from `server`, connecting from the device's
+/// address, feeding the body to `sink`. Returns the byte count.
+pub async fn http_get(
+    local: IpAddr,
+    server: SocketAddr,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, TransferFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
+    let socket = match local {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .map_err(network)?;
+    socket.bind(SocketAddr::new(local, 0)).map_err(network)?;
+    let mut stream = tokio::time::timeout(timeout, socket.connect(server))
+        .await
+        .map_err(|_| TransferFailure::TimedOut)?
+        .map_err(|error| TransferFailure::Network(format!("Connection refused: {error}")))?;
+    let request = format!(
+        "GET /{path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: cisco-IOS\r\nAccept: */*\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(network)?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    // Read until the end of the headers.
+    let body_start = loop {
+        let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
+            .await
+            .map_err(|_| TransferFailure::TimedOut)?
+            .map_err(network)?;
+        if read == 0 {
+            return Err(TransferFailure::Network(
+                "Connection closed by server".into(),
+            ));
+        }
+        head.extend_from_slice(&buffer[..read]);
+        if let Some(end) = head.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if head.len() > 64 * 1024 {
+            return Err(TransferFailure::Network("Bad HTTP response".into()));
+        }
+    };
+    let head_text = String::from_utf8_lossy(&head[..body_start]).to_string();
+    let status: u16 = head_text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    match status {
+        200 => {}
+        404 => {
+            return Err(TransferFailure::Server {
+                code: 1,
+                message: "Not Found".into(),
+            });
+        }
+        403 | 401 => {
+            return Err(TransferFailure::Server {
+                code: 2,
+                message: "Forbidden".into(),
+            });
+        }
+        other => {
+            return Err(TransferFailure::Server {
+                code: 0,
+                message: format!("HTTP status {other}"),
+            });
+        }
+    }
+    let mut total = 0u64;
+    let first = &head[body_start..];
+    if !first.is_empty() {
+        if !sink(first) {
+            return Err(TransferFailure::NoSpace);
+        }
+        total += first.len() as u64;
+    }
+    loop {
+        let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
+            .await
+            .map_err(|_| TransferFailure::TimedOut)?
+            .map_err(network)?;
+        if read == 0 {
+            return Ok(total);
+        }
+        if !sink(&buffer[..read]) {
+            return Err(TransferFailure::NoSpace);
+        }
+        total += read as u64;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +354,54 @@ mod tests {
             assert_eq!(total as usize, size);
             assert_eq!(received, content);
         }
+    }
+
+    /// A one-shot HTTP server answering with `status` and `body`.
+    async fn http_once(status: &'static str, body: Vec<u8>) -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await.unwrap();
+            let head = format!(
+                "HTTP/1.0 {status}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            stream.write_all(&body).await.unwrap();
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn http_get_receives_the_body_and_maps_not_found() {
+        let body: Vec<u8> = (0..200_000u32).map(|index| (index % 249) as u8).collect();
+        let server = http_once("200 OK", body.clone()).await;
+        let mut received = Vec::new();
+        let local = "127.0.0.1".parse().unwrap();
+        let total = http_get(
+            local,
+            server,
+            "127.0.0.1",
+            "x.bin",
+            Duration::from_secs(2),
+            |bytes| {
+                received.extend_from_slice(bytes);
+                true
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(total, 200_000);
+        assert_eq!(received, body);
+        let server = http_once("404 Not Found", Vec::new()).await;
+        let missing = http_get(local, server, "h", "x", Duration::from_secs(2), |_| true).await;
+        assert_eq!(
+            missing.unwrap_err().ios_reason(),
+            "No such file or directory"
+        );
     }
 
     #[tokio::test]

@@ -18,7 +18,12 @@ pub const ENABLE_SECRET: &str = "lab-enable";
 
 /// Starts a lab with ephemeral SSH ports on `base` (each test its own base).
 pub async fn start_lab(base: &str, mix: &str, devices: usize) -> Lab {
-    let options = LabOptions {
+    Lab::start(&lab_options(base, mix, devices)).await.unwrap()
+}
+
+/// The options `start_lab` uses, for tests that change one.
+pub fn lab_options(base: &str, mix: &str, devices: usize) -> LabOptions {
+    LabOptions {
         devices,
         mix: parse_mix(mix).unwrap(),
         address_base: base.parse::<Ipv4Addr>().unwrap(),
@@ -30,8 +35,8 @@ pub async fn start_lab(base: &str, mix: &str, devices: usize) -> Lab {
         seed: 7,
         image_version: "15.2(2)E7".into(),
         image_size: 256 * 1024,
-    };
-    Lab::start(&options).await.unwrap()
+        flash_size: None,
+    }
 }
 
 /// A client handler that trusts any host key (lab keys are fresh each run).
