@@ -14,6 +14,14 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
+# The device lab's interop tests drive OpenSSH (with sshpass) and tftpd-hpa;
+# a missing peer fails those tests, so install them here.
+if ! command -v ssh >/dev/null 2>&1 || ! command -v sshpass >/dev/null 2>&1 \
+  || ! command -v in.tftpd >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq openssh-client sshpass tftpd-hpa
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

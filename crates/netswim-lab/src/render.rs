@@ -369,7 +369,7 @@ NVRAM/Config file
       buffer size:   524288
 Timeout for Config
           Download:    0 seconds
-Config Download 
+Config Download
        via DHCP:       disabled (next boot: disabled)
 ",
     );
