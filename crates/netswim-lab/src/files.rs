@@ -5,6 +5,7 @@ use md5::Md5;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::archive::{ArchiveSummary, TarScanner};
 use crate::image::{BIN_HEADER_LENGTH, ImageHeader, read_bin_header};
 
 /// How many leading bytes a file keeps (a `.bin` header, or a tar's `info`).
@@ -25,6 +26,9 @@ pub struct FileRecord {
     /// sha256 of the bytes after the `.bin` header, to verify the image checksum.
     #[serde(skip)]
     pub payload_sha256: String,
+    /// For a tar file: its entries as scanned on arrival.
+    #[serde(skip)]
+    pub archive: Option<ArchiveSummary>,
 }
 
 impl FileRecord {
@@ -41,7 +45,18 @@ impl FileRecord {
     }
 }
 
-/// Digests bytes as they arrive, keeping only the head.
+/// Whether the bytes are being scanned as a tar archive.
+#[derive(Debug, Clone, Default)]
+enum ArchiveScan {
+    /// Fewer than 512 bytes so far.
+    #[default]
+    Undecided,
+    Scanning(Box<TarScanner>),
+    NotArchive,
+}
+
+/// Digests bytes as they arrive, keeping only the head (and, for tar files,
+/// a summary of every entry).
 #[derive(Debug, Clone, Default)]
 pub struct ContentTracker {
     md5: Md5,
@@ -49,6 +64,7 @@ pub struct ContentTracker {
     payload_sha256: Sha256,
     head: Vec<u8>,
     size: u64,
+    archive: ArchiveScan,
 }
 
 impl ContentTracker {
@@ -56,7 +72,36 @@ impl ContentTracker {
         Self::default()
     }
 
+    /// A tracker that never scans for archive entries (for entries themselves).
+    pub fn plain() -> Self {
+        Self {
+            archive: ArchiveScan::NotArchive,
+            ..Self::default()
+        }
+    }
+
     pub fn update(&mut self, bytes: &[u8]) {
+        let before = self.size as usize;
+        self.digest(bytes);
+        match &mut self.archive {
+            ArchiveScan::Scanning(scanner) => scanner.update(bytes),
+            ArchiveScan::NotArchive => {}
+            ArchiveScan::Undecided if self.head.len() >= 512 => {
+                self.archive = if TarScanner::looks_like_tar(&self.head[..512]) {
+                    // Everything before this chunk is still in the head.
+                    let mut scanner = Box::new(TarScanner::default());
+                    scanner.update(&self.head[..before]);
+                    scanner.update(bytes);
+                    ArchiveScan::Scanning(scanner)
+                } else {
+                    ArchiveScan::NotArchive
+                };
+            }
+            ArchiveScan::Undecided => {}
+        }
+    }
+
+    fn digest(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
         self.sha256.update(bytes);
         let header_left = (BIN_HEADER_LENGTH as u64).saturating_sub(self.size) as usize;
@@ -82,6 +127,10 @@ impl ContentTracker {
             modified,
             head: self.head,
             payload_sha256: hex::encode(self.payload_sha256.finalize()),
+            archive: match self.archive {
+                ArchiveScan::Scanning(scanner) => Some(scanner.finish()),
+                _ => None,
+            },
         }
     }
 }
@@ -160,6 +209,39 @@ impl FileSystem {
         }
         self.files.push(record);
         true
+    }
+
+    /// Creates a directory (and its parents); `false` when there is no room.
+    pub fn create_directory(&mut self, path: &str) -> bool {
+        let path = path.trim_matches('/');
+        let mut prefix = String::new();
+        for part in path.split('/').filter(|part| !part.is_empty()) {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if !self.directories.contains(&prefix) {
+                if self.free() < 512 {
+                    return false;
+                }
+                self.directories.push(prefix.clone());
+            }
+        }
+        true
+    }
+
+    /// Removes a directory with everything under it; the number of files removed.
+    pub fn remove_directory(&mut self, path: &str) -> Option<usize> {
+        let path = path.trim_matches('/');
+        if !self.directories.iter().any(|known| known == path) {
+            return None;
+        }
+        let inside = format!("{path}/");
+        let before = self.files.len();
+        self.files.retain(|file| !file.path.starts_with(&inside));
+        self.directories
+            .retain(|known| known != path && !known.starts_with(&inside));
+        Some(before - self.files.len())
     }
 
     pub fn remove(&mut self, path: &str) -> Option<FileRecord> {

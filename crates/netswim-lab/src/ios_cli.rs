@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use crate::archive::ArchiveFailure;
 use crate::device::{BootScope, Device};
 use crate::files::FileRecord;
 use crate::render;
@@ -122,6 +123,9 @@ enum Command {
     DeleteForce,
     VerifyMd5,
     VerifyMd5Hash,
+    DeleteRecursive,
+    ArchiveExtract,
+    ArchiveTable,
     BootSystem,
     BootSystemAll,
     BootSystemMember,
@@ -271,6 +275,26 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         tokens: &[K("delete"), K("/force"), Word],
         command: Command::DeleteForce,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("delete"), K("/force"), K("/recursive"), Word],
+        command: Command::DeleteRecursive,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("delete"), K("/recursive"), K("/force"), Word],
+        command: Command::DeleteRecursive,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("tar"), K("/xtract"), Word, Word],
+        command: Command::ArchiveExtract,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("tar"), K("/table"), Word],
+        command: Command::ArchiveTable,
         modes: PRIVILEGED,
     },
     Pattern {
@@ -681,6 +705,21 @@ impl CliSession {
                 self.pending = Some(Pending::DeleteFilename { file_system, path });
                 Reply::default()
             }
+            Command::DeleteRecursive => {
+                let (file_system, path) = split_file_path(&argument(0));
+                let removed = device.file_system_mut(&file_system).and_then(|fs| {
+                    fs.remove_directory(&path)
+                        .or_else(|| fs.remove(&path).map(|_| 1))
+                });
+                match removed {
+                    Some(_) => Reply::default(),
+                    None => Reply::text(format!(
+                        "%Error deleting {file_system}/{path} (No such file or directory)\n"
+                    )),
+                }
+            }
+            Command::ArchiveExtract => archive_extract(device, &argument(0), &argument(1), now),
+            Command::ArchiveTable => archive_table(device, &argument(0)),
             Command::VerifyMd5 | Command::VerifyMd5Hash => {
                 let expected = (command == Command::VerifyMd5Hash).then(|| argument(1));
                 verify_md5(device, &argument(0), expected.as_deref())
@@ -914,6 +953,115 @@ fn delete_file(device: &mut Device, file_system: &str, path: &str) -> Reply {
             "%Error deleting {file_system}/{path} (No such file or directory)\n"
         )),
     }
+}
+
+/// Finds a tar file on a device and its scanned entries, or the IOS error.
+fn archive_of<'a>(device: &'a Device, source: &str) -> Result<&'a FileRecord, String> {
+    if source.contains("://") {
+        return Err(format!(
+            "%Error opening {source} (archive from a server is not supported by this lab device; copy it to flash first)\n"
+        ));
+    }
+    let (file_system, path) = split_file_path(source);
+    device
+        .file_system(&file_system)
+        .and_then(|fs| fs.file(&path))
+        .ok_or_else(|| format!("%Error opening {file_system}{path} (No such file or directory)\n"))
+}
+
+fn archive_failure_text(failure: ArchiveFailure) -> &'static str {
+    match failure {
+        ArchiveFailure::Checksum => "%Tar checksum error\n",
+        ArchiveFailure::Truncated => "%Error reading archive (premature end of tar file)\n",
+    }
+}
+
+/// `archive tar /table`: the entries of a tar file.
+fn archive_table(device: &Device, source: &str) -> Reply {
+    let record = match archive_of(device, source) {
+        Ok(record) => record,
+        Err(error) => return Reply::text(error),
+    };
+    let Some(summary) = &record.archive else {
+        return Reply::text(archive_failure_text(ArchiveFailure::Checksum));
+    };
+    let mut out = String::new();
+    for entry in &summary.entries {
+        match &entry.record {
+            None => {
+                let _ = writeln!(out, "{} (directory)", entry.path);
+            }
+            Some(file) => {
+                let _ = writeln!(out, "{} ({} bytes)", entry.path, file.size);
+            }
+        }
+    }
+    if let Some(failure) = summary.failure {
+        out.push_str(archive_failure_text(failure));
+    }
+    Reply::text(out)
+}
+
+/// `archive tar /xtract SOURCE DESTINATION`: writes every entry into the
+/// destination file system from the summaries kept on arrival.
+fn archive_extract(device: &mut Device, source: &str, destination: &str, now: Instant) -> Reply {
+    let summary = match archive_of(device, source) {
+        Ok(record) => record.archive.clone(),
+        Err(error) => return Reply::text(error),
+    };
+    let Some(summary) = summary else {
+        return Reply::text(archive_failure_text(ArchiveFailure::Checksum));
+    };
+    let (file_system, base) = split_file_path(destination);
+    let modified = device.clock_seconds(now);
+    let Some(target) = device.file_system_mut(&file_system) else {
+        return Reply::text(format!("%Error opening {destination} (No such device)\n"));
+    };
+    let prefix = if base.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", base.trim_end_matches('/'))
+    };
+    let mut out = String::new();
+    for entry in &summary.entries {
+        let path = format!("{prefix}{}", entry.path);
+        match &entry.record {
+            None => {
+                let _ = writeln!(out, "{} (directory)", entry.path);
+                if !target.create_directory(&path) {
+                    let _ = writeln!(
+                        out,
+                        "%Error writing {file_system}/{path} (No space left on device)"
+                    );
+                    return Reply::text(out);
+                }
+            }
+            Some(file) => {
+                let bangs = "!".repeat((file.size / (512 * 1024)) as usize);
+                let _ = writeln!(
+                    out,
+                    "extracting {} ({} bytes){bangs}",
+                    entry.path, file.size
+                );
+                let record = FileRecord {
+                    path: path.clone(),
+                    modified,
+                    ..file.clone()
+                };
+                if !target.store(record) {
+                    let _ = writeln!(
+                        out,
+                        "%Error writing {file_system}/{path} (No space left on device)"
+                    );
+                    return Reply::text(out);
+                }
+            }
+        }
+    }
+    if let Some(failure) = summary.failure {
+        out.push_str(archive_failure_text(failure));
+    }
+    Reply::text(out)
 }
 
 fn verify_md5(device: &Device, target: &str, expected: Option<&str>) -> Reply {
@@ -1207,6 +1355,122 @@ mod tests {
                 file_system: "flash2:".into(),
                 path: "new.bin".into(),
             })
+        );
+    }
+
+    fn put_tar(device: &mut Device, bytes: &[u8]) -> String {
+        let name = "c2960x-universalk9-tar.152-7.E8.tar".to_string();
+        let record = record_from_bytes(&name, bytes, 0);
+        assert!(device.file_system_mut("flash:").unwrap().store(record));
+        name
+    }
+
+    fn tar_image() -> Vec<u8> {
+        crate::image::make_tar(&ImageSpec {
+            model: "WS-C2960X-48FPD-L".into(),
+            version: "15.2(7)E8".into(),
+            feature: "universalk9".into(),
+            min_dram_mb: 512,
+            size: 64 * 1024,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn archive_xtract_writes_the_image_directory_which_then_boots() {
+        let mut device = device(1);
+        let mut session = privileged(&mut device);
+        let name = put_tar(&mut device, &tar_image());
+        let replies = run(
+            &mut session,
+            &mut device,
+            &[
+                &format!("archive tar /table flash:{name}"),
+                &format!("archive tar /xtract flash:{name} flash:"),
+            ],
+        );
+        assert!(
+            replies[0].output.starts_with("info ("),
+            "{}",
+            replies[0].output
+        );
+        let text = &replies[1].output;
+        assert!(
+            text.contains("c2960x-universalk9-mz.152-7.E8/ (directory)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "extracting c2960x-universalk9-mz.152-7.E8/c2960x-universalk9-mz.152-7.E8.bin ("
+            ),
+            "{text}"
+        );
+        let dir = "c2960x-universalk9-mz.152-7.E8";
+        run(
+            &mut session,
+            &mut device,
+            &[
+                "conf t",
+                &format!("boot system flash:/{dir}/{dir}.bin"),
+                "end",
+                "write memory",
+            ],
+        );
+        let now = Instant::now();
+        device.reload(now);
+        device.tick(now + Duration::from_secs(2));
+        assert_eq!(device.running().unwrap().version, "15.2(7)E8");
+        assert_eq!(
+            device.running().unwrap().path,
+            format!("flash:{dir}/{dir}.bin")
+        );
+        // The old image directory can then go.
+        let replies = run(
+            &mut session,
+            &mut device,
+            &[&format!("delete /force /recursive flash:{dir}")],
+        );
+        assert_eq!(replies[0].output, "");
+        assert!(device.file_system("flash:").unwrap().list(dir).is_none());
+    }
+
+    #[test]
+    fn archive_xtract_of_a_corrupt_or_foreign_file_reports_the_tar_error() {
+        let mut device = device(1);
+        let mut session = privileged(&mut device);
+        let bad_header = {
+            let mut copy = tar_image();
+            copy[20] ^= 0x01;
+            copy
+        };
+        let check =
+            |session: &mut CliSession, device: &mut Device, bytes: &[u8], expected: &str| {
+                let name = put_tar(device, bytes);
+                let reply = session.handle_line(
+                    device,
+                    &format!("archive tar /xtract flash:{name} flash:"),
+                    Instant::now(),
+                );
+                assert!(reply.output.ends_with(expected), "{:?}", reply.output);
+            };
+        check(
+            &mut session,
+            &mut device,
+            &bad_header,
+            "%Tar checksum error\n",
+        );
+        check(
+            &mut session,
+            &mut device,
+            &vec![1u8; 4096],
+            "%Tar checksum error\n",
+        );
+        let truncated = tar_image()[..10_000].to_vec();
+        check(
+            &mut session,
+            &mut device,
+            &truncated,
+            "(premature end of tar file)\n",
         );
     }
 

@@ -3,6 +3,7 @@
 //! the reload cycle. It renders what real devices print and never uses
 //! netswim's own parsers, drivers or engine.
 
+pub mod archive;
 pub mod cli;
 pub mod device;
 pub mod error;

@@ -266,3 +266,72 @@ async fn control_endpoint_lists_devices_and_rejects_unknown_names() {
         devices[0].port
     )));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tar_archive_pulled_by_tftp_extracts_and_boots() {
+    let root = tempfile::tempdir().unwrap();
+    let archive = make_image(MakeImageArgs {
+        platform: "ios".into(),
+        model: "WS-C2960X-48FPD-L".into(),
+        version: "15.2(7)E8".into(),
+        feature: "universalk9".into(),
+        format: "tar".into(),
+        size: "600KiB".into(),
+        min_dram_mb: 512,
+        output: Some(root.path().to_path_buf()),
+    })
+    .unwrap();
+    let file = archive.file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(file, "c2960x-universalk9-tar.152-7.E8.tar");
+    let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
+    let lab = start_lab("127.22.5.1", "ios:1", 1).await;
+    let device = lab.devices[0].handle.clone();
+    let handle = connect_with_password(device.ssh_address()).await;
+    let mut shell = Shell::open(&handle).await;
+    shell.read_until("lab-sw-001>").await;
+    shell
+        .send(&format!("enable\r{ENABLE_SECRET}\rterminal length 0\r"))
+        .await;
+    shell.read_until("lab-sw-001#").await;
+    shell.read_until("lab-sw-001#").await;
+    shell
+        .send(&format!(
+            "copy tftp://127.0.0.1:{tftp_port}/{file} flash:\r\r"
+        ))
+        .await;
+    let copy = shell.read_until("lab-sw-001#").await;
+    assert!(copy.contains("[OK - 614400 bytes]"), "{copy}");
+    shell
+        .send(&format!("archive tar /xtract flash:{file} flash:\r"))
+        .await;
+    let extract = shell.read_until("lab-sw-001#").await;
+    let dir = "c2960x-universalk9-mz.152-7.E8";
+    assert!(extract.contains(&format!("extracting info (")), "{extract}");
+    assert!(
+        extract.contains(&format!("{dir}/ (directory)\r\n")),
+        "{extract}"
+    );
+    assert!(
+        extract.contains(&format!("extracting {dir}/{dir}.bin (")),
+        "{extract}"
+    );
+    shell.send(&format!("dir flash:{dir}\r")).await;
+    let listing = shell.read_until("lab-sw-001#").await;
+    assert!(
+        listing.contains(&format!("Directory of flash:/{dir}/\r\n")),
+        "{listing}"
+    );
+    assert!(listing.contains(&format!("  {dir}.bin\r\n")), "{listing}");
+    shell
+        .send(&format!(
+            "conf t\rboot system flash:/{dir}/{dir}.bin\rend\rwrite memory\rreload\r\r"
+        ))
+        .await;
+    shell.read_to_close().await;
+    tokio::time::timeout(Duration::from_secs(5), device.wait_listening(2))
+        .await
+        .unwrap();
+    let status = &lab.status()[0];
+    assert_eq!(status.running_version.as_deref(), Some("15.2(7)E8"));
+    assert_eq!(status.running_image, Some(format!("flash:{dir}/{dir}.bin")));
+}
