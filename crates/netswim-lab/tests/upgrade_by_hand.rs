@@ -306,7 +306,7 @@ async fn tar_archive_pulled_by_tftp_extracts_and_boots() {
         .await;
     let extract = shell.read_until("lab-sw-001#").await;
     let dir = "c2960x-universalk9-mz.152-7.E8";
-    assert!(extract.contains(&format!("extracting info (")), "{extract}");
+    assert!(extract.contains("extracting info ("), "{extract}");
     assert!(
         extract.contains(&format!("{dir}/ (directory)\r\n")),
         "{extract}"
