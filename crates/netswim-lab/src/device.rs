@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::files::{FileRecord, FileSystem, record_from_bytes};
 use crate::image::{ImageHeader, ModelFacts};
@@ -20,6 +20,28 @@ pub enum PowerState {
     },
     /// No valid image on the boot path: the boot loader prompt, unreachable.
     Rommon,
+    /// Never came back from a reload (the `never_return` fault).
+    Down,
+}
+
+/// Faults injected into one device at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Every login is refused.
+    pub auth_failure: bool,
+    /// The next boot fails whatever the boot path says (rommon).
+    pub boot_failure: bool,
+    /// After a reload the device never answers again (down).
+    pub never_return: bool,
+    /// Transfers into flash flip one byte of what they receive.
+    pub corrupt_transfers: bool,
+    /// Transfers stop making progress after this many bytes.
+    pub transfer_stall_after_bytes: Option<u64>,
+    /// Transfers go no faster than this.
+    pub bandwidth_bytes_per_sec: Option<u64>,
+    /// Every CLI reply waits this long.
+    pub slow_cli_ms: u64,
 }
 
 /// Ground-truth name of a power state.
@@ -29,6 +51,7 @@ impl PowerState {
             PowerState::Up { .. } => "up",
             PowerState::Reloading { .. } => "reloading",
             PowerState::Rommon => "rommon",
+            PowerState::Down => "down",
         }
     }
 }
@@ -147,6 +170,7 @@ pub struct Device {
     pub active_sessions: u32,
     /// When the device clock (1 March 1993 00:00) started.
     pub clock_started: Instant,
+    pub faults: Faults,
 }
 
 /// What a device looks like when the lab builds it.
@@ -230,6 +254,7 @@ impl Device {
             reload_delay: spec.reload_delay,
             active_sessions: 0,
             clock_started: now,
+            faults: Faults::default(),
         };
         device.apply_boot_lines();
         device.boot(now);
@@ -362,7 +387,16 @@ impl Device {
     }
 
     fn boot(&mut self, now: Instant) {
+        if self.faults.never_return {
+            self.power = PowerState::Down;
+            return;
+        }
+        let boot_failure = self.faults.boot_failure;
         for member in &mut self.members {
+            if boot_failure {
+                member.running = None;
+                continue;
+            }
             member.running = choose_boot_image(member).map(|(path, header)| RunningImage {
                 path,
                 version: header.version,
@@ -568,6 +602,25 @@ mod tests {
             assert_eq!(member.running.as_ref().unwrap().version, "15.2(7)E8");
             assert_eq!(device.member_state(member), "Ready");
         }
+    }
+
+    #[test]
+    fn boot_failure_and_never_return_faults_override_the_boot_path() {
+        let now = Instant::now();
+        let mut device = device(1, now);
+        device.faults.boot_failure = true;
+        reload_and_wait(&mut device, now);
+        assert_eq!(device.power, PowerState::Rommon);
+        device.faults = Faults {
+            never_return: true,
+            ..Faults::default()
+        };
+        reload_and_wait(&mut device, now);
+        assert_eq!(device.power, PowerState::Down);
+        device.faults = Faults::default();
+        reload_and_wait(&mut device, now);
+        assert!(matches!(device.power, PowerState::Up { .. }));
+        assert_eq!(device.reload_count, 3);
     }
 
     #[test]

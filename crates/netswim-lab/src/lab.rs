@@ -14,7 +14,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
-use crate::device::{Device, DeviceSpec, PowerState};
+use crate::device::{Device, DeviceSpec, Faults, PowerState};
 use crate::error::LabError;
 use crate::files::{FileRecord, record_from_bytes};
 use crate::image::{ImageFormat, ImageSpec, image_file_name, make_bin, model_facts};
@@ -301,6 +301,8 @@ pub struct DeviceStatus {
     pub reload_count: u64,
     pub active_sessions: u32,
     pub legacy_ssh: bool,
+    /// Faults injected at run time.
+    pub faults: Faults,
     pub members: Vec<MemberStatus>,
     pub file_systems: Vec<FileSystemStatus>,
 }
@@ -328,6 +330,7 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
         reload_count: device.reload_count,
         active_sessions: device.active_sessions,
         legacy_ssh: lab_device.handle.legacy_ssh,
+        faults: device.faults.clone(),
         members: device
             .members
             .iter()
@@ -379,9 +382,34 @@ pub fn control_router(lab: Arc<Lab>) -> axum::Router {
                 format!("no lab device named {name}\n"),
             ))
     }
+    async fn set_faults(
+        State(lab): State<Arc<Lab>>,
+        Path(name): Path<String>,
+        Json(faults): Json<Faults>,
+    ) -> Result<Json<DeviceStatus>, (StatusCode, String)> {
+        let device = lab.device(&name).ok_or((
+            StatusCode::NOT_FOUND,
+            format!("no lab device named {name}\n"),
+        ))?;
+        device.handle.set_faults(faults);
+        Ok(Json(device_status(device)))
+    }
+    async fn reload(
+        State(lab): State<Arc<Lab>>,
+        Path(name): Path<String>,
+    ) -> Result<Json<DeviceStatus>, (StatusCode, String)> {
+        let device = lab.device(&name).ok_or((
+            StatusCode::NOT_FOUND,
+            format!("no lab device named {name}\n"),
+        ))?;
+        device.handle.reload();
+        Ok(Json(device_status(device)))
+    }
     axum::Router::new()
         .route("/devices", get(list))
         .route("/devices/{name}", get(one))
+        .route("/devices/{name}/faults", axum::routing::put(set_faults))
+        .route("/devices/{name}/reload", axum::routing::post(reload))
         .with_state(lab)
 }
 
@@ -409,6 +437,17 @@ pub async fn serve_control(
 
 /// Fetches `path` from a control endpoint with a minimal HTTP/1.1 GET.
 pub async fn control_get(address: SocketAddr, path: &str) -> Result<String, LabError> {
+    control_request(address, "GET", path, None).await
+}
+
+/// Sends one request to a control endpoint (JSON body when given); returns
+/// the response body of a 200 answer.
+pub async fn control_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+) -> Result<String, LabError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let network = |source| LabError::Network {
         what: format!("control endpoint {address}"),
@@ -417,7 +456,16 @@ pub async fn control_get(address: SocketAddr, path: &str) -> Result<String, LabE
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .map_err(network)?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let body = json_body.unwrap_or("");
+    let content_type = if json_body.is_some() {
+        "Content-Type: application/json\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{content_type}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     stream
         .write_all(request.as_bytes())
         .await

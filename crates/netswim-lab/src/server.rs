@@ -20,7 +20,7 @@ use crate::device::{Device, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
 use crate::ios_cli::{Action, CliSession, split_file_path};
-use crate::transfer::{TransferFailure, http_get, parse_url, tftp_get};
+use crate::transfer::{TransferFailure, TransferLimits, http_get, parse_url, tftp_get};
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
 /// and the signal that starts a reload.
@@ -65,6 +65,11 @@ impl DeviceHandle {
     pub fn reload(&self) {
         self.lock().reload(Instant::now());
         self.reload_requested.notify_one();
+    }
+
+    /// Replaces the device's injected faults.
+    pub fn set_faults(&self, faults: crate::device::Faults) {
+        self.lock().faults = faults;
     }
 
     /// How many times the device has started listening (boots so far).
@@ -189,7 +194,7 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
                 tokio::time::sleep(wait).await;
                 handle.lock().tick(Instant::now());
             }
-            PowerState::Rommon => {
+            PowerState::Rommon | PowerState::Down => {
                 // Only a reload from the control side can bring it back.
                 handle.reload_requested.notified().await;
             }
@@ -218,6 +223,7 @@ impl Connection {
     fn credentials_match(&self, user: &str, password: &str) -> bool {
         let device = self.device.lock();
         matches!(device.power, PowerState::Up { .. })
+            && !device.faults.auth_failure
             && user == device.username
             && password == device.password
     }
@@ -404,8 +410,17 @@ impl ChannelSession {
         self.send(&prompt).await;
     }
 
+    /// The `slow_cli_ms` fault.
+    async fn slow_down(&self) {
+        let delay = self.device.lock().faults.slow_cli_ms;
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+    }
+
     /// An exec channel: one command line, its output, exit status, close.
     async fn exec(&mut self, command: &str) {
+        self.slow_down().await;
         let reply = {
             let mut device = self.device.lock();
             self.cli.handle_line(&mut device, command, Instant::now())
@@ -468,6 +483,7 @@ impl ChannelSession {
     }
 
     async fn enter(&mut self, line: &str) {
+        self.slow_down().await;
         let reply = {
             let mut device = self.device.lock();
             self.cli.handle_line(&mut device, line, Instant::now())
@@ -562,13 +578,22 @@ impl ChannelSession {
         let Ok(host) = url.host.parse::<IpAddr>() else {
             return format!("%Error opening {source} (Unknown host)\n");
         };
-        let free = {
+        let (free, faults) = {
             let device = self.device.lock();
             let Some(fs) = device.file_system(file_system) else {
                 return format!("%Error opening {file_system}{path} (No such device)\n");
             };
-            fs.free() + fs.file(path).map_or(0, |file| file.size)
+            (
+                fs.free() + fs.file(path).map_or(0, |file| file.size),
+                device.faults.clone(),
+            )
         };
+        let limits = TransferLimits {
+            stall_after_bytes: faults.transfer_stall_after_bytes,
+            bytes_per_sec: faults.bandwidth_bytes_per_sec,
+        };
+        // The corruption fault flips one byte past the image header.
+        let mut corrupt_at = faults.corrupt_transfers.then_some(1024u64);
         let loading = if url.scheme == "tftp" {
             format!("Loading {} from {} (via Vlan1): ", url.path, url.host)
         } else {
@@ -586,7 +611,17 @@ impl ChannelSession {
                 if tracker.size() + bytes.len() as u64 > free {
                     return false;
                 }
-                tracker.update(bytes);
+                match corrupt_at {
+                    Some(offset) if tracker.size() + bytes.len() as u64 > offset => {
+                        let mut damaged = bytes.to_vec();
+                        let index =
+                            (offset.saturating_sub(tracker.size()) as usize).min(damaged.len() - 1);
+                        damaged[index] ^= 0xff;
+                        tracker.update(&damaged);
+                        corrupt_at = None;
+                    }
+                    _ => tracker.update(bytes),
+                }
                 blocks += 1;
                 if blocks % 20 == 0 {
                     let _ = progress_sender.send(());
@@ -596,10 +631,12 @@ impl ChannelSession {
             let timeout = Duration::from_secs(2);
             let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
                 let server = SocketAddr::new(host, url.port.unwrap_or(69));
-                Box::pin(tftp_get(local, server, &url.path, timeout, sink))
+                Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
             } else {
                 let server = SocketAddr::new(host, url.port.unwrap_or(80));
-                Box::pin(http_get(local, server, &url.host, &url.path, timeout, sink))
+                Box::pin(http_get(
+                    local, server, &url.host, &url.path, timeout, limits, sink,
+                ))
             };
             tokio::pin!(transfer);
             loop {

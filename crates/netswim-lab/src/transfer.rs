@@ -65,6 +65,29 @@ impl TransferFailure {
     }
 }
 
+/// Slow-downs a fault asks a transfer to suffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransferLimits {
+    /// Stop making progress after this many bytes (the peer sees silence).
+    pub stall_after_bytes: Option<u64>,
+    pub bytes_per_sec: Option<u64>,
+}
+
+impl TransferLimits {
+    /// Waits as the limits demand after `total` bytes arrived since `started`.
+    async fn pace(&self, total: u64, started: tokio::time::Instant) {
+        if let Some(stall) = self.stall_after_bytes
+            && total >= stall
+        {
+            std::future::pending::<()>().await;
+        }
+        if let Some(rate) = self.bytes_per_sec.filter(|rate| *rate > 0) {
+            let due = started + Duration::from_secs_f64(total as f64 / rate as f64);
+            tokio::time::sleep_until(due).await;
+        }
+    }
+}
+
 const OPCODE_RRQ: u16 = 1;
 const OPCODE_DATA: u16 = 3;
 const OPCODE_ACK: u16 = 4;
@@ -83,8 +106,10 @@ pub async fn tftp_get(
     server: SocketAddr,
     path: &str,
     timeout: Duration,
+    limits: TransferLimits,
     mut sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, TransferFailure> {
+    let started = tokio::time::Instant::now();
     let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let socket = UdpSocket::bind(SocketAddr::new(local, 0))
         .await
@@ -146,6 +171,7 @@ pub async fn tftp_get(
                     }
                     total += data.len() as u64;
                     retries = 0;
+                    limits.pace(total, started).await;
                     let mut ack = OPCODE_ACK.to_be_bytes().to_vec();
                     ack.extend_from_slice(&block.to_be_bytes());
                     socket.send_to(&ack, from).await.map_err(network)?;
@@ -185,9 +211,11 @@ pub async fn http_get(
     host: &str,
     path: &str,
     timeout: Duration,
+    limits: TransferLimits,
     mut sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, TransferFailure> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = tokio::time::Instant::now();
     let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let socket = match local {
         IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
@@ -261,6 +289,7 @@ pub async fn http_get(
             return Err(TransferFailure::NoSpace);
         }
         total += first.len() as u64;
+        limits.pace(total, started).await;
     }
     loop {
         let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
@@ -274,6 +303,7 @@ pub async fn http_get(
             return Err(TransferFailure::NoSpace);
         }
         total += read as u64;
+        limits.pace(total, started).await;
     }
 }
 
@@ -344,6 +374,7 @@ mod tests {
                 server,
                 "file",
                 Duration::from_secs(2),
+                TransferLimits::default(),
                 |bytes| {
                     received.extend_from_slice(bytes);
                     true
@@ -387,6 +418,7 @@ mod tests {
             "127.0.0.1",
             "x.bin",
             Duration::from_secs(2),
+            TransferLimits::default(),
             |bytes| {
                 received.extend_from_slice(bytes);
                 true
@@ -397,11 +429,73 @@ mod tests {
         assert_eq!(total, 200_000);
         assert_eq!(received, body);
         let server = http_once("404 Not Found", Vec::new()).await;
-        let missing = http_get(local, server, "h", "x", Duration::from_secs(2), |_| true).await;
+        let missing = http_get(
+            local,
+            server,
+            "h",
+            "x",
+            Duration::from_secs(2),
+            TransferLimits::default(),
+            |_| true,
+        )
+        .await;
         assert_eq!(
             missing.unwrap_err().ios_reason(),
             "No such file or directory"
         );
+    }
+
+    #[tokio::test]
+    async fn bandwidth_limit_slows_the_transfer() {
+        let server = serve_once(vec![1; 20 * 512]).await;
+        let started = std::time::Instant::now();
+        let limits = TransferLimits {
+            bytes_per_sec: Some(20 * 1024),
+            ..TransferLimits::default()
+        };
+        let total = tftp_get(
+            "127.0.0.1".parse().unwrap(),
+            server,
+            "f",
+            Duration::from_secs(2),
+            limits,
+            |_| true,
+        )
+        .await
+        .unwrap();
+        assert_eq!(total, 10_240);
+        assert!(
+            started.elapsed() >= Duration::from_millis(450),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn stalled_transfer_makes_no_progress() {
+        let server = serve_once(vec![1; 4096]).await;
+        let limits = TransferLimits {
+            stall_after_bytes: Some(1024),
+            ..TransferLimits::default()
+        };
+        let mut seen = 0;
+        let transfer = tftp_get(
+            "127.0.0.1".parse().unwrap(),
+            server,
+            "f",
+            Duration::from_secs(2),
+            limits,
+            |bytes| {
+                seen += bytes.len();
+                true
+            },
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), transfer)
+                .await
+                .is_err()
+        );
+        assert_eq!(seen, 1024);
     }
 
     #[tokio::test]
@@ -413,6 +507,7 @@ mod tests {
             server,
             "f",
             Duration::from_secs(2),
+            TransferLimits::default(),
             |bytes| {
                 seen += bytes.len();
                 seen <= 1024
