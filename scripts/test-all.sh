@@ -21,6 +21,10 @@ if ! command -v ssh >/dev/null 2>&1 || ! command -v sshpass >/dev/null 2>&1 \
   apt-get update -qq
   apt-get install -y -qq openssh-client sshpass tftpd-hpa
 fi
+# Netmiko (with ntc-templates' TextFSM templates) drives the lab like engineers' scripts.
+if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
+  python3 -m pip install -q netmiko==4.8.0
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check

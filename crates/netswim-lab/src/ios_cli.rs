@@ -777,11 +777,11 @@ impl CliSession {
         let Some(file_system) = device.file_system(&file_system_name) else {
             return Reply::text(format!("%Error opening {target} (No such device)\n"));
         };
-        match render::dir(file_system, &path) {
+        match render::dir(file_system, &file_system_name, &path) {
             Some(text) => Reply::text(text),
             None => Reply::text(format!(
                 "%Error opening {}/{} (No such file or directory)\n",
-                file_system.name, path
+                file_system_name, path
             )),
         }
     }

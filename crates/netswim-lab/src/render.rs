@@ -259,15 +259,16 @@ pub fn show_switch(device: &Device, detail: bool) -> String {
     out
 }
 
-/// `dir flashN:[path]`, or `None` when the directory does not exist.
-pub fn dir(file_system: &FileSystem, directory: &str) -> Option<String> {
+/// `dir flashN:[path]`, or `None` when the directory does not exist;
+/// `shown_name` is the file system as typed (`flash:` on a stack is the master's).
+pub fn dir(file_system: &FileSystem, shown_name: &str, directory: &str) -> Option<String> {
     let entries = file_system.list(directory)?;
     let mut out = String::new();
     let shown = directory.trim_matches('/');
     let _ = writeln!(
         out,
         "Directory of {}/{}{}\n",
-        file_system.name,
+        shown_name,
         shown,
         if shown.is_empty() { "" } else { "/" }
     );
@@ -504,7 +505,7 @@ mod tests {
     #[test]
     fn dir_lists_files_with_ios_columns_and_footer() {
         let (device, _) = stack(1);
-        let text = dir(device.file_system("flash:").unwrap(), "").unwrap();
+        let text = dir(device.file_system("flash:").unwrap(), "flash:", "").unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "Directory of flash:/");
         assert_eq!(
