@@ -163,6 +163,9 @@ pub struct Device {
     pub boot_lines: Vec<BootLine>,
     pub saved_boot_lines: Vec<BootLine>,
     pub saved_hostname: String,
+    /// `ip scp server enable` (running and saved).
+    pub scp_server_enabled: bool,
+    pub saved_scp_server_enabled: bool,
     pub config_saved: bool,
     pub power: PowerState,
     pub reload_count: u64,
@@ -248,6 +251,8 @@ impl Device {
             boot_lines: boot_lines.clone(),
             saved_boot_lines: boot_lines,
             saved_hostname: hostname,
+            scp_server_enabled: false,
+            saved_scp_server_enabled: false,
             config_saved: true,
             power: PowerState::Reloading { until: now },
             reload_count: 0,
@@ -352,8 +357,15 @@ impl Device {
         self.config_saved = false;
     }
 
+    /// `[no] ip scp server enable`.
+    pub fn set_scp_server(&mut self, enabled: bool) {
+        self.scp_server_enabled = enabled;
+        self.config_saved = false;
+    }
+
     /// `write memory`.
     pub fn save_config(&mut self) {
+        self.saved_scp_server_enabled = self.scp_server_enabled;
         self.saved_boot_lines = self.boot_lines.clone();
         self.saved_hostname = self.hostname.clone();
         self.config_saved = true;
@@ -371,6 +383,7 @@ impl Device {
         }
         self.boot_lines = self.saved_boot_lines.clone();
         self.hostname = self.saved_hostname.clone();
+        self.scp_server_enabled = self.saved_scp_server_enabled;
         self.config_saved = true;
         self.active_sessions = 0;
     }

@@ -254,6 +254,22 @@ impl FileSystem {
     /// size and time of their newest file.
     pub fn list(&self, directory: &str) -> Option<Vec<DirectoryEntry>> {
         let directory = directory.trim_matches('/');
+        // `dir flash:/x.bin` lists just that file.
+        if let Some(position) = self.files.iter().position(|file| file.path == directory) {
+            let file = &self.files[position];
+            return Some(vec![DirectoryEntry {
+                index: position as u64 + 2,
+                is_directory: false,
+                size: file.size,
+                modified: file.modified,
+                name: file
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&file.path)
+                    .to_string(),
+            }]);
+        }
         if !directory.is_empty() && !self.directories.iter().any(|known| known == directory) {
             return None;
         }

@@ -131,6 +131,8 @@ enum Command {
     BootSystemMember,
     NoBootSystem,
     Hostname,
+    ScpServer,
+    NoScpServer,
     End,
     ConfigExit,
     Do,
@@ -330,6 +332,16 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         tokens: &[K("no"), K("boot"), K("system"), Rest],
         command: Command::NoBootSystem,
+        modes: CONFIG,
+    },
+    Pattern {
+        tokens: &[K("ip"), K("scp"), K("server"), K("enable")],
+        command: Command::ScpServer,
+        modes: CONFIG,
+    },
+    Pattern {
+        tokens: &[K("no"), K("ip"), K("scp"), K("server"), K("enable")],
+        command: Command::NoScpServer,
         modes: CONFIG,
     },
     Pattern {
@@ -756,6 +768,10 @@ impl CliSession {
                 device.set_hostname(&argument(0));
                 Reply::default()
             }
+            Command::ScpServer | Command::NoScpServer => {
+                device.set_scp_server(command == Command::ScpServer);
+                Reply::default()
+            }
             Command::End | Command::ConfigExit => {
                 self.mode = Mode::Privileged;
                 Reply::default()
@@ -1066,7 +1082,12 @@ fn archive_extract(device: &mut Device, source: &str, destination: &str, now: In
 
 fn verify_md5(device: &Device, target: &str, expected: Option<&str>) -> Reply {
     let (file_system, path) = split_file_path(target);
-    let shown = format!("{file_system}{path}");
+    // IOS echoes the path as typed (`flash:/x.bin` stays with its slash).
+    let shown = if target.contains(':') {
+        target.to_string()
+    } else {
+        format!("{file_system}{target}")
+    };
     let Some(file) = device
         .file_system(&file_system)
         .and_then(|fs| fs.file(&path))

@@ -265,12 +265,13 @@ pub fn dir(file_system: &FileSystem, shown_name: &str, directory: &str) -> Optio
     let entries = file_system.list(directory)?;
     let mut out = String::new();
     let shown = directory.trim_matches('/');
+    let is_file = file_system.file(shown).is_some();
     let _ = writeln!(
         out,
         "Directory of {}/{}{}\n",
         shown_name,
         shown,
-        if shown.is_empty() { "" } else { "/" }
+        if shown.is_empty() || is_file { "" } else { "/" }
     );
     for entry in &entries {
         let _ = writeln!(
@@ -395,10 +396,18 @@ pub fn show_boot(device: &Device) -> String {
 
 /// The running (or saved) configuration text.
 pub fn running_config(device: &Device, saved: bool) -> String {
-    let (hostname, boot_lines) = if saved {
-        (&device.saved_hostname, &device.saved_boot_lines)
+    let (hostname, boot_lines, scp_server) = if saved {
+        (
+            &device.saved_hostname,
+            &device.saved_boot_lines,
+            device.saved_scp_server_enabled,
+        )
     } else {
-        (&device.hostname, &device.boot_lines)
+        (
+            &device.hostname,
+            &device.boot_lines,
+            device.scp_server_enabled,
+        )
     };
     let mut out = String::new();
     if saved {
@@ -419,7 +428,7 @@ pub fn running_config(device: &Device, saved: bool) -> String {
     out.push_str("enable secret 5 $1$lab$0123456789abcdefghijk.\n!\n");
     let _ = writeln!(
         out,
-        "username {} privilege 15 secret 5 $1$lab$abcdefghijk0123456789.",
+        "username {} secret 5 $1$lab$abcdefghijk0123456789.",
         device.username
     );
     out.push_str("no aaa new-model\n");
@@ -431,7 +440,11 @@ pub fn running_config(device: &Device, saved: bool) -> String {
             member.facts.model.to_ascii_lowercase()
         );
     }
-    out.push_str("!\nip domain-name lab.example\n!\n");
+    out.push_str("!\nip domain-name lab.example\n");
+    if scp_server {
+        out.push_str("ip scp server enable\n");
+    }
+    out.push_str("!\n");
     out.push_str("line con 0\nline vty 0 4\n login local\n transport input ssh\nline vty 5 15\n login local\n transport input ssh\n!\nend\n");
     out
 }

@@ -355,9 +355,14 @@ async fn serve_channel(device: Arc<DeviceHandle>, mut channel: Channel<Msg>) {
                 break ChannelSession::new(device, channel);
             }
             Some(ChannelMsg::Exec { command, .. }) => {
+                let command = String::from_utf8_lossy(&command).to_string();
                 let mut session = ChannelSession::new(device, channel);
+                if command.split_whitespace().next() == Some("scp") {
+                    session.scp(&command).await;
+                    return;
+                }
                 session.cli.terminal_length = 0;
-                session.exec(&String::from_utf8_lossy(&command)).await;
+                session.exec(&command).await;
                 return;
             }
             Some(ChannelMsg::Eof | ChannelMsg::Close) | None => return,
@@ -432,6 +437,152 @@ impl ChannelSession {
         let _ = self.channel.exit_status(0).await;
         let _ = self.channel.eof().await;
         let _ = self.channel.close().await;
+    }
+
+    /// Reads from the channel until `buffer` holds at least `wanted` bytes;
+    /// false when the client went away first.
+    async fn fill(&mut self, buffer: &mut VecDeque<u8>, wanted: usize) -> bool {
+        while buffer.len() < wanted {
+            match self.channel.wait().await {
+                Some(ChannelMsg::Data { data }) => buffer.extend(data.iter()),
+                Some(ChannelMsg::Eof | ChannelMsg::Close) | None => return false,
+                Some(_) => {}
+            }
+        }
+        true
+    }
+
+    /// Reads one `\n`-terminated SCP control line.
+    async fn scp_line(&mut self, buffer: &mut VecDeque<u8>) -> Option<String> {
+        loop {
+            if let Some(end) = buffer.iter().position(|byte| *byte == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).collect();
+                return Some(String::from_utf8_lossy(&line[..end]).to_string());
+            }
+            let wanted = buffer.len() + 1;
+            if !self.fill(buffer, wanted).await {
+                return None;
+            }
+        }
+    }
+
+    /// The device's SCP server, sink side (`scp -t TARGET`), as pushes from
+    /// engineers' scripts use it: needs `ip scp server enable`.
+    async fn scp(&mut self, command: &str) {
+        let target = command
+            .split_whitespace()
+            .skip(1)
+            .filter(|word| !word.starts_with('-'))
+            .last()
+            .unwrap_or("flash:")
+            .to_string();
+        let enabled = self.device.lock().scp_server_enabled;
+        let status = if enabled {
+            self.scp_sink(&target).await
+        } else {
+            1
+        };
+        let _ = self.channel.exit_status(status).await;
+        let _ = self.channel.eof().await;
+        let _ = self.channel.close().await;
+    }
+
+    async fn scp_sink(&mut self, target: &str) -> u32 {
+        let (file_system, target_path) = split_file_path(target);
+        let mut buffer = VecDeque::new();
+        let _ = self.channel.data(&b"\0"[..]).await;
+        while let Some(line) = self.scp_line(&mut buffer).await {
+            let (kind, rest) = line.split_at(line.len().min(1));
+            match kind {
+                "C" => {
+                    let mut fields = rest.splitn(3, ' ');
+                    let (_mode, size, name) = (fields.next(), fields.next(), fields.next());
+                    let (Some(size), Some(name)) =
+                        (size.and_then(|size| size.parse::<u64>().ok()), name)
+                    else {
+                        let _ = self
+                            .channel
+                            .data(&b"\x01scp: protocol error: bad file line\n"[..])
+                            .await;
+                        return 1;
+                    };
+                    let is_directory = target_path.is_empty()
+                        || self
+                            .device
+                            .lock()
+                            .file_system(&file_system)
+                            .is_some_and(|fs| {
+                                fs.list(&target_path).is_some() && fs.file(&target_path).is_none()
+                            });
+                    let path = if is_directory {
+                        if target_path.is_empty() {
+                            name.to_string()
+                        } else {
+                            format!("{}/{name}", target_path.trim_end_matches('/'))
+                        }
+                    } else {
+                        target_path.clone()
+                    };
+                    let free = {
+                        let device = self.device.lock();
+                        device
+                            .file_system(&file_system)
+                            .map(|fs| fs.free() + fs.file(&path).map_or(0, |file| file.size))
+                    };
+                    let Some(free) = free else {
+                        let message = format!("\x01scp: {file_system}: No such device\n");
+                        let _ = self.channel.data(message.as_bytes()).await;
+                        return 1;
+                    };
+                    if size > free {
+                        let message =
+                            format!("\x01scp: {file_system}/{path}: No space left on device\n");
+                        let _ = self.channel.data(message.as_bytes()).await;
+                        return 1;
+                    }
+                    let _ = self.channel.data(&b"\0"[..]).await;
+                    let mut tracker = ContentTracker::new();
+                    let mut left = size as usize;
+                    while left > 0 {
+                        if buffer.is_empty() && !self.fill(&mut buffer, 1).await {
+                            return 1;
+                        }
+                        let take = left.min(buffer.len());
+                        let chunk: Vec<u8> = buffer.drain(..take).collect();
+                        tracker.update(&chunk);
+                        left -= take;
+                    }
+                    // The client ends each file with one zero byte.
+                    if !self.fill(&mut buffer, 1).await {
+                        return 1;
+                    }
+                    buffer.pop_front();
+                    let modified = self.device.lock().clock_seconds(Instant::now());
+                    let record = tracker.finish(&path, modified);
+                    let stored = self
+                        .device
+                        .lock()
+                        .file_system_mut(&file_system)
+                        .is_some_and(|fs| fs.store(record));
+                    if !stored {
+                        let message =
+                            format!("\x01scp: {file_system}/{path}: No space left on device\n");
+                        let _ = self.channel.data(message.as_bytes()).await;
+                        return 1;
+                    }
+                    let _ = self.channel.data(&b"\0"[..]).await;
+                }
+                // Times, directory entries and ends: acknowledged, not kept.
+                "T" | "D" | "E" => {
+                    let _ = self.channel.data(&b"\0"[..]).await;
+                }
+                _ => {
+                    let _ = self.channel.data(&b"\x01scp: protocol error\n"[..]).await;
+                    return 1;
+                }
+            }
+        }
+        0
     }
 
     /// One keystroke of an interactive session.

@@ -25,7 +25,9 @@ connection.disconnect()
 print(json.dumps(result))
 "#;
 
-async fn netmiko(address: std::net::SocketAddr) -> Value {
+/// Runs a Netmiko script with host, port, user, password, secret as arguments
+/// (and `extra` after them); returns the JSON it prints.
+async fn run_python(script: &str, address: std::net::SocketAddr, extra: &[&str]) -> Value {
     require_peer("python3", "python3");
     let has_netmiko = Command::new("python3")
         .args(["-c", "import netmiko, ntc_templates"])
@@ -39,10 +41,11 @@ async fn netmiko(address: std::net::SocketAddr) -> Value {
          (a missing peer is a failure, never a skip)"
     );
     let output = Command::new("python3")
-        .args(["-c", SCRIPT])
+        .args(["-c", script])
         .arg(address.ip().to_string())
         .arg(address.port().to_string())
         .args([USERNAME, PASSWORD, ENABLE_SECRET])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -63,7 +66,7 @@ async fn netmiko(address: std::net::SocketAddr) -> Value {
 async fn netmiko_reads_a_stack_and_textfsm_fields_match_ground_truth() {
     let lab = start_lab("127.25.1.1", "ios-stack:1", 1).await;
     let truth = &lab.status()[0];
-    let result = netmiko(lab.devices[0].handle.ssh_address()).await;
+    let result = run_python(SCRIPT, lab.devices[0].handle.ssh_address(), &[]).await;
     assert_eq!(result["prompt"], "lab-sw-001#");
 
     let version = &result["show version"][0];
@@ -107,4 +110,49 @@ async fn netmiko_reads_a_stack_and_textfsm_fields_match_ground_truth() {
     let boot = &result["show boot"][0];
     let last = truth.members.last().unwrap();
     assert_eq!(boot["boot_path"], last.boot_path.join(";").as_str());
+}
+
+const FILE_TRANSFER: &str = r#"
+import json, sys
+from netmiko import ConnectHandler, file_transfer
+host, port, user, password, secret, source = sys.argv[1:7]
+connection = ConnectHandler(device_type="cisco_ios", host=host, port=int(port),
+                            username=user, password=password, secret=secret)
+connection.enable()
+connection.send_config_set(["ip scp server enable"])
+result = file_transfer(connection, source_file=source, dest_file="pushed.bin",
+                       file_system="flash:", direction="put", overwrite_file=True)
+connection.disconnect()
+print(json.dumps(result))
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn netmiko_file_transfer_pushes_by_scp_and_verifies_the_md5() {
+    let lab = start_lab("127.25.2.1", "ios:1", 1).await;
+    let directory = tempfile::tempdir().unwrap();
+    let source = directory.path().join("source.bin");
+    let content: Vec<u8> = (0..200_000u32)
+        .map(|index| (index * 13 % 251) as u8)
+        .collect();
+    std::fs::write(&source, &content).unwrap();
+    let source_text = source.display().to_string();
+    let result = run_python(
+        FILE_TRANSFER,
+        lab.devices[0].handle.ssh_address(),
+        &[&source_text],
+    )
+    .await;
+    assert_eq!(result["file_transferred"], true, "{result}");
+    assert_eq!(result["file_verified"], true, "{result}");
+    let md5 = {
+        use md5::{Digest, Md5};
+        hex::encode(Md5::digest(&content))
+    };
+    let status = &lab.status()[0];
+    let pushed = status.file_systems[0]
+        .files
+        .iter()
+        .find(|entry| entry.path == "pushed.bin")
+        .unwrap();
+    assert_eq!(pushed.md5, md5);
 }

@@ -108,3 +108,68 @@ async fn openssh_connects_to_a_legacy_device_with_old_ios_algorithms() {
     .await;
     assert!(output.starts_with("Cisco IOS Software"), "{output}");
 }
+
+/// Runs `sshpass -p PASSWORD scp -O ... FILE admin@host:TARGET`; returns success.
+async fn openssh_scp_push(
+    host: std::net::SocketAddr,
+    file: &std::path::Path,
+    target: &str,
+) -> bool {
+    let sshpass = require_peer("sshpass", "sshpass");
+    require_peer("scp", "openssh-client");
+    let options: Vec<String> = openssh_options(host.port())
+        .into_iter()
+        .map(|option| {
+            if option == "-p" {
+                "-P".to_string()
+            } else {
+                option
+            }
+        })
+        .collect();
+    let status = Command::new(sshpass)
+        .args(["-p", PASSWORD, "scp", "-O"])
+        .args(options)
+        .arg(file)
+        .arg(format!("{USERNAME}@{}:{target}", host.ip()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    tokio::time::timeout(Duration::from_secs(30), status)
+        .await
+        .expect("scp finished in time")
+        .unwrap()
+        .success()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openssh_scp_push_needs_ip_scp_server_enable_and_keeps_the_md5() {
+    let lab = start_lab("127.21.4.1", "ios:1", 1).await;
+    let address = lab.devices[0].handle.ssh_address();
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("push.bin");
+    let content: Vec<u8> = (0..300_000u32)
+        .map(|index| (index * 7 % 256) as u8)
+        .collect();
+    std::fs::write(&file, &content).unwrap();
+    let md5 = {
+        use md5::{Digest, Md5};
+        hex::encode(Md5::digest(&content))
+    };
+    assert!(
+        !openssh_scp_push(address, &file, "flash:/push.bin").await,
+        "SCP must fail while the SCP server is disabled"
+    );
+    let script = format!("enable\n{ENABLE_SECRET}\nconf t\nip scp server enable\nend\nexit\n");
+    openssh(address, &["-tt"], None, &script).await;
+    assert!(openssh_scp_push(address, &file, "flash:/push.bin").await);
+    let status = &lab.status()[0];
+    let pushed = status.file_systems[0]
+        .files
+        .iter()
+        .find(|entry| entry.path == "push.bin")
+        .expect("pushed file in flash");
+    assert_eq!(pushed.size, 300_000);
+    assert_eq!(pushed.md5, md5);
+}
