@@ -581,7 +581,7 @@ impl CliSession {
     pub fn handle_line(&mut self, device: &mut Device, line: &str, now: Instant) -> Reply {
         let line = line.trim_end_matches(['\r', '\n']);
         if let Some(pending) = self.pending.take() {
-            return self.answer(device, pending, line.trim(), now);
+            return self.answer(device, pending, line.trim());
         }
         if line.trim() == "\u{1a}" && self.mode == Mode::Config {
             self.mode = Mode::Privileged;
@@ -822,13 +822,7 @@ impl CliSession {
         Reply::default()
     }
 
-    fn answer(
-        &mut self,
-        device: &mut Device,
-        pending: Pending,
-        answer: &str,
-        now: Instant,
-    ) -> Reply {
+    fn answer(&mut self, device: &mut Device, pending: Pending, answer: &str) -> Reply {
         let confirmed = answer.is_empty() || "yes".starts_with(&answer.to_ascii_lowercase());
         match pending {
             Pending::EnablePassword => {
@@ -925,7 +919,6 @@ impl CliSession {
                 }
             }
             Pending::CopyRunningStartup => {
-                let _ = now;
                 device.save_config();
                 Reply::text("Building configuration...\n[OK]\n")
             }

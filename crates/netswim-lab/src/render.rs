@@ -530,7 +530,7 @@ mod tests {
 
     #[test]
     fn show_switch_marks_mismatched_members() {
-        let (mut device, now) = stack(2);
+        let (mut device, _) = stack(2);
         device
             .member_mut(2)
             .unwrap()
@@ -541,7 +541,6 @@ mod tests {
         let text = show_switch(&device, false);
         assert!(text.contains(" 2       Member "), "{text}");
         assert!(text.contains("Version Mismatch"), "{text}");
-        let _ = now;
     }
 
     #[test]

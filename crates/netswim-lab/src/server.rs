@@ -166,12 +166,11 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
                 loop {
                     tokio::select! {
                         accepted = listener.accept() => {
-                            let Ok((stream, peer)) = accepted else { continue };
+                            let Ok((stream, _peer)) = accepted else { continue };
                             let _ = stream.set_nodelay(true);
                             let connection = Connection {
                                 device: handle.clone(),
                                 authenticated: false,
-                                peer,
                             };
                             let config = config.clone();
                             sessions.spawn(async move {
@@ -206,8 +205,6 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
 struct Connection {
     device: Arc<DeviceHandle>,
     authenticated: bool,
-    #[allow(dead_code)]
-    peer: SocketAddr,
 }
 
 impl Drop for Connection {
