@@ -124,10 +124,10 @@ async fn corrupt_transfer_fault_changes_the_md5_and_the_image_does_not_boot() {
     );
     set_faults(control, "{}").await;
     device.reload();
-    tokio::time::sleep(Duration::from_millis(1600)).await;
     // The boot path holds only the corrupted image: the device stays in rommon.
-    assert_eq!(lab.status()[0].state, "rommon");
-    assert_eq!(lab.status()[0].running_version, None);
+    let status = wait_settled(&lab, 0).await;
+    assert_eq!(status.state, "rommon");
+    assert_eq!(status.running_version, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -138,8 +138,7 @@ async fn never_return_fault_leaves_the_device_down_until_reloaded_again() {
     control_request(control, "POST", "/devices/lab-sw-001/reload", None)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(lab.status()[0].state, "down");
+    assert_eq!(wait_settled(&lab, 0).await.state, "down");
     assert!(
         tokio::net::TcpStream::connect(device.ssh_address())
             .await
@@ -164,8 +163,7 @@ async fn boot_failure_fault_sends_the_device_to_rommon() {
     control_request(control, "POST", "/devices/lab-sw-001/reload", None)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(lab.status()[0].state, "rommon");
+    assert_eq!(wait_settled(&lab, 0).await.state, "rommon");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -207,7 +207,7 @@ async fn corrupted_copy_is_not_booted() {
         copy
     };
     assert!(transcript.contains("[OK - 524288 bytes]"), "{transcript}");
-    tokio::time::sleep(Duration::from_millis(1800)).await;
+    wait_settled(&lab, 1).await;
     let status = device_status(control, "lab-sw-002").await;
     assert_eq!(status.state, "rommon");
     assert_eq!(status.running_version, None);

@@ -39,6 +39,22 @@ pub fn lab_options(base: &str, mix: &str, devices: usize) -> LabOptions {
     }
 }
 
+/// Waits until device `index` is no longer reloading and returns its status.
+pub async fn wait_settled(lab: &Lab, index: usize) -> netswim_lab::lab::DeviceStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = lab.status().swap_remove(index);
+        if status.state != "reloading" {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "device still reloading"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A client handler that trusts any host key (lab keys are fresh each run).
 pub struct TrustingClient;
 
