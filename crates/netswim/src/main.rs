@@ -34,7 +34,7 @@ enum Command {
     Image(ImageCommand),
     /// Run the demonstration (server, lab fleet, web UI: not built yet).
     Demo,
-    /// Run the device lab: virtual switches with real SSH CLIs (see `netswim lab --help`).
+    /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
     #[command(subcommand)]
     Lab(netswim_lab::cli::LabCommand),
 }
