@@ -34,6 +34,9 @@ enum Command {
     Image(ImageCommand),
     /// Run the demonstration (server, lab fleet, web UI: not built yet).
     Demo,
+    /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
+    #[command(subcommand)]
+    Lab(netswim_lab::cli::LabCommand),
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +104,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Image(ImageCommand::ParseName { name, json }) => parse_image_name(&name, json),
         Command::Image(ImageCommand::Inspect { file, json }) => inspect_image(&file, json),
+        Command::Lab(command) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(netswim_lab::cli::run(command))
+            .map_err(Into::into),
         Command::Demo => bail!(
             "the demo (server, lab fleet and web UI) is not built yet \
              (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"

@@ -1,0 +1,240 @@
+//! The `netswim lab` command line: `run`, `make-image` and `status`. The binary
+//! only forwards to these functions.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+
+use crate::error::LabError;
+use crate::image::{
+    ImageFormat, ImageSpec, image_file_name, make_image as build_image, parse_size,
+};
+use crate::lab::{DeviceStatus, Lab, LabOptions, control_get, parse_mix, serve_control};
+
+/// `netswim lab ...`
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Start a fleet of virtual devices, each on its own loopback address.
+    Run(RunArgs),
+    /// Write a deterministic image file whose contents state its version.
+    MakeImage(MakeImageArgs),
+    /// Print each lab device's ground truth from the control endpoint.
+    Status(StatusArgs),
+}
+
+/// `netswim lab run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many devices (the mix is cycled or cut to this count).
+    #[arg(long, default_value_t = 10)]
+    pub devices: usize,
+    /// Device kinds and counts: `ios-stack:5,ios:15`; `ios+legacy:2` speaks only
+    /// old IOS SSH algorithms.
+    #[arg(long, default_value = "ios:1")]
+    pub mix: String,
+    /// First device address; the others count up from it.
+    #[arg(long, default_value = "127.10.0.1")]
+    pub address_base: Ipv4Addr,
+    #[arg(long, default_value_t = 22)]
+    pub ssh_port: u16,
+    #[arg(long, default_value = "admin")]
+    pub username: String,
+    #[arg(long, default_value = "admin")]
+    pub password: String,
+    #[arg(long, default_value = "cisco")]
+    pub enable_secret: String,
+    /// Seconds a reloading device stays unreachable.
+    #[arg(long, default_value_t = 5)]
+    pub reload_secs: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// IOS version every device runs at start.
+    #[arg(long, default_value = "15.2(2)E7")]
+    pub image_version: String,
+    /// Size of the running image in each flash.
+    #[arg(long, default_value = "8MiB")]
+    pub image_size: String,
+    /// Flash capacity of every member (`64MiB`) instead of the model's real one.
+    #[arg(long)]
+    pub flash_size: Option<String>,
+    /// Write the inventory CSV here.
+    #[arg(long)]
+    pub inventory_out: Option<PathBuf>,
+    /// Serve the HTTP+JSON control endpoint here.
+    #[arg(long)]
+    pub control: Option<SocketAddr>,
+}
+
+/// `netswim lab make-image`
+#[derive(Debug, Args)]
+pub struct MakeImageArgs {
+    /// Only `ios` so far.
+    #[arg(long, default_value = "ios")]
+    pub platform: String,
+    #[arg(long)]
+    pub model: String,
+    #[arg(long)]
+    pub version: String,
+    #[arg(long, default_value = "universalk9")]
+    pub feature: String,
+    /// `bin` or `tar`.
+    #[arg(long, default_value = "bin")]
+    pub format: String,
+    #[arg(long, default_value = "8MiB")]
+    pub size: String,
+    #[arg(long, default_value_t = 512)]
+    pub min_dram_mb: u32,
+    /// Output file; a directory or nothing uses the real image file name.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `netswim lab status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    pub control: SocketAddr,
+    /// Only this device.
+    #[arg(long)]
+    pub device: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs one `netswim lab` subcommand.
+pub async fn run(command: LabCommand) -> Result<(), LabError> {
+    match command {
+        LabCommand::Run(args) => run_lab(args).await,
+        LabCommand::MakeImage(args) => make_image(args).map(|path| println!("{}", path.display())),
+        LabCommand::Status(args) => status(args).await,
+    }
+}
+
+/// `netswim lab run`: starts the devices and serves until interrupted.
+pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
+    let started = Instant::now();
+    let options = LabOptions {
+        devices: args.devices,
+        mix: parse_mix(&args.mix)?,
+        address_base: args.address_base,
+        ssh_port: args.ssh_port,
+        username: args.username,
+        password: args.password,
+        enable_secret: args.enable_secret,
+        reload_delay: Duration::from_secs(args.reload_secs),
+        seed: args.seed,
+        image_version: args.image_version,
+        image_size: parse_size(&args.image_size)?,
+        flash_size: args.flash_size.as_deref().map(parse_size).transpose()?,
+    };
+    let lab = Arc::new(Lab::start(&options).await?);
+    if let Some(path) = &args.inventory_out {
+        std::fs::write(path, lab.inventory_csv()).map_err(|source| LabError::File {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let control = match args.control {
+        Some(address) => Some(serve_control(lab.clone(), address).await?),
+        None => None,
+    };
+    println!(
+        "lab: {} devices from {} port {} started in {:.2}s{}",
+        lab.devices.len(),
+        options.address_base,
+        options.ssh_port,
+        started.elapsed().as_secs_f64(),
+        control
+            .as_ref()
+            .map(|(address, _)| format!("; control on http://{address}/devices"))
+            .unwrap_or_default()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
+/// `netswim lab make-image`: writes the image and returns its path.
+pub fn make_image(args: MakeImageArgs) -> Result<PathBuf, LabError> {
+    if args.platform != "ios" {
+        return Err(LabError::UnknownPlatform {
+            platform: args.platform,
+        });
+    }
+    let format = match args.format.as_str() {
+        "bin" => ImageFormat::Bin,
+        "tar" => ImageFormat::Tar,
+        other => {
+            return Err(LabError::UnknownPlatform {
+                platform: format!("{} with format {other}", args.platform),
+            });
+        }
+    };
+    let spec = ImageSpec {
+        model: args.model,
+        version: args.version,
+        feature: args.feature,
+        min_dram_mb: args.min_dram_mb,
+        size: parse_size(&args.size)?,
+    };
+    let name = image_file_name(&spec, format)?;
+    let path = match args.output {
+        Some(path) if path.is_dir() => path.join(name),
+        Some(path) => path,
+        None => PathBuf::from(name),
+    };
+    let bytes = build_image(&spec, format)?;
+    std::fs::write(&path, bytes).map_err(|source| LabError::File {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// `netswim lab status`.
+pub async fn status(args: StatusArgs) -> Result<(), LabError> {
+    let path = match &args.device {
+        Some(name) => format!("/devices/{name}"),
+        None => "/devices".to_string(),
+    };
+    let body = control_get(args.control, &path).await?;
+    if args.json {
+        println!("{body}");
+        return Ok(());
+    }
+    let devices: Vec<DeviceStatus> = if args.device.is_some() {
+        serde_json::from_str::<DeviceStatus>(&body).map(|one| vec![one])
+    } else {
+        serde_json::from_str(&body)
+    }
+    .map_err(|error| LabError::Control {
+        status: 200,
+        body: format!("unreadable JSON: {error}"),
+    })?;
+    print!("{}", status_table(&devices));
+    Ok(())
+}
+
+/// One line per device: name, address, state, version, boot variable, counters.
+pub fn status_table(devices: &[DeviceStatus]) -> String {
+    let mut out = format!(
+        "{:<12} {:<21} {:<10} {:<6} {:<12} {:<8} {:<9} {}\n",
+        "NAME", "ADDRESS", "STATE", "MEMBERS", "VERSION", "RELOADS", "SESSIONS", "BOOT"
+    );
+    for device in devices {
+        out.push_str(&format!(
+            "{:<12} {:<21} {:<10} {:<7} {:<12} {:<8} {:<9} {}\n",
+            device.name,
+            format!("{}:{}", device.host, device.port),
+            device.state,
+            device.members.len(),
+            device.running_version.as_deref().unwrap_or("-"),
+            device.reload_count,
+            device.active_sessions,
+            device.boot_variable
+        ));
+    }
+    out
+}

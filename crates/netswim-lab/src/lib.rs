@@ -1,0 +1,18 @@
+//! The device lab: virtual network devices with real SSH CLIs, file systems
+//! with real capacity, images that tell their version by their contents, and
+//! the reload cycle. It renders what real devices print and never uses
+//! netswim's own parsers, drivers or engine.
+
+pub mod archive;
+pub mod cli;
+pub mod device;
+pub mod error;
+pub mod files;
+pub mod image;
+pub mod ios_cli;
+pub mod lab;
+pub mod render;
+pub mod server;
+pub mod transfer;
+
+pub use error::LabError;
