@@ -87,7 +87,7 @@ impl Migration {
 /// Applies pending migrations in one transaction (PostgreSQL DDL and SQLite
 /// DDL are both transactional, so a crash leaves the old schema intact).
 pub(crate) async fn apply(pool: &AnyPool, backend: Backend) -> Result<MigrationReport, StoreError> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = crate::begin_write(pool, backend).await?;
     if backend == Backend::Postgres {
         // Several nodes may start together: one migrates, the others wait.
         sqlx::query(

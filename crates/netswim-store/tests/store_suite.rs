@@ -34,6 +34,7 @@ on_both_backends!(
     events_resume_after_last_seen_id,
     blob_records_track_unreferenced_blobs,
     missing_rows_are_not_found,
+    concurrent_writers_do_not_fail,
 );
 
 fn sample_image(sha_seed: u8) -> NewImage {
@@ -1121,6 +1122,69 @@ async fn missing_rows_are_not_found(database: &TestDb) {
     ));
     let message = store.get_device(missing).await.unwrap_err().to_string();
     assert!(message.contains("device 424242 not found"), "{message}");
+}
+
+async fn concurrent_writers_do_not_fail(database: &TestDb) {
+    // An inventory sync stores facts for many devices at once while job
+    // steps are recorded: no writer may fail with "database is locked".
+    let store = &database.store;
+    let devices: Vec<NewDevice> = (0..24)
+        .map(|index| sample_device(&format!("dev-{index}")))
+        .collect();
+    let devices = store.insert_devices(&devices).await.unwrap();
+    let job = store
+        .insert_job(&sample_job(Status::Running))
+        .await
+        .unwrap();
+    let run = store.insert_run(job.id, Status::Running).await.unwrap();
+    let tasks = store
+        .insert_tasks(
+            run.id,
+            &devices
+                .iter()
+                .map(|device| NewTask {
+                    device_id: Some(device.id),
+                    subject: device.name.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let mut handles = Vec::new();
+    for (device, task) in devices.iter().zip(&tasks) {
+        let store = store.clone();
+        let (device_id, task_id) = (device.id, task.id);
+        handles.push(tokio::spawn(async move {
+            for round in 0..3 {
+                store
+                    .record_device_facts(device_id, Timestamp(round), &json!({"round": round}))
+                    .await
+                    .unwrap();
+                let operation = store
+                    .add_operation(task_id, "collect", Status::Running)
+                    .await
+                    .unwrap();
+                store
+                    .set_operation_status(operation.id, Status::Success, None)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    for (device, task) in devices.iter().zip(&tasks) {
+        assert_eq!(
+            store
+                .device_fact_history(device.id, 10)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(store.list_operations(task.id).await.unwrap().len(), 3);
+    }
 }
 
 /// Both databases carry the same tables and columns.

@@ -149,7 +149,7 @@ impl Store {
     /// Inserts many devices in one transaction (CSV import): all or none.
     pub async fn insert_devices(&self, devices: &[NewDevice]) -> Result<Vec<Device>, StoreError> {
         let now = Timestamp::now().as_millis();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let mut stored = Vec::with_capacity(devices.len());
         for device in devices {
             stored.push(insert_device_with(&mut *transaction, device, now).await?);
@@ -262,7 +262,7 @@ impl Store {
         collected_at: Timestamp,
         facts: &Value,
     ) -> Result<FactSnapshot, StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let previous = sqlx::query(
             "SELECT facts_json FROM device_facts WHERE device_id = $1 ORDER BY id DESC LIMIT 1",
         )

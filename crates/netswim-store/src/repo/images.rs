@@ -166,7 +166,7 @@ impl Store {
     pub async fn insert_image(&self, image: &NewImage) -> Result<Image, StoreError> {
         validate_sha256(&image.sha256)?;
         let now = Timestamp::now().as_millis();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO images (sha256, file_name, family, os, image_type, version, feature_set, format,
                 size_bytes, md5, sha512, min_ram_bytes, min_flash_bytes, signature_status, metadata_json,
@@ -278,7 +278,7 @@ impl Store {
     /// Writes every editable field of an image (metadata, minimum RAM/flash,
     /// signature status, platforms, requirements); identity and checksums stay.
     pub async fn update_image(&self, image: &Image) -> Result<Image, StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE images SET file_name = $2, family = $3, os = $4, image_type = $5, version = $6,
                 feature_set = $7, format = $8, min_ram_bytes = $9, min_flash_bytes = $10,

@@ -401,7 +401,7 @@ impl Store {
         tasks: &[NewTask],
     ) -> Result<Vec<Task>, StoreError> {
         let now = Timestamp::now().as_millis();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let mut stored = Vec::with_capacity(tasks.len());
         for task in tasks {
             let row = sqlx::query(&format!(
@@ -548,7 +548,7 @@ impl Store {
         status: Status,
     ) -> Result<Operation, StoreError> {
         let now = Timestamp::now().as_millis();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let next_seq: i64 = sqlx::query(
             "SELECT COALESCE(MAX(seq), 0) + 1 AS next_seq FROM operations WHERE task_id = $1",
         )
@@ -603,7 +603,7 @@ impl Store {
         let now = Timestamp::now().as_millis();
         let running = Status::Running.as_str();
         let interrupted = Status::Interrupted.as_str();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let operations = sqlx::query(
             "UPDATE operations SET status = $2, ended_at = $3,
                 message = CASE WHEN message = '' THEN 'interrupted: the server stopped during this step' ELSE message END
@@ -656,7 +656,7 @@ impl Store {
     ) -> Result<InterruptedCounts, StoreError> {
         let running = Status::Running.as_str();
         let interrupted = Status::Interrupted.as_str();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let operations = sqlx::query(
             "UPDATE operations SET status = $2, ended_at = $3
              WHERE status = $1 AND task_id IN (

@@ -127,7 +127,7 @@ impl Store {
         server: &NewDistributionServer,
     ) -> Result<DistributionServer, StoreError> {
         let now = Timestamp::now().as_millis();
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO distribution_servers (name, url, created_at, updated_at) VALUES ($1, $2, $3, $3)
              RETURNING id, name, url, created_at, updated_at",
@@ -207,7 +207,7 @@ impl Store {
         &self,
         server: &DistributionServer,
     ) -> Result<DistributionServer, StoreError> {
-        let mut transaction = self.pool().begin().await?;
+        let mut transaction = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE distribution_servers SET name = $2, url = $3, updated_at = $4 WHERE id = $1",
         )
