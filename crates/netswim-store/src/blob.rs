@@ -57,6 +57,11 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Whether a blob is stored, and its size.
     fn stat<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<BlobInfo>, StoreError>>;
 
+    /// Whether a blob is stored.
+    fn exists<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Ok(self.stat(sha256).await?.is_some()) })
+    }
+
     /// Removes a blob (`NotFound` when absent).
     fn delete<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 

@@ -168,7 +168,9 @@ async fn delete_removes_a_blob_and_missing_blobs_are_not_found() {
     let folder = tempfile::tempdir().unwrap();
     let blobs = LocalBlobStore::open(folder.path()).await.unwrap();
     let put = blobs.put(reader(b"to delete"), None).await.unwrap();
+    assert!(blobs.exists(&put.sha256).await.unwrap());
     blobs.delete(&put.sha256).await.unwrap();
+    assert!(!blobs.exists(&put.sha256).await.unwrap());
     assert!(blobs.stat(&put.sha256).await.unwrap().is_none());
     assert!(matches!(
         blobs.delete(&put.sha256).await,

@@ -35,6 +35,7 @@ on_both_backends!(
     blob_records_track_unreferenced_blobs,
     missing_rows_are_not_found,
     concurrent_writers_do_not_fail,
+    nodes_starting_together_migrate_once,
 );
 
 fn sample_image(sha_seed: u8) -> NewImage {
@@ -1184,6 +1185,35 @@ async fn concurrent_writers_do_not_fail(database: &TestDb) {
             3
         );
         assert_eq!(store.list_operations(task.id).await.unwrap().len(), 3);
+    }
+}
+
+async fn nodes_starting_together_migrate_once(database: &TestDb) {
+    let url = database.fresh_url().await;
+    let mut handles = Vec::new();
+    for _ in 0..3 {
+        let url = url.clone();
+        handles.push(tokio::spawn(
+            async move { Store::open(&url).await.unwrap() },
+        ));
+    }
+    let mut stores = Vec::new();
+    for handle in handles {
+        stores.push(handle.await.unwrap());
+    }
+    let versions: Vec<i64> = MIGRATIONS
+        .iter()
+        .map(|migration| migration.version)
+        .collect();
+    for store in &stores {
+        let report = store.migrate().await.unwrap();
+        assert!(report.applied.is_empty());
+        assert_eq!(report.current_version, *versions.last().unwrap());
+        assert_eq!(
+            store.protocol_order().await.unwrap(),
+            DEFAULT_PROTOCOL_ORDER
+        );
+        store.close().await;
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use netswim_store::Store;
@@ -22,6 +23,8 @@ pub struct TestDb {
     pub url: String,
     _sqlite_folder: Option<tempfile::TempDir>,
     postgres_schema: Option<(String, String)>,
+    /// Further empty PostgreSQL schemas handed out by `fresh_url`.
+    extra_schemas: Mutex<Vec<String>>,
 }
 
 impl TestDb {
@@ -37,13 +40,65 @@ impl TestDb {
             url,
             _sqlite_folder: Some(folder),
             postgres_schema: None,
+            extra_schemas: Mutex::new(Vec::new()),
         }
     }
 
     pub async fn postgres() -> Self {
         let server_url = std::env::var("NETSWIM_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        let mut admin = sqlx::PgConnection::connect(&server_url).await.unwrap_or_else(|error| {
+        let schema = create_schema(&server_url).await;
+        let url = schema_url(&server_url, &schema);
+        let store = Store::open(&url).await.expect("open PostgreSQL store");
+        TestDb {
+            store,
+            url,
+            _sqlite_folder: None,
+            postgres_schema: Some((server_url, schema)),
+            extra_schemas: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A URL of another, empty database of the same backend (not migrated).
+    pub async fn fresh_url(&self) -> String {
+        match (&self._sqlite_folder, &self.postgres_schema) {
+            (Some(folder), _) => {
+                let name = format!(
+                    "fresh-{}.db",
+                    SCHEMA_COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                format!("sqlite://{}?mode=rwc", folder.path().join(name).display())
+            }
+            (None, Some((server_url, _))) => {
+                let schema = create_schema(server_url).await;
+                self.extra_schemas.lock().unwrap().push(schema.clone());
+                schema_url(server_url, &schema)
+            }
+            (None, None) => panic!("test database already finished"),
+        }
+    }
+
+    /// Closes the store and drops the PostgreSQL schemas.
+    pub async fn finish(mut self) {
+        self.store.close().await;
+        if let Some((server_url, schema)) = self.postgres_schema.take() {
+            drop_schema(&server_url, &schema).await;
+            let extra_schemas = std::mem::take(&mut *self.extra_schemas.lock().unwrap());
+            for extra in extra_schemas {
+                drop_schema(&server_url, &extra).await;
+            }
+        }
+    }
+}
+
+fn schema_url(server_url: &str, schema: &str) -> String {
+    let separator = if server_url.contains('?') { '&' } else { '?' };
+    format!("{server_url}{separator}options[search_path]={schema}")
+}
+
+async fn create_schema(server_url: &str) -> String {
+    {
+        let mut admin = sqlx::PgConnection::connect(server_url).await.unwrap_or_else(|error| {
             panic!(
                 "PostgreSQL is not reachable at {server_url}: {error}\n\
                  hint: the store suite must run on PostgreSQL too; start it (trust auth, database `test`) \
@@ -64,23 +119,7 @@ impl TestDb {
             .await
             .expect("create test schema");
         admin.close().await.ok();
-        let separator = if server_url.contains('?') { '&' } else { '?' };
-        let url = format!("{server_url}{separator}options[search_path]={schema}");
-        let store = Store::open(&url).await.expect("open PostgreSQL store");
-        TestDb {
-            store,
-            url,
-            _sqlite_folder: None,
-            postgres_schema: Some((server_url, schema)),
-        }
-    }
-
-    /// Closes the store and drops the PostgreSQL schema.
-    pub async fn finish(mut self) {
-        self.store.close().await;
-        if let Some((server_url, schema)) = self.postgres_schema.take() {
-            drop_schema(&server_url, &schema).await;
-        }
+        schema
     }
 }
 
