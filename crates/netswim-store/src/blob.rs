@@ -98,9 +98,13 @@ impl LocalBlobStore {
             .map_err(|source| StoreError::io(&temporary, source))?
         {
             let path = entry.path();
-            tokio::fs::remove_file(&path)
-                .await
-                .map_err(|source| StoreError::io(&path, source))?;
+            let is_folder = entry.file_type().await.is_ok_and(|kind| kind.is_dir());
+            let removed = if is_folder {
+                tokio::fs::remove_dir_all(&path).await
+            } else {
+                tokio::fs::remove_file(&path).await
+            };
+            removed.map_err(|source| StoreError::io(&path, source))?;
         }
         Ok(LocalBlobStore {
             root,

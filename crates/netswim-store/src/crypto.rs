@@ -131,16 +131,20 @@ impl SecretKey {
     }
 
     /// Encrypts a secret with a fresh random nonce.
-    pub fn seal(&self, plaintext: &[u8]) -> SealedSecret {
+    pub fn seal(&self, plaintext: &[u8]) -> Result<SealedSecret, StoreError> {
         let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.0));
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        // Encryption with an in-memory buffer cannot fail for inputs below
-        // the cipher's 256 GiB limit.
-        let ciphertext = cipher.encrypt(&nonce, plaintext).unwrap_or_default();
-        SealedSecret {
+        let ciphertext =
+            cipher
+                .encrypt(&nonce, plaintext)
+                .map_err(|_| StoreError::InvalidInput {
+                    what: "secret",
+                    reason: "too long to encrypt".to_owned(),
+                })?;
+        Ok(SealedSecret {
             ciphertext,
             nonce: nonce.to_vec(),
-        }
+        })
     }
 
     /// Decrypts a sealed secret; a wrong key or altered bytes fail.

@@ -11,6 +11,18 @@
 //! `ON CONFLICT`), times as `BIGINT` milliseconds and JSON as `TEXT`. The only
 //! dialect differences (auto-increment keys, binary type) are substituted into
 //! the single set of migration files when they are applied.
+//!
+//! Crash safety is shared with the caller. An image import that survives
+//! `kill -9` at any point: put the bytes in the [`BlobStore`] (atomic;
+//! temporary files are removed at the next open), then [`Store::record_blob`],
+//! then [`Store::insert_image`] (one transaction: the image row with its
+//! platforms and requirements, or nothing). After a restart,
+//! [`Store::mark_running_as_interrupted`] marks what was in flight, and
+//! [`Store::list_unreferenced_blobs`] names blobs no image row uses.
+//!
+//! Database URLs: `sqlite://PATH?mode=rwc` (file, WAL), `sqlite::memory:`
+//! (tests), `postgres://USER@HOST:PORT/DB` with an optional
+//! `options[search_path]=SCHEMA`.
 
 pub mod blob;
 pub mod crypto;

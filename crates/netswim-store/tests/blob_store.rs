@@ -155,6 +155,7 @@ async fn temporary_files_left_by_a_crash_are_removed_at_open() {
     )
     .unwrap();
     std::fs::write(folder.path().join("tmp").join("put-1234-6-1.part"), b"").unwrap();
+    std::fs::create_dir(folder.path().join("tmp").join("stray-folder")).unwrap();
 
     let reopened = LocalBlobStore::open(folder.path()).await.unwrap();
     assert!(reopened.temporary_files().await.unwrap().is_empty());

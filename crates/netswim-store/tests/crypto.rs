@@ -8,7 +8,7 @@ use netswim_store::crypto::{SecretKey, hash_password, verify_password};
 #[test]
 fn sealed_secret_opens_with_the_same_key_only() {
     let key = SecretKey::generate();
-    let sealed = key.seal(b"cisco123");
+    let sealed = key.seal(b"cisco123").unwrap();
     assert_eq!(sealed.nonce.len(), 24);
     assert_ne!(sealed.ciphertext, b"cisco123");
     assert_eq!(key.open(&sealed).unwrap(), b"cisco123");
@@ -29,8 +29,8 @@ fn sealed_secret_opens_with_the_same_key_only() {
 #[test]
 fn the_same_secret_sealed_twice_differs() {
     let key = SecretKey::generate();
-    let first = key.seal(b"same");
-    let second = key.seal(b"same");
+    let first = key.seal(b"same").unwrap();
+    let second = key.seal(b"same").unwrap();
     assert_ne!(first.nonce, second.nonce);
     assert_ne!(first.ciphertext, second.ciphertext);
 }
@@ -44,7 +44,7 @@ fn key_file_is_created_with_mode_0600_and_reused() {
     assert_eq!(mode, 0o600);
     let loaded = SecretKey::load_or_create(&path).unwrap();
     assert_eq!(created, loaded);
-    let sealed = created.seal(b"secret");
+    let sealed = created.seal(b"secret").unwrap();
     assert_eq!(loaded.open(&sealed).unwrap(), b"secret");
 }
 

@@ -232,7 +232,7 @@ async fn device_references_sites_profiles_and_peers(database: &TestDb) {
         .insert_credential_profile(&NewCredentialProfile {
             name: "lab".to_owned(),
             username: "admin".to_owned(),
-            secret: key.seal(b"cisco"),
+            secret: key.seal(b"cisco").unwrap(),
         })
         .await
         .unwrap();
@@ -905,7 +905,7 @@ async fn users_and_tokens_keep_roles_and_expiry(database: &TestDb) {
 async fn credential_profiles_store_only_sealed_secrets(database: &TestDb) {
     let store = &database.store;
     let key = SecretKey::generate();
-    let sealed = key.seal(b"enable-secret");
+    let sealed = key.seal(b"enable-secret").unwrap();
     assert!(
         !sealed
             .ciphertext
@@ -934,7 +934,7 @@ async fn credential_profiles_store_only_sealed_secrets(database: &TestDb) {
     ));
 
     let mut changed = loaded.clone();
-    changed.secret = key.seal(b"new-secret");
+    changed.secret = key.seal(b"new-secret").unwrap();
     changed.username = "netops2".to_owned();
     let updated = store.update_credential_profile(&changed).await.unwrap();
     assert_eq!(key.open(&updated.secret).unwrap(), b"new-secret");
@@ -1247,5 +1247,19 @@ async fn a_newer_schema_version_is_refused() {
         matches!(error, StoreError::SchemaTooNew { found: 9999, .. }),
         "{error:?}"
     );
+    database.finish().await;
+}
+
+/// The SQLite file is in WAL mode, so readers do not wait for writers.
+#[tokio::test]
+async fn sqlite_database_uses_write_ahead_logging() {
+    let database = TestDb::sqlite().await;
+    let pool = sqlx::SqlitePool::connect(&database.url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    pool.close().await;
     database.finish().await;
 }
