@@ -35,7 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// What [`apply`] did.
+/// What [`crate::Store::migrate`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MigrationReport {
     /// Versions applied by this call.
