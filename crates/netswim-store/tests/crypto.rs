@@ -95,3 +95,41 @@ fn password_hash_is_a_phc_string_that_verifies() {
         Err(StoreError::PasswordHash { .. })
     ));
 }
+
+/// Runs this test binary again with `NETSWIM_SECRET_KEY` set (changing the
+/// environment of a running multi-threaded test process is not safe).
+#[test]
+fn environment_variable_key_is_preferred_over_the_key_file() {
+    let key = SecretKey::generate();
+    let folder = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_reads_key_from_environment", "--nocapture"])
+        .env("NETSWIM_SECRET_KEY", key.to_hex())
+        .env("NETSWIM_TEST_KEY_FOLDER", folder.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("key {}", key.to_hex())),
+        "{stdout}"
+    );
+    // The variable won: no key file was created.
+    assert!(!folder.path().join("secret.key").exists());
+}
+
+#[test]
+fn child_reads_key_from_environment() {
+    // Only meaningful when started by the test above.
+    let Some(folder) = std::env::var_os("NETSWIM_TEST_KEY_FOLDER") else {
+        return;
+    };
+    let key =
+        SecretKey::from_env_or_file(&std::path::Path::new(&folder).join("secret.key")).unwrap();
+    println!("key {}", key.to_hex());
+}
