@@ -32,6 +32,12 @@ if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
   python3 -m pip install -q netmiko==4.8.0
 fi
 
+# The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth, database
+# `test`): start the machine's cluster if it is installed but stopped.
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && [ -d /etc/postgresql ]; then
+  $as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
