@@ -306,10 +306,14 @@ fn start_netswim(root: &Path) -> Result<SocketAddr, String> {
     let root = root.to_path_buf();
     let (ready_sender, ready_receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(workers) = std::env::var("TFTP_BENCH_WORKERS")
+            .ok()
+            .and_then(|value| value.parse::<usize>().ok())
         {
+            builder.worker_threads(workers);
+        }
+        let runtime = match builder.enable_all().build() {
             Ok(runtime) => runtime,
             Err(error) => {
                 let _ = ready_sender.send(Err(error.to_string()));
