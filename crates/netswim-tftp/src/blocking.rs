@@ -283,3 +283,49 @@ fn send_segmented(
 ) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(datagrams: &[Vec<u8>]) {
+        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let peer = receiver.local_addr().unwrap();
+        let mut batch = DatagramBatch::default();
+        for datagram in datagrams {
+            batch.push(&sender, peer, datagram);
+        }
+        batch.flush(&sender, peer);
+        let mut buffer = vec![0u8; 65536];
+        for (index, expected) in datagrams.iter().enumerate() {
+            let (length, from) = receiver.recv_from(&mut buffer).unwrap();
+            assert_eq!(from, sender.local_addr().unwrap());
+            assert_eq!(&buffer[..length], expected.as_slice(), "datagram {index}");
+        }
+    }
+
+    #[test]
+    fn rfc7440_window_sent_as_one_batch_arrives_as_the_same_separate_datagrams() {
+        let sized = |sizes: &[usize]| -> Vec<Vec<u8>> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(index, size)| vec![index as u8; *size])
+                .collect()
+        };
+        // A full window of equal blocks.
+        check(&sized(&[516; 16]));
+        // The short last block ends a batch; a longer one starts another.
+        check(&sized(&[516, 516, 516, 100, 516, 600, 600]));
+        // More than the kernel's 64 segments in a row.
+        check(&sized(&[200; 70]));
+        // Blocks too large to batch within one IP datagram's worth.
+        check(&sized(&[40_000, 40_000, 40_000]));
+        // A lone datagram.
+        check(&sized(&[4]));
+    }
+}
