@@ -4,7 +4,15 @@
 //!
 //! `cargo run --release -p netswim-tftp --example tftp_bench -- [--clients 16]
 //! [--size-mib 32] [--repeats 3] [--timeout-secs 1800]
-//! [--servers netswim,tftpd-hpa,atftpd] [--scenarios 512,1468,window]`
+//! [--servers netswim,tftpd-hpa,atftpd] [--scenarios 512,1468,window]
+//! [--atftpd PATH] [--tftpd-hpa PATH]`
+//!
+//! atftpd and tftpd-hpa conflict as Debian packages (both ship
+//! `/usr/sbin/in.tftpd`): install tftpd-hpa and atftp, and unpack atftpd
+//! aside (`apt-get download atftpd && dpkg-deb -x atftpd_*.deb /opt/atftpd`),
+//! where the benchmark looks for it. netswim's server runs in this process
+//! on a multi-threaded tokio runtime (`TFTP_BENCH_WORKERS` sets its worker
+//! threads; read transfers run on threads of their own anyway).
 //!
 //! Each scenario starts `--clients` atftp downloads of one `--size-mib` file
 //! at once and times until the last one exits; every measurement is repeated
