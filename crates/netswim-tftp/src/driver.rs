@@ -51,11 +51,14 @@ impl_machine!(
     ClientWriteTransfer
 );
 
+/// How much of an octet file is read at once.
+const READ_AHEAD: usize = 64 * 1024;
+
 /// Cuts a byte stream into blocks, translating to netascii when asked.
 pub(crate) struct BlockReader<R> {
     reader: R,
     netascii: bool,
-    /// Netascii output not yet handed out (translation expands the data).
+    /// Bytes read (netascii: translated) but not yet handed out.
     pending: BytesMut,
     raw: Vec<u8>,
     end_of_file: bool,
@@ -88,20 +91,18 @@ impl<R: AsyncRead + Unpin> BlockReader<R> {
             let take = max_len.min(self.pending.len());
             return Ok(self.pending.split_to(take).freeze());
         }
-        let mut block = BytesMut::zeroed(max_len);
-        let mut filled = 0;
-        while filled < max_len {
-            let Some(space) = block.get_mut(filled..) else {
-                break;
-            };
-            let count = self.reader.read(space).await?;
-            if count == 0 {
-                break;
+        // Read ahead in large chunks and hand out slices of them: one
+        // allocation per chunk instead of a zeroed buffer per block.
+        while self.pending.len() < max_len && !self.end_of_file {
+            if self.pending.capacity() - self.pending.len() < max_len {
+                self.pending.reserve(READ_AHEAD.max(max_len));
             }
-            filled += count;
+            if self.reader.read_buf(&mut self.pending).await? == 0 {
+                self.end_of_file = true;
+            }
         }
-        block.truncate(filled);
-        Ok(block.freeze())
+        let take = max_len.min(self.pending.len());
+        Ok(self.pending.split_to(take).freeze())
     }
 }
 

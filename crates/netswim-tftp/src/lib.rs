@@ -18,6 +18,7 @@
     )
 )]
 
+mod blocking;
 pub mod client;
 mod driver;
 mod error;

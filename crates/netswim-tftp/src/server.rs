@@ -5,13 +5,15 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use crate::blocking::{BlockingRead, CancelOnDrop};
 use crate::driver::{BlockIo, BlockReader, BlockSink, Peer, dally, dally_period, drive};
 use crate::error::TftpError;
 use crate::netascii::NetasciiDecoder;
@@ -78,6 +80,9 @@ struct RunningTransfer {
     direction: Direction,
     started: Instant,
     abort: Option<tokio::task::AbortHandle>,
+    /// Where to send the empty wake-up datagram after routing a packet,
+    /// once a blocking read transfer has its socket.
+    wake: Arc<OnceLock<SocketAddr>>,
 }
 
 /// Running transfers, keyed by client address and port.
@@ -280,10 +285,14 @@ impl<S: ServeSource> TftpServer<S> {
                 let route = self
                     .lock_routes()
                     .get(&client)
-                    .map(|transfer| transfer.packets.clone());
+                    .map(|transfer| (transfer.packets.clone(), Arc::clone(&transfer.wake)));
                 match route {
-                    Some(route) => {
-                        let _ = route.try_send(other);
+                    Some((route, wake)) => {
+                        if route.try_send(other).is_ok() {
+                            if let Some(transfer_socket) = wake.get() {
+                                let _ = self.listener.send_to(&[], *transfer_socket).await;
+                            }
+                        }
                     }
                     None => debug!(%client, "tftp packet for no transfer on the listening port"),
                 }
@@ -323,6 +332,7 @@ impl<S: ServeSource> TftpServer<S> {
                 Err("this client's transfer limit is reached")
             } else {
                 let (sender, receiver) = mpsc::channel(64);
+                let wake = Arc::new(OnceLock::new());
                 routes.insert(
                     client,
                     RunningTransfer {
@@ -331,13 +341,14 @@ impl<S: ServeSource> TftpServer<S> {
                         direction: request.direction,
                         started: Instant::now(),
                         abort: None,
+                        wake: Arc::clone(&wake),
                     },
                 );
-                Ok(receiver)
+                Ok((receiver, wake))
             }
         };
-        let receiver = match admitted {
-            Ok(receiver) => receiver,
+        let (receiver, wake) = match admitted {
+            Ok(admitted) => admitted,
             Err(reason) => {
                 warn!(%client, file = %request.filename, reason, "tftp request refused");
                 let message = format!("server busy: {reason}");
@@ -355,7 +366,7 @@ impl<S: ServeSource> TftpServer<S> {
             let filename = request.filename.clone();
             let direction = request.direction;
             let outcome =
-                serve_transfer(&*source, &config, local_ip, client, request, receiver).await;
+                serve_transfer(&*source, &config, local_ip, client, request, receiver, wake).await;
             routes
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -426,6 +437,64 @@ struct Dally {
     client: SocketAddr,
 }
 
+/// Runs a read transfer on a thread of its own (see `blocking`) and waits
+/// for it without blocking the runtime.
+async fn serve_read_blocking(
+    socket: UdpSocket,
+    client: SocketAddr,
+    machine: ReadTransfer,
+    first: Vec<crate::transfer::Action>,
+    reader: BlockReader<ServedReader>,
+    routed: mpsc::Receiver<Packet>,
+    wake: &OnceLock<SocketAddr>,
+) -> Result<Completed, (u64, TftpError)> {
+    let socket = socket
+        .into_std()
+        .and_then(|socket| socket.set_nonblocking(false).map(|()| socket))
+        .map_err(|source| (0, TftpError::io("cannot open a transfer socket", source)))?;
+    if let Ok(local) = socket.local_addr() {
+        // A socket on the unspecified address is reached on loopback.
+        let ip = match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1]),
+            ip => ip,
+        };
+        let _ = wake.set(SocketAddr::new(ip, local.port()));
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    // Aborting this task (a drain cut, a runtime shutdown) stops the thread.
+    let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancel));
+    let mut transfer = BlockingRead {
+        machine,
+        socket,
+        peer: client,
+        routed,
+        reader,
+        runtime: tokio::runtime::Handle::current(),
+        cancel,
+    };
+    let (done_sender, done_receiver) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("tftp-read".into())
+        .spawn(move || {
+            let result = transfer.run(first);
+            let _ = done_sender.send((transfer.machine.bytes_transferred(), result));
+        });
+    if let Err(source) = spawned {
+        return Err((0, TftpError::io("cannot start a transfer thread", source)));
+    }
+    match done_receiver.await {
+        Ok((bytes, Ok(()))) => Ok(Completed { bytes, dally: None }),
+        Ok((bytes, Err(error))) => Err((bytes, error)),
+        Err(_) => Err((
+            0,
+            TftpError::Protocol {
+                reason: "the transfer thread ended without a result".into(),
+            },
+        )),
+    }
+}
+
 /// Runs one transfer on its own socket.
 async fn serve_transfer<S: ServeSource>(
     source: &S,
@@ -434,6 +503,7 @@ async fn serve_transfer<S: ServeSource>(
     client: SocketAddr,
     request: Request,
     mut routed: mpsc::Receiver<Packet>,
+    wake: Arc<OnceLock<SocketAddr>>,
 ) -> Result<Completed, (u64, TftpError)> {
     let bind_ip = match local_ip {
         Some(ip) => ip,
@@ -474,21 +544,8 @@ async fn serve_transfer<S: ServeSource>(
             debug!(%client, file = %request.filename, ?parameters, "tftp read");
             let mut machine = ReadTransfer::new(parameters, option_ack);
             let first = machine.start();
-            let mut io = Some(BlockIo::Source(BlockReader::new(reader, netascii)));
-            drive(
-                &mut machine,
-                &socket,
-                peer,
-                Some(&mut routed),
-                &mut io,
-                first,
-            )
-            .await
-            .map(|_| Completed {
-                bytes: machine.bytes_transferred(),
-                dally: None,
-            })
-            .map_err(|error| (machine.bytes_transferred(), error))
+            let reader = BlockReader::new(reader, netascii);
+            serve_read_blocking(socket, client, machine, first, reader, routed, &wake).await
         }
         Direction::Write => {
             let Some(area) = config.upload.as_deref() else {

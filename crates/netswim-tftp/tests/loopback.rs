@@ -373,6 +373,42 @@ async fn aironet_ack_on_listening_port_is_routed_to_its_transfer() {
 }
 
 #[tokio::test]
+async fn aironet_acks_on_listening_port_carry_a_whole_file_promptly() {
+    // Read transfers block in recvfrom on their own socket: the listener
+    // must wake them when it routes an ACK, not leave it to a poll timer
+    // (a 200 ms poll would make these 40 blocks take 8 seconds).
+    let file = pattern(512 * 40 + 100);
+    let server = start(&[("ap.bin", file.clone())], None, |_| {}).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&read_request("ap.bin"), server.address)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    loop {
+        let (packet, _) = receive(&socket).await;
+        let Packet::Data { block, payload } = packet else {
+            panic!("expected DATA, got {packet:?}");
+        };
+        received.extend_from_slice(&payload);
+        socket
+            .send_to(&Packet::Ack { block }.encode(), server.address)
+            .await
+            .unwrap();
+        if payload.len() < 512 {
+            break;
+        }
+    }
+    assert_eq!(received, file);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "41 routed ACKs took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn rfc1350_section_4_packet_from_foreign_port_gets_error_5() {
     let server = start(&[("f.bin", pattern(2000))], None, |_| {}).await;
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
