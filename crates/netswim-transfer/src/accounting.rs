@@ -113,6 +113,9 @@ pub struct TransferTracker {
     next_id: AtomicU64,
     draining: AtomicBool,
     cut: Arc<AtomicBool>,
+    /// Requests accepted but not yet transferring (an HTTP request whose
+    /// file digest is being computed): a drain waits for them too.
+    preparing: std::sync::atomic::AtomicUsize,
     changed: Notify,
     records: Option<mpsc::UnboundedSender<TransferRecord>>,
 }
@@ -139,11 +142,21 @@ impl TransferTracker {
         self.lock().len()
     }
 
-    /// Waits until no transfer runs (or returns at once if none does).
+    /// Marks a request accepted before a drain started, until the hold
+    /// drops (by then it is a registered transfer or has been answered).
+    pub fn hold(self: &Arc<Self>) -> RequestHold {
+        self.preparing.fetch_add(1, Ordering::AcqRel);
+        RequestHold {
+            tracker: Arc::clone(self),
+        }
+    }
+
+    /// Waits until no transfer runs and no accepted request is being
+    /// prepared (or returns at once).
     pub async fn wait_idle(&self) {
         loop {
             let notified = self.changed.notified();
-            if self.running_count() == 0 {
+            if self.running_count() == 0 && self.preparing.load(Ordering::Acquire) == 0 {
                 return;
             }
             notified.await;
@@ -220,6 +233,19 @@ impl TransferTracker {
         self.running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// An accepted request being prepared; see `TransferTracker::hold`.
+#[derive(Debug)]
+pub struct RequestHold {
+    tracker: Arc<TransferTracker>,
+}
+
+impl Drop for RequestHold {
+    fn drop(&mut self) {
+        self.tracker.preparing.fetch_sub(1, Ordering::AcqRel);
+        self.tracker.changed.notify_waiters();
     }
 }
 

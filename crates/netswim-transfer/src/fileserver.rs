@@ -13,7 +13,7 @@ use crate::accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, T
 use crate::error::TransferError;
 use crate::ftp::{CredentialStore, FtpServer};
 use crate::http::{HttpState, router};
-use crate::source::{DigestCache, LocalDirectory, TftpSource};
+use crate::source::{DigestCache, FileSource, LocalDirectory, TftpSource};
 
 /// Certificate and key of the HTTPS server, PEM files.
 #[derive(Debug, Clone)]
@@ -72,19 +72,20 @@ pub struct FileserverReport {
     pub cut: Vec<CutTransfer>,
 }
 
-/// Bound servers, ready to run.
+/// Bound servers, ready to run, serving one source (a local directory
+/// unless built `with_source`).
 #[derive(Debug)]
-pub struct Fileserver {
+pub struct Fileserver<S = LocalDirectory> {
     addresses: BoundAddresses,
     tracker: Arc<TransferTracker>,
     drain_timeout: Duration,
-    tftp: Option<netswim_tftp::TftpServer<TftpSource<LocalDirectory>>>,
+    tftp: Option<netswim_tftp::TftpServer<TftpSource<S>>>,
     http_servers: Vec<(
         Protocol,
         axum_server::Handle<SocketAddr>,
         tokio::task::JoinHandle<()>,
     )>,
-    ftp: Option<FtpServer<LocalDirectory>>,
+    ftp: Option<FtpServer<S>>,
     tftp_records: Option<mpsc::UnboundedReceiver<netswim_tftp::TransferRecord>>,
 }
 
@@ -102,9 +103,22 @@ fn bind_tcp(
     Ok(listener)
 }
 
-impl Fileserver {
-    /// Binds every configured server; nothing is served until `run`.
+impl Fileserver<LocalDirectory> {
+    /// Binds every configured server on the directory `config.root`;
+    /// nothing is served until `run`.
     pub async fn bind(config: FileserverConfig) -> Result<Self, TransferError> {
+        let source = Arc::new(LocalDirectory::new(&config.root)?);
+        Fileserver::with_source(config, source).await
+    }
+}
+
+impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
+    /// Binds every configured server on `source` (`config.root` is not
+    /// used): the same servers serve netswim's blob store.
+    pub async fn with_source(
+        config: FileserverConfig,
+        source: Arc<S>,
+    ) -> Result<Self, TransferError> {
         if config.tftp.is_none()
             && config.http.is_none()
             && config.https.is_none()
@@ -115,7 +129,6 @@ impl Fileserver {
                 hint: "give at least one of --tftp, --http, --https, --ftp",
             });
         }
-        let source = Arc::new(LocalDirectory::new(&config.root)?);
         let tracker = Arc::new(TransferTracker::new(config.records.clone()));
         let digests = Arc::new(DigestCache::default());
         let mut addresses = BoundAddresses::default();

@@ -183,6 +183,7 @@ async fn serve_request<S: FileSource>(
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
+    let _hold = state.tracker.hold();
     match serve_file(&state, client, &method, &uri, &headers).await {
         Ok(response) => response,
         Err(error) => {
