@@ -14,14 +14,16 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
-# TFTP interop peers (crates/netswim-tftp/tests/interop.rs): a missing peer
-# fails those tests, so install them here.
+# Interop peers (crates/netswim-tftp/tests/interop.rs: tftp-hpa, atftp, curl,
+# tftpd-hpa; crates/netswim-transfer/tests/: curl for http/https/ftp/tftp,
+# lftp): a missing peer fails those tests, so install them here.
 if ! command -v tftp >/dev/null 2>&1 || ! command -v atftp >/dev/null 2>&1 \
-  || ! command -v curl >/dev/null 2>&1 || ! [ -x /usr/sbin/in.tftpd ]; then
+  || ! command -v curl >/dev/null 2>&1 || ! command -v lftp >/dev/null 2>&1 \
+  || ! [ -x /usr/sbin/in.tftpd ]; then
   as_root=""
   if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
   $as_root apt-get update
-  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y tftp-hpa atftp curl tftpd-hpa
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y tftp-hpa atftp curl tftpd-hpa lftp
 fi
 
 step "cargo fmt --check"

@@ -269,11 +269,14 @@ impl<S: FileSource> netswim_tftp::ServeSource for TftpSource<S> {
     }
 }
 
+/// A cached digest and the (size, modification time) it was computed for.
+type CachedDigest = (u64, SystemTime, [u8; 32]);
+
 /// SHA-256 digests of served files, computed once per (path, size,
 /// modification time): a changed file gets a fresh digest.
 #[derive(Debug, Default)]
 pub struct DigestCache {
-    digests: Mutex<HashMap<String, (u64, SystemTime, [u8; 32])>>,
+    digests: Mutex<HashMap<String, CachedDigest>>,
 }
 
 impl DigestCache {
@@ -312,7 +315,7 @@ impl DigestCache {
         Ok(digest)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, SystemTime, [u8; 32])>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedDigest>> {
         self.digests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

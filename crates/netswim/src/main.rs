@@ -35,7 +35,7 @@ enum Command {
     /// Run the demonstration (server, lab fleet, web UI: not built yet).
     Demo,
     /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
-    Fileserver(netswim_transfer::cli::FileserverArgs),
+    Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -105,7 +105,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Image(ImageCommand::Inspect { file, json }) => inspect_image(&file, json),
         Command::Fileserver(args) => Ok(tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")?
-            .block_on(netswim_transfer::cli::run(args))?),
+            .block_on(netswim_transfer::cli::run(*args))?),
         Command::Demo => bail!(
             "the demo (server, lab fleet and web UI) is not built yet \
              (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"
