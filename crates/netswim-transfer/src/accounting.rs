@@ -142,6 +142,11 @@ impl TransferTracker {
         self.lock().len()
     }
 
+    /// Running transfers plus accepted requests still being prepared.
+    pub fn busy_count(&self) -> usize {
+        self.running_count() + self.preparing.load(Ordering::Acquire)
+    }
+
     /// Marks a request accepted before a drain started, until the hold
     /// drops (by then it is a registered transfer or has been answered).
     pub fn hold(self: &Arc<Self>) -> RequestHold {

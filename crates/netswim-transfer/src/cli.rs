@@ -144,3 +144,78 @@ pub async fn run(args: FileserverArgs) -> Result<(), TransferError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: FileserverArgs,
+    }
+
+    fn parse(line: &[&str]) -> Result<FileserverArgs, clap::Error> {
+        let mut argv = vec!["fileserver"];
+        argv.extend_from_slice(line);
+        Command::try_parse_from(argv).map(|command| command.args)
+    }
+
+    #[test]
+    fn arguments_become_the_server_configuration() {
+        let args = parse(&[
+            "--root",
+            "/srv",
+            "--tftp",
+            "0.0.0.0:69",
+            "--http",
+            "127.0.0.1:8080",
+            "--https",
+            "127.0.0.1:8443",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+            "--ftp",
+            "127.0.0.1:2121",
+            "--user",
+            "ops",
+            "--password",
+            "pw",
+            "--upload",
+            "/up",
+            "--upload-quota",
+            "1000",
+            "--drain-timeout",
+            "5",
+        ])
+        .unwrap();
+        let config = args.to_config().unwrap();
+        assert_eq!(config.tftp, Some("0.0.0.0:69".parse().unwrap()));
+        assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(config.https.as_ref().unwrap().1.key, PathBuf::from("k.pem"));
+        assert!(config.credentials.accepts("ops", "pw"));
+        assert_eq!(config.upload, Some((PathBuf::from("/up"), 1000)));
+        assert_eq!(config.drain_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn incomplete_argument_sets_are_refused() {
+        for line in [
+            &["--root", "/srv", "--https", "127.0.0.1:8443"][..],
+            &[
+                "--root",
+                "/srv",
+                "--https",
+                "127.0.0.1:8443",
+                "--cert",
+                "c.pem",
+            ][..],
+            &["--root", "/srv", "--ftp", "127.0.0.1:21", "--user", "ops"][..],
+            &["--http", "127.0.0.1:80"][..],
+        ] {
+            assert!(parse(line).is_err(), "{line:?} must be refused");
+        }
+    }
+}

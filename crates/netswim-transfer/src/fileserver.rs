@@ -298,7 +298,7 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
 
         shutdown.await;
         tracing::info!(
-            running = tracker.running_count(),
+            busy = tracker.busy_count(),
             timeout_s = drain_timeout.as_secs(),
             "draining: new transfers are refused, running ones may finish"
         );
