@@ -326,8 +326,12 @@ impl<S: FileSource + Debug> FtpServer<S> {
 
     /// Accepts control connections for ever; each gets its own libunftp
     /// session. While draining, new connections get `421` and are closed.
+    /// Dropping (aborting) this future ends every session: each session's
+    /// shutdown notifier goes with its task, which closes the connection.
     pub async fn run(self) {
+        let mut sessions = tokio::task::JoinSet::new();
         loop {
+            while sessions.try_join_next().is_some() {}
             let (stream, client) = match self.listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -337,7 +341,7 @@ impl<S: FileSource + Debug> FtpServer<S> {
                 }
             };
             if self.tracker.is_draining() {
-                tokio::spawn(refuse(stream));
+                sessions.spawn(refuse(stream));
                 continue;
             }
             let source = Arc::clone(&self.source);
@@ -356,7 +360,7 @@ impl<S: FileSource + Debug> FtpServer<S> {
                 .build();
             match server {
                 Ok(server) => {
-                    tokio::spawn(async move {
+                    sessions.spawn(async move {
                         if let Err(error) = server.service(stream).await {
                             tracing::debug!(%client, %error, "ftp session ended with an error");
                         }

@@ -172,9 +172,29 @@ async fn drain_timeout_cuts_and_reports_running_downloads() {
         let url = server.http(IMAGE);
         tokio::spawn(async move { curl(&["-f", "-o", "/dev/null", &url]).await })
     };
+    // An idle FTP session: logged in, no transfer.
+    let mut idle = tokio::net::TcpStream::connect(server.addresses.ftp.unwrap())
+        .await
+        .unwrap();
+    let mut greeting = [0u8; 64];
+    let read = tokio::io::AsyncReadExt::read(&mut idle, &mut greeting)
+        .await
+        .unwrap();
+    assert!(greeting[..read].starts_with(b"220"));
     settle().await;
     server.begin_stop();
     let report = server.finish().await;
+    // The server's end closes idle sessions too.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read_to_end(&mut idle, &mut rest),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "an idle FTP session must be closed after the drain"
+    );
     assert_eq!(report.cut.len(), 1, "{report:?}");
     let cut = &report.cut[0];
     assert_eq!((cut.protocol, cut.file.as_str()), (Protocol::Http, IMAGE));
