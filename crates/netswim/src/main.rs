@@ -37,6 +37,8 @@ enum Command {
     /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
     #[command(subcommand)]
     Lab(netswim_lab::cli::LabCommand),
+    /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
+    Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +111,9 @@ fn run(cli: Cli) -> Result<()> {
             .build()?
             .block_on(netswim_lab::cli::run(command))
             .map_err(Into::into),
+        Command::Fileserver(args) => Ok(tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")?
+            .block_on(netswim_transfer::cli::run(*args))?),
         Command::Demo => bail!(
             "the demo (server, lab fleet and web UI) is not built yet \
              (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"

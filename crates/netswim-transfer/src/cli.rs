@@ -1,0 +1,221 @@
+//! The `netswim fileserver` command: its arguments, logging set-up and the
+//! signal handling that turns SIGTERM or Ctrl-C into a graceful drain. The
+//! binary only parses these arguments and calls `run`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::TransferError;
+use crate::fileserver::{FileserverConfig, TlsFiles, run_fileserver};
+
+/// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FileserverArgs {
+    /// The directory served (read-only) by every server.
+    #[arg(long)]
+    pub root: PathBuf,
+    /// TFTP listening address, e.g. 0.0.0.0:69.
+    #[arg(long)]
+    pub tftp: Option<SocketAddr>,
+    /// HTTP listening address, e.g. 0.0.0.0:8080.
+    #[arg(long)]
+    pub http: Option<SocketAddr>,
+    /// HTTPS listening address; needs --cert and --key.
+    #[arg(long, requires_all = ["cert", "key"])]
+    pub https: Option<SocketAddr>,
+    /// TLS certificate chain (PEM) for HTTPS.
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
+    /// TLS private key (PEM) for HTTPS.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// FTP listening address (passive mode), e.g. 0.0.0.0:21.
+    #[arg(long)]
+    pub ftp: Option<SocketAddr>,
+    /// Standing FTP user name.
+    #[arg(long, requires = "password")]
+    pub user: Option<String>,
+    /// Standing FTP password.
+    #[arg(long, requires = "user")]
+    pub password: Option<String>,
+    /// Directory TFTP uploads (device image backups) go to.
+    #[arg(long)]
+    pub upload: Option<PathBuf>,
+    /// Byte quota of the upload directory.
+    #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
+    pub upload_quota: u64,
+    /// Seconds running transfers may take to finish after SIGTERM/Ctrl-C.
+    #[arg(long, default_value_t = 30)]
+    pub drain_timeout: u64,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+impl FileserverArgs {
+    pub fn to_config(&self) -> Result<FileserverConfig, TransferError> {
+        let mut config = FileserverConfig::new(&self.root);
+        config.tftp = self.tftp;
+        config.http = self.http;
+        config.ftp = self.ftp;
+        config.https = match (self.https, &self.cert, &self.key) {
+            (Some(address), Some(cert), Some(key)) => Some((
+                address,
+                TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                },
+            )),
+            (Some(_), _, _) => {
+                return Err(TransferError::Config {
+                    reason: "--https needs a certificate and a key".to_string(),
+                    hint: "add --cert FILE.pem --key FILE.pem",
+                });
+            }
+            (None, _, _) => None,
+        };
+        if let (Some(user), Some(password)) = (&self.user, &self.password) {
+            config.credentials.insert(user.clone(), password.clone());
+        }
+        config.upload = self
+            .upload
+            .as_ref()
+            .map(|directory| (directory.clone(), self.upload_quota));
+        config.drain_timeout = Duration::from_secs(self.drain_timeout);
+        Ok(config)
+    }
+}
+
+/// Logs to standard error: text by default, JSON lines with `json`.
+/// `RUST_LOG` overrides the default level (info).
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libunftp=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Completes on the first SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Runs `netswim fileserver` until SIGTERM/Ctrl-C and its drain end, then
+/// prints the transfers the drain had to cut.
+pub async fn run(args: FileserverArgs) -> Result<(), TransferError> {
+    init_logging(args.log_json);
+    let config = args.to_config()?;
+    let report = run_fileserver(config, shutdown_signal()).await?;
+    if report.cut.is_empty() {
+        println!("drained: no transfer was cut");
+    } else {
+        println!("drain timed out; {} transfer(s) cut:", report.cut.len());
+        for transfer in &report.cut {
+            println!(
+                "  {} {} {} ({} bytes sent)",
+                transfer.protocol, transfer.client, transfer.file, transfer.bytes
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        args: FileserverArgs,
+    }
+
+    fn parse(line: &[&str]) -> Result<FileserverArgs, clap::Error> {
+        let mut argv = vec!["fileserver"];
+        argv.extend_from_slice(line);
+        Command::try_parse_from(argv).map(|command| command.args)
+    }
+
+    #[test]
+    fn arguments_become_the_server_configuration() {
+        let args = parse(&[
+            "--root",
+            "/srv",
+            "--tftp",
+            "0.0.0.0:69",
+            "--http",
+            "127.0.0.1:8080",
+            "--https",
+            "127.0.0.1:8443",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+            "--ftp",
+            "127.0.0.1:2121",
+            "--user",
+            "ops",
+            "--password",
+            "pw",
+            "--upload",
+            "/up",
+            "--upload-quota",
+            "1000",
+            "--drain-timeout",
+            "5",
+        ])
+        .unwrap();
+        let config = args.to_config().unwrap();
+        assert_eq!(config.tftp, Some("0.0.0.0:69".parse().unwrap()));
+        assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(config.https.as_ref().unwrap().1.key, PathBuf::from("k.pem"));
+        assert!(config.credentials.accepts("ops", "pw"));
+        assert_eq!(config.upload, Some((PathBuf::from("/up"), 1000)));
+        assert_eq!(config.drain_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn incomplete_argument_sets_are_refused() {
+        for line in [
+            &["--root", "/srv", "--https", "127.0.0.1:8443"][..],
+            &[
+                "--root",
+                "/srv",
+                "--https",
+                "127.0.0.1:8443",
+                "--cert",
+                "c.pem",
+            ][..],
+            &["--root", "/srv", "--ftp", "127.0.0.1:21", "--user", "ops"][..],
+            &["--http", "127.0.0.1:80"][..],
+        ] {
+            assert!(parse(line).is_err(), "{line:?} must be refused");
+        }
+    }
+}

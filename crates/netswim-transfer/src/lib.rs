@@ -1,0 +1,22 @@
+//! File servers devices pull images from: TFTP (from `netswim-tftp`), HTTP
+//! and HTTPS with ranges, and FTP, all reading one serving source
+//! (`source::FileSource`: a local directory now, the blob store later),
+//! with per-transfer FTP credentials, transfer accounting and a graceful
+//! drain. This crate serves what it is told to; it never decides what to
+//! transfer.
+
+pub mod accounting;
+pub mod cli;
+mod error;
+pub mod fileserver;
+pub mod ftp;
+pub mod http;
+pub mod source;
+
+pub use accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
+pub use error::TransferError;
+pub use fileserver::{
+    BoundAddresses, Fileserver, FileserverConfig, FileserverReport, TlsFiles, run_fileserver,
+};
+pub use ftp::CredentialStore;
+pub use source::{DirectoryEntry, EntryKind, FileInfo, FileSource, LocalDirectory, TftpSource};

@@ -1,0 +1,167 @@
+//! HTTP and HTTPS against curl on loopback: whole downloads, resumed
+//! downloads (`-C -`), ranges, HEAD, conditional ranges, and bad input
+//! (traversal, symlink escape, writes) refused while the server keeps
+//! serving.
+
+mod common;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_downloads_over_http_and_https_are_byte_identical() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    let server = Running::start(fixture.config()).await;
+    for (name, url, insecure) in [
+        ("http.bin", server.http(IMAGE), false),
+        ("https.bin", server.https(IMAGE), true),
+    ] {
+        let out = fixture.out(name);
+        let mut args = vec!["-f", "-o", out.to_str().unwrap(), url.as_str()];
+        if insecure {
+            args.insert(0, "-k");
+        }
+        let output = curl(&args).await;
+        assert!(output.status.success(), "{url}: {output:?}");
+        assert_eq!(sha256(&read(&out)), sha256(&fixture.image), "{url}");
+    }
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_resumes_a_partial_download_to_the_same_bytes() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    let server = Running::start(fixture.config()).await;
+    for (name, url, insecure) in [
+        ("http.part", server.http(IMAGE), false),
+        ("https.part", server.https(IMAGE), true),
+    ] {
+        let out = fixture.out(name);
+        // A download that broke off after 1 MiB and 7 bytes.
+        std::fs::write(&out, &fixture.image[..1024 * 1024 + 7]).unwrap();
+        let mut args = vec!["-f", "-C", "-", "-o", out.to_str().unwrap(), url.as_str()];
+        if insecure {
+            args.insert(0, "-k");
+        }
+        let output = curl(&args).await;
+        assert!(output.status.success(), "{url}: {output:?}");
+        assert_eq!(sha256(&read(&out)), sha256(&fixture.image), "{url}");
+    }
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranges_head_and_conditional_ranges_follow_rfc_9110() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    let server = Running::start(fixture.config()).await;
+    let url = server.http(IMAGE);
+    let size = fixture.image.len();
+
+    // `-r` ranges, including a suffix range.
+    for (range, expected) in [
+        ("100-199", &fixture.image[100..200]),
+        ("0-0", &fixture.image[0..1]),
+        ("-1000", &fixture.image[size - 1000..]),
+        ("3000000-", &fixture.image[3_000_000..]),
+    ] {
+        let output = curl(&["-f", "-r", range, &url]).await;
+        assert!(output.status.success(), "{range}: {output:?}");
+        assert_eq!(output.stdout, expected, "range {range}");
+    }
+
+    // HEAD: the validators and length, no body.
+    let head = curl(&["-I", &url]).await;
+    let headers = String::from_utf8_lossy(&head.stdout).to_ascii_lowercase();
+    let etag = format!("etag: \"{}\"", sha256(&fixture.image));
+    for expected in [
+        "http/1.1 200",
+        &format!("content-length: {size}"),
+        "accept-ranges: bytes",
+        &etag,
+        "last-modified: ",
+    ] {
+        assert!(
+            headers.contains(expected),
+            "HEAD lacks {expected}: {headers}"
+        );
+    }
+
+    // Past the end: 416 with the size.
+    let output = curl(&[
+        "-r",
+        &format!("{size}-"),
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        &url,
+    ])
+    .await;
+    let headers = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
+    assert!(headers.contains("416"), "{headers}");
+    assert!(
+        headers.contains(&format!("content-range: bytes */{size}")),
+        "{headers}"
+    );
+
+    // If-Range: the current tag keeps the range, a stale one gets the whole file.
+    let tag = format!("If-Range: \"{}\"", sha256(&fixture.image));
+    assert_eq!(http_status(&["-r", "0-9", "-H", &tag, &url]).await, "206");
+    let stale = "If-Range: \"0000\"";
+    let output = curl(&["-r", "0-9", "-H", stale, &url]).await;
+    assert_eq!(
+        output.stdout.len(),
+        size,
+        "a stale If-Range must send the whole file"
+    );
+    // If-None-Match with the current tag: 304.
+    let none_match = format!("If-None-Match: \"{}\"", sha256(&fixture.image));
+    assert_eq!(http_status(&["-H", &none_match, &url]).await, "304");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traversal_escapes_and_writes_are_refused_while_serving_continues() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    let server = Running::start(fixture.config()).await;
+    let base = server.http("");
+    let base = base.trim_end_matches('/');
+    for path in [
+        "/../etc/passwd",
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/%2e%2e%2fsecret",
+        "/images/..%2f..%2fsecret",
+        "/%252e%252e/secret",
+        "//etc/passwd",
+        "/escape",
+        "/..%5csecret",
+    ] {
+        let status = http_status(&["--path-as-is", &format!("{base}{path}")]).await;
+        assert!(
+            status == "403" || status == "404",
+            "{path} answered {status}"
+        );
+    }
+    // A directory is not a file: no listings.
+    assert_eq!(http_status(&[&format!("{base}/images/")]).await, "404");
+    assert_eq!(http_status(&[&format!("{base}/")]).await, "404");
+    for method in ["PUT", "POST", "DELETE", "PATCH"] {
+        let status = http_status(&["-X", method, "--data", "x", &server.http(IMAGE)]).await;
+        assert_eq!(status, "405", "{method}");
+    }
+    let upload = fixture.out("upload.bin");
+    std::fs::write(&upload, b"new image").unwrap();
+    let status = http_status(&["-T", upload.to_str().unwrap(), &server.http("new.bin")]).await;
+    assert_eq!(status, "405");
+    assert!(!fixture.root.join("new.bin").exists());
+    // Still serving.
+    let output = curl(&["-f", &server.http("images/small.txt")]).await;
+    assert_eq!(output.stdout, b"hello device\n");
+    let output = curl(&["-fk", &server.https("images/small.txt")]).await;
+    assert_eq!(output.stdout, b"hello device\n");
+    server.finish().await;
+}
