@@ -107,16 +107,35 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Database { source })?;
-        if backend == Backend::Sqlite && !in_memory {
-            // WAL lets readers proceed during writes; the mode is stored in
-            // the file, so setting it once per open is enough.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .fetch_optional(&pool)
-                .await?;
-        }
         let store = Store { pool, backend };
-        store.migrate().await?;
+        if backend == Backend::Sqlite && !in_memory {
+            // Several processes opening a new file together can meet SQLite's
+            // deadlock answer (SQLITE_BUSY without waiting) while one switches
+            // the journal mode or migrates; the loser simply tries again.
+            let mut attempt = 0u64;
+            loop {
+                match store.prepare_sqlite_file().await {
+                    Err(error) if is_sqlite_busy(&error) && attempt < 40 => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(25 * attempt.min(8))).await;
+                    }
+                    other => break other?,
+                }
+            }
+        } else {
+            store.migrate().await?;
+        }
         Ok(store)
+    }
+
+    /// WAL mode (readers proceed during writes; the mode is stored in the
+    /// file) and migrations.
+    async fn prepare_sqlite_file(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .fetch_optional(&self.pool)
+            .await?;
+        self.migrate().await?;
+        Ok(())
     }
 
     /// The database this store talks to.
@@ -182,6 +201,19 @@ fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY, code 5).
+fn is_sqlite_busy(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database {
+            source: sqlx::Error::Database(database),
+        } => {
+            database.code().as_deref() == Some("5")
+                || database.message().contains("database is locked")
+        }
+        _ => false,
     }
 }
 
