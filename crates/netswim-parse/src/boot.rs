@@ -49,21 +49,7 @@ pub(crate) fn captures<'t>(
     pattern.as_ref().and_then(|regex| regex.captures(text))
 }
 
-/// `Private Config file` -> `private_config_file`.
-pub(crate) fn snake_key(text: &str) -> String {
-    let mut key = String::new();
-    for character in text.trim().chars() {
-        if character.is_ascii_alphanumeric() {
-            key.push(character.to_ascii_lowercase());
-        } else if !key.ends_with('_') && !key.is_empty() {
-            key.push('_');
-        }
-    }
-    while key.ends_with('_') {
-        key.pop();
-    }
-    key
-}
+pub(crate) use crate::text::snake_key;
 
 /// Inserts a text detail when the text is not empty.
 pub(crate) fn put(details: &mut Details, key: &str, value: &str) {

@@ -77,6 +77,21 @@ pub fn parse_uptime(text: &str) -> Option<u64> {
     seen.then_some(total)
 }
 
+/// A label as a stable snake_case key: ASCII letters and digits lowercased,
+/// every run of anything else one `_`, none at either end
+/// (`Running Image : ` -> `running_image`).
+pub fn snake_key(text: &str) -> String {
+    let mut key = String::new();
+    for character in text.trim().chars() {
+        if character.is_ascii_alphanumeric() {
+            key.push(character.to_ascii_lowercase());
+        } else if !key.ends_with('_') && !key.is_empty() {
+            key.push('_');
+        }
+    }
+    key.trim_end_matches('_').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -306,18 +306,7 @@ pub(crate) fn memory_bytes(text: &str) -> Option<u64> {
     number.checked_mul(factor)
 }
 
-/// `Built By` → `built_by`.
-pub(crate) fn snake(label: &str) -> String {
-    let mut out = String::new();
-    for c in label.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').to_string()
-}
+pub(crate) use crate::text::snake_key as snake;
 
 #[cfg(test)]
 mod tests {
