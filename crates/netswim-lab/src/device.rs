@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::{FileRecord, FileSystem, record_from_bytes};
 use crate::image::{ImageHeader, ModelFacts};
+use crate::platform::{PlatformState, xe_boot, xr_boot};
 
 /// Whether the device answers, and since or until when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +175,8 @@ pub struct Device {
     /// When the device clock (1 March 1993 00:00) started.
     pub clock_started: Instant,
     pub faults: Faults,
+    /// IOS, or IOS-XE/IOS-XR with their install state.
+    pub platform: PlatformState,
 }
 
 /// What a device looks like when the lab builds it.
@@ -195,6 +198,11 @@ pub struct DeviceSpec {
 impl Device {
     /// Builds a device already up on `spec.image`, saved configuration booting it.
     pub fn new(spec: &DeviceSpec, now: Instant) -> Self {
+        Self::new_with_platform(spec, PlatformState::Ios, now)
+    }
+
+    /// Builds a device of any platform, already up on `spec.image`.
+    pub fn new_with_platform(spec: &DeviceSpec, platform: PlatformState, now: Instant) -> Self {
         let member_count = spec.members.clamp(1, 9);
         let members = (1..=member_count)
             .map(|number| {
@@ -203,9 +211,16 @@ impl Device {
                 } else {
                     format!("flash{number}:")
                 };
+                let is_xr = matches!(platform, PlatformState::IosXr(_));
+                let flash_name = if is_xr { "harddisk:".to_string() } else { flash_name };
                 let mut flash = FileSystem::new(&flash_name, spec.facts.flash_bytes);
-                for (path, size) in [("multiple-fs", 1048usize), ("vlan.dat", 676)] {
-                    flash.store(record_from_bytes(path, &vec![0x55; size], 0));
+                let ios_files: &[(&str, usize)] = if is_xr {
+                    &[]
+                } else {
+                    &[("multiple-fs", 1048usize), ("vlan.dat", 676)]
+                };
+                for (path, size) in ios_files {
+                    flash.store(record_from_bytes(path, &vec![0x55; *size], 0));
                 }
                 flash.store(spec.image.clone());
                 flash.store(record_from_bytes("config.text", &[b'!'; 1900], 60));
@@ -260,6 +275,7 @@ impl Device {
             active_sessions: 0,
             clock_started: now,
             faults: Faults::default(),
+            platform,
         };
         device.apply_boot_lines();
         device.boot(now);
@@ -289,7 +305,13 @@ impl Device {
     /// Resolves a file system name: `flash:` is the master's, `flashN:` member N's.
     pub fn file_system_member(&self, name: &str) -> Option<u32> {
         let name = name.to_ascii_lowercase();
-        if name == "flash:" {
+        // IOS-XE calls its flash `bootflash:` too; IOS-XR's disk is `harddisk:`.
+        let alias = match self.platform {
+            PlatformState::Ios => false,
+            PlatformState::IosXe(_) => name == "bootflash:",
+            PlatformState::IosXr(_) => name == "harddisk:",
+        };
+        if name == "flash:" || alias {
             return Some(self.master);
         }
         let number: u32 = name
@@ -410,12 +432,18 @@ impl Device {
                 member.running = None;
                 continue;
             }
-            member.running = choose_boot_image(member).map(|(path, header)| RunningImage {
-                path,
-                version: header.version,
-                feature: header.feature,
-                family: header.family,
-            });
+            member.running = match &mut self.platform {
+                PlatformState::Ios => {
+                    choose_boot_image(member).map(|(path, header)| RunningImage {
+                        path,
+                        version: header.version,
+                        feature: header.feature,
+                        family: header.family,
+                    })
+                }
+                PlatformState::IosXe(_) => xe_boot(member),
+                PlatformState::IosXr(state) => xr_boot(state, member),
+            };
         }
         self.power = if self.master_member().running.is_some() {
             PowerState::Up { since: now }

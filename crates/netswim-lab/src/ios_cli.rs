@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::archive::ArchiveFailure;
 use crate::device::{BootScope, Device};
 use crate::files::FileRecord;
+use crate::platform::PlatformState;
 use crate::render;
 
 /// The CLI mode, which decides the prompt and the commands available.
@@ -569,6 +570,9 @@ impl CliSession {
                 "%Warning:There is a file already existing with this name \nDo you want to over write? [confirm]".to_string()
             }
             Some(Pending::CopyRunningStartup) => "Destination filename [startup-config]? ".to_string(),
+            None if matches!(device.platform, PlatformState::IosXr(_)) => {
+                crate::xr_cli::prompt(self, device)
+            }
             None => match self.mode {
                 Mode::User => format!("{}>", device.hostname),
                 Mode::Privileged => format!("{}#", device.hostname),
@@ -580,6 +584,15 @@ impl CliSession {
     /// Handles one line of input typed at the prompt.
     pub fn handle_line(&mut self, device: &mut Device, line: &str, now: Instant) -> Reply {
         let line = line.trim_end_matches(['\r', '\n']);
+        match device.platform {
+            PlatformState::IosXr(_) => return crate::xr_cli::handle_line(self, device, line, now),
+            PlatformState::IosXe(_) => {
+                if let Some(reply) = crate::xe_cli::handle_line(self, device, line, now) {
+                    return reply;
+                }
+            }
+            PlatformState::Ios => {}
+        }
         if let Some(pending) = self.pending.take() {
             return self.answer(device, pending, line.trim());
         }

@@ -18,6 +18,10 @@ use crate::device::{Device, DeviceSpec, Faults, PowerState};
 use crate::error::LabError;
 use crate::files::{FileRecord, record_from_bytes};
 use crate::image::{ImageFormat, ImageSpec, image_file_name, make_bin, model_facts};
+use crate::platform::{
+    PlatformImageSpec, PlatformState, XeState, XrPackage, XrState, make_platform_image,
+    platform_image_file_name, xe_xr_model, xr_release_name,
+};
 use crate::server::{DeviceHandle, HostKeys, run_device};
 
 /// One kind of device in a `--mix`.
@@ -27,7 +31,16 @@ pub enum DeviceKind {
     Ios,
     /// A stack of 2 to 4 members (2960X or 3750X).
     IosStack,
+    /// A Catalyst 9300 on IOS-XE (bundle mode at start).
+    IosXe,
+    /// An ASR 9006 on IOS-XR.
+    IosXr,
 }
+
+/// The IOS-XE release lab devices run at start.
+pub const XE_START_VERSION: &str = "17.09.04a";
+/// The IOS-XR release lab devices run at start.
+pub const XR_START_VERSION: &str = "6.5.3";
 
 /// A mix entry: kind, count, and whether the device speaks only legacy SSH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +66,8 @@ pub fn parse_mix(text: &str) -> Result<Vec<MixEntry>, LabError> {
             let kind = match kind {
                 "ios" => DeviceKind::Ios,
                 "ios-stack" => DeviceKind::IosStack,
+                "iosxe" => DeviceKind::IosXe,
+                "iosxr" => DeviceKind::IosXr,
                 _ => return Err(bad()),
             };
             Ok(MixEntry {
@@ -124,6 +139,8 @@ impl Lab {
                 .wrapping_add(index as u64);
             let (model, members, role) = match kind {
                 DeviceKind::Ios => ("WS-C2960X-48FPD-L", 1, "access"),
+                DeviceKind::IosXe => ("C9300-48P", 1, "access"),
+                DeviceKind::IosXr => ("ASR-9006", 1, "core"),
                 DeviceKind::IosStack => {
                     let model = if identity % 2 == 0 {
                         "WS-C2960X-48FPD-L"
@@ -133,12 +150,31 @@ impl Lab {
                     (model, 2 + (identity / 2 % 3) as u32, "distribution")
                 }
             };
-            let mut facts = model_facts(model)?;
+            let mut facts = match xe_xr_model(model) {
+                Some(facts) => facts,
+                None => model_facts(model)?,
+            };
             if let Some(flash_size) = options.flash_size {
                 facts.flash_bytes = flash_size;
             }
             let image = match images.get(model) {
                 Some(image) => image.clone(),
+                None if kind == DeviceKind::IosXe || kind == DeviceKind::IosXr => {
+                    let spec = PlatformImageSpec {
+                        model: model.to_string(),
+                        version: if kind == DeviceKind::IosXe {
+                            XE_START_VERSION
+                        } else {
+                            XR_START_VERSION
+                        }
+                        .to_string(),
+                        size: options.image_size,
+                    };
+                    let name = platform_image_file_name(&spec)?;
+                    let record = record_from_bytes(&name, &make_platform_image(&spec)?, 0);
+                    images.insert(facts.model, record.clone());
+                    record
+                }
                 None => {
                     let spec = ImageSpec {
                         model: model.to_string(),
@@ -153,8 +189,32 @@ impl Lab {
                     record
                 }
             };
-            let name = format!("lab-sw-{:03}", index + 1);
-            let device = Device::new(
+            let name = match kind {
+                DeviceKind::IosXr => format!("lab-rtr-{:03}", index + 1),
+                _ => format!("lab-sw-{:03}", index + 1),
+            };
+            let platform = match kind {
+                DeviceKind::IosXe => PlatformState::IosXe(XeState::default()),
+                DeviceKind::IosXr => {
+                    let header = image.bin_header().ok_or_else(|| LabError::BadVersion {
+                        version: image.path.clone(),
+                    })?;
+                    let release = xr_release_name(&header);
+                    PlatformState::IosXr(XrState {
+                        packages: vec![XrPackage {
+                            add_id: 0,
+                            name: release.clone(),
+                            version: header.version,
+                            file: image.path.clone(),
+                        }],
+                        active: release.clone(),
+                        committed: release,
+                        ..XrState::default()
+                    })
+                }
+                _ => PlatformState::Ios,
+            };
+            let device = Device::new_with_platform(
                 &DeviceSpec {
                     name: name.clone(),
                     facts,
@@ -166,6 +226,7 @@ impl Lab {
                     image,
                     identity_seed: identity,
                 },
+                platform,
                 now,
             );
             let address = IpAddr::V4(address_at(options.address_base, index));
@@ -200,15 +261,20 @@ impl Lab {
         let mut out = String::from("name,host,port,platform,username,password,site,role,peer\n");
         for device in &self.devices {
             let address = device.handle.ssh_address();
-            let (username, password) = {
+            let (username, password, platform) = {
                 let model = device.handle.lock();
-                (model.username.clone(), model.password.clone())
+                (
+                    model.username.clone(),
+                    model.password.clone(),
+                    model.platform.name(),
+                )
             };
             out.push_str(&format!(
-                "{},{},{},ios,{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 device.name,
                 address.ip(),
                 address.port(),
+                platform,
                 username,
                 password,
                 device.site,
@@ -305,6 +371,18 @@ pub struct DeviceStatus {
     pub faults: Faults,
     pub members: Vec<MemberStatus>,
     pub file_systems: Vec<FileSystemStatus>,
+    /// IOS-XE: `install` (booted from packages.conf) or `bundle`.
+    #[serde(default)]
+    pub install_mode: Option<String>,
+    /// IOS-XR: the active release (`asr9k-xr-6.5.3`).
+    #[serde(default)]
+    pub xr_active_packages: Vec<String>,
+    /// IOS-XR: the committed release, what a reload falls back to.
+    #[serde(default)]
+    pub xr_committed_packages: Vec<String>,
+    /// IOS-XR: added but not active.
+    #[serde(default)]
+    pub xr_inactive_packages: Vec<String>,
 }
 
 fn device_status(lab_device: &LabDevice) -> DeviceStatus {
@@ -315,7 +393,7 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
         name: lab_device.name.clone(),
         host: address.ip().to_string(),
         port: address.port(),
-        platform: "ios".into(),
+        platform: device.platform.name().into(),
         model: device.master_member().facts.model.to_string(),
         state: match device.power {
             // Past its deadline but not yet ticked: still reloading.
@@ -363,6 +441,33 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
                     .collect(),
             })
             .collect(),
+        install_mode: match &device.platform {
+            PlatformState::IosXe(_) => running.as_ref().map(|image| {
+                if image.path.ends_with(".conf") {
+                    "install".to_string()
+                } else {
+                    "bundle".to_string()
+                }
+            }),
+            _ => None,
+        },
+        xr_active_packages: match &device.platform {
+            PlatformState::IosXr(state) if running.is_some() => vec![state.active.clone()],
+            _ => Vec::new(),
+        },
+        xr_committed_packages: match &device.platform {
+            PlatformState::IosXr(state) => vec![state.committed.clone()],
+            _ => Vec::new(),
+        },
+        xr_inactive_packages: match &device.platform {
+            PlatformState::IosXr(state) => state
+                .packages
+                .iter()
+                .filter(|package| package.name != state.active)
+                .map(|package| package.name.clone())
+                .collect(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -535,7 +640,22 @@ mod tests {
                 },
             ]
         );
-        assert!(parse_mix("iosxr:3").is_err());
+        assert_eq!(
+            parse_mix("iosxe:2,iosxr+legacy:1").unwrap(),
+            [
+                MixEntry {
+                    kind: DeviceKind::IosXe,
+                    count: 2,
+                    legacy_ssh: false
+                },
+                MixEntry {
+                    kind: DeviceKind::IosXr,
+                    count: 1,
+                    legacy_ssh: true
+                },
+            ]
+        );
+        assert!(parse_mix("junos:3").is_err());
         assert!(parse_mix("ios").is_err());
     }
 

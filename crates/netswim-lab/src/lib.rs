@@ -11,8 +11,11 @@ pub mod files;
 pub mod image;
 pub mod ios_cli;
 pub mod lab;
+pub mod platform;
 pub mod render;
 pub mod server;
 pub mod transfer;
+pub mod xe_cli;
+pub mod xr_cli;
 
 pub use error::LabError;

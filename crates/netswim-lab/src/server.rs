@@ -706,7 +706,13 @@ impl ChannelSession {
                 file_system,
                 path,
             } => {
-                let output = self.copy(&source, &file_system, &path).await;
+                let mut output = self.copy(&source, &file_system, &path).await;
+                // An IOS-XR `install add` finishes once its file has arrived.
+                output.push_str(&crate::xr_cli::after_copy(
+                    &mut self.device.lock(),
+                    &file_system,
+                    &path,
+                ));
                 self.send(&crlf(&output)).await;
             }
         }

@@ -1,0 +1,615 @@
+//! The Cisco IOS-XR command line (ASR9K/NCS, 64-bit eXR): no `enable`, the
+//! `RP/0/RSP0/CPU0:host#` prompt, a timestamp before each `show`, and the
+//! install cycle `install add` → `install activate id N` (reload) →
+//! `install commit` or, without a commit, a revert at the next reload.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use crate::device::Device;
+use crate::files::{FileSystem, format_timestamp};
+use crate::ios_cli::{Action, CliSession, Mode, Pending, Reply};
+use crate::platform::{PlatformState, XrPackage, XrState, xr_release_name};
+
+/// A command of one platform's table: keywords, `W` for one word, `R` for
+/// the rest of the line.
+pub(crate) type Pattern<C> = (&'static [&'static str], C);
+
+/// The outcome of matching a line against a pattern table.
+pub(crate) enum Matched<C> {
+    Command(C, Vec<String>),
+    /// No pattern; the byte offset of the first word that fits none.
+    Invalid(usize),
+    Incomplete,
+}
+
+/// Matches IOS style: every keyword may be shortened to a prefix; the first
+/// pattern in table order that fits wins (tables list longer forms first).
+pub(crate) fn match_line<C: Copy>(line: &str, patterns: &[Pattern<C>]) -> Matched<C> {
+    let mut typed: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for word in line.split_whitespace() {
+        let start = line[offset..].find(word).map_or(offset, |at| offset + at);
+        typed.push((start, word));
+        offset = start + word.len();
+    }
+    let fits = |token: &str, word: &str| match token {
+        "W" | "R" => true,
+        keyword => keyword.starts_with(&word.to_ascii_lowercase()),
+    };
+    let mut deepest = 0;
+    let mut incomplete = false;
+    for (tokens, command) in patterns {
+        let mut position = 0;
+        let mut arguments = Vec::new();
+        let mut all = true;
+        let mut rest_taken = false;
+        for (index, (start, word)) in typed.iter().enumerate() {
+            match tokens.get(index) {
+                Some(&"R") => {
+                    arguments.push(line[*start..].trim_end().to_string());
+                    position = typed.len();
+                    rest_taken = true;
+                    break;
+                }
+                Some(token) if fits(token, word) => {
+                    if *token == "W" {
+                        arguments.push(word.to_string());
+                    }
+                    position = index + 1;
+                }
+                _ => {
+                    all = false;
+                    break;
+                }
+            }
+        }
+        deepest = deepest.max(position);
+        if all && position == typed.len() {
+            if tokens.len() == typed.len() || rest_taken {
+                return Matched::Command(*command, arguments);
+            }
+            incomplete = true;
+        }
+    }
+    if incomplete {
+        return Matched::Incomplete;
+    }
+    Matched::Invalid(typed.get(deepest).map_or(line.len(), |(start, _)| *start))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    TerminalLength,
+    TerminalWidth,
+    ShowVersion,
+    ShowInstallActiveSummary,
+    ShowInstallActive,
+    ShowInstallInactiveSummary,
+    ShowInstallInactive,
+    ShowInstallCommittedSummary,
+    ShowInstallCommitted,
+    ShowClock,
+    Dir,
+    DirPath,
+    InstallAddSource,
+    InstallActivateId,
+    InstallCommit,
+    InstallRollbackCommitted,
+    Reload,
+    Configure,
+    Hostname,
+    Commit,
+    End,
+    Exit,
+}
+
+const EXEC: &[Pattern<Command>] = &[
+    (&["terminal", "length", "W"], Command::TerminalLength),
+    (&["terminal", "width", "W"], Command::TerminalWidth),
+    (&["show", "version"], Command::ShowVersion),
+    (
+        &["show", "install", "active", "summary"],
+        Command::ShowInstallActiveSummary,
+    ),
+    (&["show", "install", "active"], Command::ShowInstallActive),
+    (
+        &["show", "install", "inactive", "summary"],
+        Command::ShowInstallInactiveSummary,
+    ),
+    (&["show", "install", "inactive"], Command::ShowInstallInactive),
+    (
+        &["show", "install", "committed", "summary"],
+        Command::ShowInstallCommittedSummary,
+    ),
+    (&["show", "install", "committed"], Command::ShowInstallCommitted),
+    (&["show", "clock"], Command::ShowClock),
+    (&["dir", "W"], Command::DirPath),
+    (&["dir"], Command::Dir),
+    (&["install", "add", "source", "W", "R"], Command::InstallAddSource),
+    (&["install", "activate", "id", "W"], Command::InstallActivateId),
+    (&["install", "commit"], Command::InstallCommit),
+    (
+        &["install", "rollback", "to", "committed"],
+        Command::InstallRollbackCommitted,
+    ),
+    (&["reload"], Command::Reload),
+    (&["configure", "terminal"], Command::Configure),
+    (&["configure"], Command::Configure),
+    (&["exit"], Command::Exit),
+    (&["quit"], Command::Exit),
+];
+
+const CONFIG: &[Pattern<Command>] = &[
+    (&["hostname", "W"], Command::Hostname),
+    (&["commit"], Command::Commit),
+    (&["end"], Command::End),
+    (&["exit"], Command::End),
+];
+
+/// Node name in prompts and `show install` (`0/RSP0/CPU0`, NCS `0/RP0/CPU0`).
+fn node(device: &Device) -> &'static str {
+    if device.master_member().facts.family == "asr9k" {
+        "0/RSP0/CPU0"
+    } else {
+        "0/RP0/CPU0"
+    }
+}
+
+/// The prompt of an IOS-XR session.
+pub fn prompt(session: &CliSession, device: &Device) -> String {
+    let base = format!("RP/{}:{}", node(device), device.hostname);
+    match session.mode {
+        Mode::Config => format!("{base}(config)#"),
+        _ => format!("{base}#"),
+    }
+}
+
+/// XR prints the time before each command's output.
+fn timestamp(device: &Device, now: Instant) -> String {
+    let seconds = device.clock_seconds(now);
+    let stamp = format_timestamp(seconds);
+    let parts: Vec<&str> = stamp.split(' ').collect();
+    // The device clock starts on Monday 1 March 1993.
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let weekday = DAYS[(seconds / 86_400 % 7) as usize];
+    match parts.as_slice() {
+        [month, day, _, time] => format!("{weekday} {month} {day:>2} {time}.000 UTC\n"),
+        _ => format!("{stamp}\n"),
+    }
+}
+
+fn state_mut(device: &mut Device) -> Option<&mut XrState> {
+    match &mut device.platform {
+        PlatformState::IosXr(state) => Some(state),
+        _ => None,
+    }
+}
+
+fn state(device: &Device) -> Option<&XrState> {
+    match &device.platform {
+        PlatformState::IosXr(state) => Some(state),
+        _ => None,
+    }
+}
+
+/// Handles one line of an IOS-XR session.
+pub fn handle_line(
+    session: &mut CliSession,
+    device: &mut Device,
+    line: &str,
+    now: Instant,
+) -> Reply {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if session.pending == Some(Pending::ReloadConfirm) {
+        session.pending = None;
+        let answer = line.trim().to_ascii_lowercase();
+        return if answer.is_empty() || "yes".starts_with(&answer) || answer == "y" {
+            reply("\n", Some(Action::Reload))
+        } else {
+            Reply::default()
+        };
+    }
+    if line.trim().is_empty() {
+        return Reply::default();
+    }
+    let config = session.mode == Mode::Config;
+    let table = if config { CONFIG } else { EXEC };
+    let prompt_length = prompt(session, device).len();
+    let (command, arguments) = match match_line(line, table) {
+        Matched::Command(command, arguments) => (command, arguments),
+        Matched::Invalid(offset) => {
+            return Reply {
+                output: format!(
+                    "{}\n{}^\n% Invalid input detected at '^' marker.\n",
+                    timestamp(device, now).trim_end(),
+                    " ".repeat(prompt_length + offset)
+                ),
+                action: None,
+            };
+        }
+        Matched::Incomplete => return text("% Incomplete command.\n"),
+    };
+    let argument = |index: usize| arguments.get(index).cloned().unwrap_or_default();
+    let stamp = timestamp(device, now);
+    match command {
+        Command::TerminalLength | Command::TerminalWidth => {
+            let Ok(value) = argument(0).parse::<u32>() else {
+                return text("% Invalid input detected at '^' marker.\n");
+            };
+            if command == Command::TerminalLength {
+                session.terminal_length = value.min(512);
+            } else {
+                session.terminal_width = value.min(512);
+            }
+            Reply::default()
+        }
+        Command::ShowVersion => text(format!("{stamp}{}", show_version(device, now))),
+        Command::ShowInstallActive | Command::ShowInstallActiveSummary => text(format!(
+            "{stamp}{}",
+            show_install(device, Which::Active, command == Command::ShowInstallActiveSummary)
+        )),
+        Command::ShowInstallInactive | Command::ShowInstallInactiveSummary => text(format!(
+            "{stamp}{}",
+            show_install(
+                device,
+                Which::Inactive,
+                command == Command::ShowInstallInactiveSummary
+            )
+        )),
+        Command::ShowInstallCommitted | Command::ShowInstallCommittedSummary => text(format!(
+            "{stamp}{}",
+            show_install(
+                device,
+                Which::Committed,
+                command == Command::ShowInstallCommittedSummary
+            )
+        )),
+        Command::ShowClock => text(stamp),
+        Command::Dir => text(format!("{stamp}{}", dir(device, "harddisk:"))),
+        Command::DirPath => text(format!("{stamp}{}", dir(device, &argument(0)))),
+        Command::InstallAddSource => install_add(device, &argument(0), &argument(1), &stamp),
+        Command::InstallActivateId => install_activate(device, &argument(0), &stamp),
+        Command::InstallCommit => {
+            let Some(state) = state_mut(device) else {
+                return Reply::default();
+            };
+            let id = state.next_operation();
+            state.committed = state.active.clone();
+            text(format!(
+                "{stamp}Install operation {id} started by {user}:\n  install commit\nInstall operation {id} finished successfully\n",
+                user = device.username
+            ))
+        }
+        Command::InstallRollbackCommitted => {
+            let user = device.username.clone();
+            let Some(state) = state_mut(device) else {
+                return Reply::default();
+            };
+            let id = state.next_operation();
+            if state.active == state.committed {
+                return text(format!(
+                    "{stamp}Install operation {id} started by {user}:\n  install rollback to committed\nInfo:     The committed software is already active.\nInstall operation {id} finished successfully\n"
+                ));
+            }
+            state.activate_on_boot = Some(state.committed.clone());
+            reply(
+                format!(
+                    "{stamp}Install operation {id} started by {user}:\n  install rollback to committed\nThis install operation will reload the system, continue?\n [yes/no]:[yes] yes\nInstall operation will continue in the background\nInfo:     The system will reload to complete the operation.\n"
+                ),
+                Some(Action::Reload),
+            )
+        }
+        Command::Reload => {
+            session.pending = Some(Pending::ReloadConfirm);
+            text(stamp)
+        }
+        Command::Configure => {
+            session.mode = Mode::Config;
+            text(stamp)
+        }
+        Command::Hostname => {
+            // XR keeps config changes in a target buffer until `commit`; the lab
+            // applies at once (only the hostname is configurable here).
+            device.set_hostname(&argument(0));
+            Reply::default()
+        }
+        Command::Commit => {
+            device.save_config();
+            text(stamp)
+        }
+        Command::End => {
+            session.mode = Mode::Privileged;
+            Reply::default()
+        }
+        Command::Exit => reply("", Some(Action::Disconnect)),
+    }
+}
+
+fn text(output: impl Into<String>) -> Reply {
+    reply(output, None)
+}
+
+fn reply(output: impl Into<String>, action: Option<Action>) -> Reply {
+    Reply {
+        output: output.into(),
+        action,
+    }
+}
+
+/// `show version` of 64-bit IOS-XR (eXR).
+pub fn show_version(device: &Device, now: Instant) -> String {
+    let master = device.master_member();
+    let version = device
+        .running()
+        .map(|running| running.version.clone())
+        .unwrap_or_default();
+    let family = master.facts.family;
+    let platform = if family == "asr9k" { "asr9k-x64" } else { "ncs5500" };
+    let uptime = device
+        .uptime(now)
+        .map(crate::render::format_uptime)
+        .unwrap_or_default()
+        .replace(',', "");
+    format!(
+        "Cisco IOS XR Software, Version {version}\n\
+         Copyright (c) 2013-2019 by Cisco Systems, Inc.\n\
+         \n\
+         Build Information:\n \
+         Built By     : ahoang\n \
+         Built On     : Fri Mar  8 16:14:47 PST 2019\n \
+         Built Host   : iox-ucs-029\n \
+         Workspace    : /auto/srcarchive15/prod/{version}/{platform}/ws\n \
+         Version      : {version}\n \
+         Location     : /opt/cisco/XR/packages/\n \
+         Label        : {version}\n\
+         \n\
+         cisco {} () processor\n\
+         System uptime is {uptime}\n",
+        master.facts.family_upper
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Active,
+    Inactive,
+    Committed,
+}
+
+fn package_line(package: &XrPackage) -> String {
+    format!(
+        "        {} version={} [Boot image]\n",
+        package.name, package.version
+    )
+}
+
+/// `show install active|inactive|committed [summary]`.
+fn show_install(device: &Device, which: Which, summary: bool) -> String {
+    let Some(state) = state(device) else {
+        return String::new();
+    };
+    let packages: Vec<&XrPackage> = match which {
+        Which::Active => state
+            .package(&state.active)
+            .filter(|_| device.running().is_some())
+            .into_iter()
+            .collect(),
+        Which::Committed => state.package(&state.committed).into_iter().collect(),
+        Which::Inactive => state
+            .packages
+            .iter()
+            .filter(|package| package.name != state.active)
+            .collect(),
+    };
+    let title = match which {
+        Which::Active => "Active",
+        Which::Inactive => "Inactive",
+        Which::Committed => "Committed",
+    };
+    let mut out = String::new();
+    if summary {
+        let label = state
+            .package(&state.active)
+            .map(|package| package.version.clone())
+            .unwrap_or_default();
+        if which != Which::Inactive {
+            let _ = writeln!(out, "    Label : {label}\n");
+        }
+        let _ = writeln!(out, "    {title} Packages: {}", packages.len());
+        for package in &packages {
+            out.push_str(&package_line(package));
+        }
+        out.push('\n');
+        return out;
+    }
+    let _ = writeln!(out, "Node {} [RP]", node(device));
+    if which != Which::Inactive {
+        out.push_str("  Boot Partition: xr_lv0\n");
+    }
+    let _ = writeln!(out, "  {title} Packages: {}", packages.len());
+    for package in &packages {
+        out.push_str(&package_line(package));
+    }
+    out.push('\n');
+    out
+}
+
+/// `dir harddisk:` in eXR's Linux-style listing.
+fn dir(device: &Device, target: &str) -> String {
+    let name = target.to_ascii_lowercase();
+    let name = if name.ends_with(':') {
+        name
+    } else {
+        format!("{name}:")
+    };
+    // disk0: exists on the router but the lab keeps nothing there.
+    let empty;
+    let file_system = match device.file_system(&name) {
+        Some(file_system) => file_system,
+        None if name == "disk0:" => {
+            empty = FileSystem::new("disk0:", 3_865_470_976);
+            &empty
+        }
+        None => return format!("%Error opening {target} (No such device)\n"),
+    };
+    let mut out = format!("\nDirectory of {name}\n");
+    for (index, file) in file_system.files.iter().enumerate() {
+        let stamp = format_timestamp(file.modified);
+        let parts: Vec<&str> = stamp.split(' ').collect();
+        let part = |index: usize| parts.get(index).copied().unwrap_or_default();
+        let time = part(3).get(..5).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:>5} -rw-r--r--. 1 {:>10} {} {:>2} {time} {}",
+            index + 12,
+            file.size,
+            part(0),
+            part(1),
+            file.path
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} kbytes total ({} kbytes free)",
+        file_system.capacity / 1024,
+        file_system.free() / 1024
+    );
+    out
+}
+
+/// `install add source <tftp://host/dir | harddisk:> <file>`: a URL source is
+/// pulled into `harddisk:` first; the release is registered once the file is
+/// there and valid (see `after_copy`).
+fn install_add(device: &mut Device, source: &str, file: &str, stamp: &str) -> Reply {
+    let user = device.username.clone();
+    let file = file.trim().to_string();
+    let Some(state) = state_mut(device) else {
+        return Reply::default();
+    };
+    let id = state.next_operation();
+    let started = format!(
+        "{stamp}Install operation {id} started by {user}:\n  install add source {source} {file}\n"
+    );
+    if source.contains("://") {
+        state.pending_adds.push((id, file.clone()));
+        let url = format!("{}/{}", source.trim_end_matches('/'), file);
+        return reply(
+            started,
+            Some(Action::Copy {
+                source: url,
+                file_system: "harddisk:".into(),
+                path: file,
+            }),
+        );
+    }
+    let (text_out, _) = register(device, id, &file);
+    text(format!("{started}{text_out}"))
+}
+
+/// Adds a release from a file on `harddisk:` to the repository.
+fn register(device: &mut Device, id: u32, file: &str) -> (String, bool) {
+    let family = device.master_member().facts.family;
+    let header = device
+        .file_system("harddisk:")
+        .and_then(|fs| fs.file(file))
+        .map(|record| (record.bin_header(), record.valid_bin_header()));
+    let failed = |why: &str| {
+        (
+            format!("Error:    {why}\nInstall operation {id} aborted\n"),
+            false,
+        )
+    };
+    let header = match header {
+        None => return failed(&format!("Cannot find {file} in harddisk:")),
+        Some((None, _)) => return failed(&format!("{file} is not a valid install image")),
+        Some((Some(_), None)) => {
+            return failed(&format!("Image {file} failed checksum verification"));
+        }
+        Some((_, Some(header))) => header,
+    };
+    if header.family != family {
+        return failed(&format!(
+            "{file} is for platform {} and cannot be installed on {family}",
+            header.family
+        ));
+    }
+    let name = xr_release_name(&header);
+    let Some(state) = state_mut(device) else {
+        return failed("not an IOS-XR device");
+    };
+    state.packages.retain(|package| package.name != name || package.name == state.active);
+    if state.package(&name).is_none() {
+        state.packages.push(XrPackage {
+            add_id: id,
+            name: name.clone(),
+            version: header.version,
+            file: file.to_string(),
+        });
+    }
+    (
+        format!("Info:     Packages added:\nInfo:         {name}\nInstall operation {id} finished successfully\n"),
+        true,
+    )
+}
+
+/// Called by the SSH layer after a copy into a device: an IOS-XR `install
+/// add` waiting for this file registers it now.
+pub fn after_copy(device: &mut Device, file_system: &str, path: &str) -> String {
+    let Some(state) = state_mut(device) else {
+        return String::new();
+    };
+    if file_system != "harddisk:" {
+        return String::new();
+    }
+    let Some(position) = state.pending_adds.iter().position(|(_, file)| file == path) else {
+        return String::new();
+    };
+    let (id, file) = state.pending_adds.remove(position);
+    let stored = device
+        .file_system("harddisk:")
+        .is_some_and(|fs| fs.file(&file).is_some());
+    if !stored {
+        return format!("Error:    Failed to download {file}\nInstall operation {id} aborted\n");
+    }
+    register(device, id, &file).0
+}
+
+/// `install activate id N`: the release added by operation N becomes active
+/// at the reload this starts.
+fn install_activate(device: &mut Device, id_text: &str, stamp: &str) -> Reply {
+    let user = device.username.clone();
+    let Some(state) = state_mut(device) else {
+        return Reply::default();
+    };
+    let Ok(add_id) = id_text.parse::<u32>() else {
+        return text("% Invalid input detected at '^' marker.\n");
+    };
+    let id = state.next_operation();
+    let started =
+        format!("{stamp}Install operation {id} started by {user}:\n  install activate id {add_id}\n");
+    let Some(package) = state
+        .packages
+        .iter()
+        .find(|package| package.add_id == add_id && add_id != 0)
+        .cloned()
+    else {
+        return text(format!(
+            "{started}Error:    Install operation id {add_id} does not exist or added no packages\nInstall operation {id} aborted\n"
+        ));
+    };
+    if package.name == state.active {
+        return text(format!(
+            "{started}Info:     {} is already active\nInstall operation {id} finished successfully\n",
+            package.name
+        ));
+    }
+    state.activate_on_boot = Some(package.name.clone());
+    reply(
+        format!(
+            "{started}This install operation will reload the system, continue?\n [yes/no]:[yes] yes\nInstall operation will continue in the background\nInfo:     Activating {}\nInfo:     The system will reload to complete the operation.\n",
+            package.name
+        ),
+        Some(Action::Reload),
+    )
+}
