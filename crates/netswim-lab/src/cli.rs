@@ -31,8 +31,8 @@ pub struct RunArgs {
     /// How many devices (the mix is cycled or cut to this count).
     #[arg(long, default_value_t = 10)]
     pub devices: usize,
-    /// Device kinds and counts: `ios-stack:5,ios:15`; `ios+legacy:2` speaks only
-    /// old IOS SSH algorithms.
+    /// Device kinds and counts: `ios-stack:5,ios:15,iosxe:5,iosxr:5`;
+    /// `ios+legacy:2` speaks only old IOS SSH algorithms.
     #[arg(long, default_value = "ios:1")]
     pub mix: String,
     /// First device address; the others count up from it.
@@ -71,7 +71,7 @@ pub struct RunArgs {
 /// `netswim lab make-image`
 #[derive(Debug, Args)]
 pub struct MakeImageArgs {
-    /// Only `ios` so far.
+    /// `ios`, `iosxe` (C9300-48P, WS-C3850-48P) or `iosxr` (ASR-9006, NCS-5501).
     #[arg(long, default_value = "ios")]
     pub platform: String,
     #[arg(long)]
@@ -80,7 +80,7 @@ pub struct MakeImageArgs {
     pub version: String,
     #[arg(long, default_value = "universalk9")]
     pub feature: String,
-    /// `bin` or `tar`.
+    /// `bin` or `tar` (ios), `bin` (iosxe), `iso` (iosxr).
     #[arg(long, default_value = "bin")]
     pub format: String,
     #[arg(long, default_value = "8MiB")]
@@ -158,6 +158,9 @@ pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
 
 /// `netswim lab make-image`: writes the image and returns its path.
 pub fn make_image(args: MakeImageArgs) -> Result<PathBuf, LabError> {
+    if args.platform == "iosxe" || args.platform == "iosxr" {
+        return make_platform_image_file(args);
+    }
     if args.platform != "ios" {
         return Err(LabError::UnknownPlatform {
             platform: args.platform,
@@ -186,6 +189,43 @@ pub fn make_image(args: MakeImageArgs) -> Result<PathBuf, LabError> {
         None => PathBuf::from(name),
     };
     let bytes = build_image(&spec, format)?;
+    std::fs::write(&path, bytes).map_err(|source| LabError::File {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// `make-image --platform iosxe|iosxr`: a `.bin` bundle or an `.iso`.
+fn make_platform_image_file(args: MakeImageArgs) -> Result<PathBuf, LabError> {
+    let wanted_format = if args.platform == "iosxe" {
+        "bin"
+    } else {
+        "iso"
+    };
+    // `bin` is the flag's default; an IOS-XR image is an `.iso` whatever it says.
+    let format_ok = args.format == wanted_format || args.format == "bin";
+    let model_ok = crate::platform::model_platform(&args.model) == Some(args.platform.as_str());
+    if !format_ok || !model_ok {
+        return Err(LabError::UnknownPlatform {
+            platform: format!(
+                "{} with model {} and format {}",
+                args.platform, args.model, args.format
+            ),
+        });
+    }
+    let spec = crate::platform::PlatformImageSpec {
+        model: args.model,
+        version: args.version,
+        size: parse_size(&args.size)?,
+    };
+    let name = crate::platform::platform_image_file_name(&spec)?;
+    let path = match args.output {
+        Some(path) if path.is_dir() => path.join(name),
+        Some(path) => path,
+        None => PathBuf::from(name),
+    };
+    let bytes = crate::platform::make_platform_image(&spec)?;
     std::fs::write(&path, bytes).map_err(|source| LabError::File {
         path: path.clone(),
         source,

@@ -212,7 +212,11 @@ impl Device {
                     format!("flash{number}:")
                 };
                 let is_xr = matches!(platform, PlatformState::IosXr(_));
-                let flash_name = if is_xr { "harddisk:".to_string() } else { flash_name };
+                let flash_name = if is_xr {
+                    "harddisk:".to_string()
+                } else {
+                    flash_name
+                };
                 let mut flash = FileSystem::new(&flash_name, spec.facts.flash_bytes);
                 let ios_files: &[(&str, usize)] = if is_xr {
                     &[]

@@ -15,7 +15,9 @@ pub enum LabError {
     BadSize { text: String },
     #[error("image size {size} bytes is too small (hint: at least {minimum} bytes)")]
     ImageTooSmall { size: u64, minimum: u64 },
-    #[error("unknown platform `{platform}` (hint: only `ios` is built so far)")]
+    #[error(
+        "unknown platform `{platform}` (hint: `ios`, `iosxe` or `iosxr` with one of its models and formats)"
+    )]
     UnknownPlatform { platform: String },
     #[error("bad device mix `{text}` (hint: kind:count,... with kinds ios and ios-stack)")]
     BadMix { text: String },

@@ -318,9 +318,8 @@ pub fn xe_unpack(
         .ok()?;
         packages.push(record_from_bytes(&name, &bytes, modified));
     }
-    let mut conf = format!(
-        "#! /usr/binos/bin/packages_conf.sh\n\n# package.conf for {bundle_name}\n#\n"
-    );
+    let mut conf =
+        format!("#! /usr/binos/bin/packages_conf.sh\n\n# package.conf for {bundle_name}\n#\n");
     for (role, stem) in XE_PACKAGES {
         let name = format!("{prefix}-{stem}.{}.SPA.pkg", header.version);
         conf.push_str(&format!("pkg  rp 0 0   {role:<14} {name}\n"));
@@ -338,7 +337,9 @@ pub fn packages_conf_entries(conf: &FileRecord) -> Option<Vec<String>> {
     }
     let entries: Vec<String> = text
         .lines()
-        .filter(|line| line.starts_with("pkg ") || line.starts_with("boot ") || line.starts_with("iso "))
+        .filter(|line| {
+            line.starts_with("pkg ") || line.starts_with("boot ") || line.starts_with("iso ")
+        })
         .filter_map(|line| line.split_whitespace().last().map(str::to_string))
         .collect();
     (!entries.is_empty()).then_some(entries)
@@ -449,7 +450,10 @@ mod tests {
         let bytes = make_platform_image(&spec("ASR-9006", "6.5.3")).unwrap();
         assert_eq!(bytes.len(), 64 * 1024);
         let header = read_bin_header(&bytes).unwrap();
-        assert_eq!((header.family.as_str(), header.version.as_str()), ("asr9k", "6.5.3"));
+        assert_eq!(
+            (header.family.as_str(), header.version.as_str()),
+            ("asr9k", "6.5.3")
+        );
         let record = record_from_bytes("x.iso", &bytes, 0);
         assert!(record.valid_bin_header().is_some());
     }
@@ -461,7 +465,10 @@ mod tests {
         let (packages, conf) = xe_unpack(&bundle, "cat9k_iosxe.17.12.01.SPA.bin", 0).unwrap();
         let entries = packages_conf_entries(&conf).unwrap();
         for entry in &entries {
-            let package = packages.iter().find(|package| &package.path == entry).unwrap();
+            let package = packages
+                .iter()
+                .find(|package| &package.path == entry)
+                .unwrap();
             assert_eq!(package.valid_bin_header().unwrap().version, "17.12.01");
         }
         assert!(entries.contains(&"cat9k-rpbase.17.12.01.SPA.pkg".to_string()));

@@ -64,7 +64,11 @@ pub fn handle_line(
     if session.pending.is_some() || session.mode == Mode::Config {
         return None;
     }
-    let Matched::Command(command, arguments) = match_line(line, PATTERNS) else {
+    let (command_text, filter) = match line.split_once('|') {
+        Some((command_text, filter)) => (command_text, Some(filter.trim())),
+        None => (line, None),
+    };
+    let Matched::Command(command, arguments) = match_line(command_text, PATTERNS) else {
         return None;
     };
     let privileged = session.mode == Mode::Privileged;
@@ -83,10 +87,42 @@ pub fn handle_line(
         Command::InstallRemoveInactive if privileged => install_remove_inactive(device, now),
         _ => return None,
     };
+    let output = match filter {
+        Some(filter) => apply_filter(&output, filter)?,
+        None => output,
+    };
     Some(Reply {
         output,
         action: None,
     })
+}
+
+/// `| include X`, `| exclude X`, `| begin X` (abbreviated as IOS allows);
+/// `None` for any other filter, which the IOS command line then rejects.
+fn apply_filter(text: &str, filter: &str) -> Option<String> {
+    let (keyword, pattern) = filter.split_once(char::is_whitespace)?;
+    let keyword = keyword.to_ascii_lowercase();
+    let pattern = pattern.trim();
+    let kind = ["include", "exclude", "begin"]
+        .into_iter()
+        .find(|candidate| candidate.starts_with(&keyword))?;
+    let mut begun = false;
+    let mut out = String::new();
+    for line in text.lines() {
+        let keep = match kind {
+            "include" => line.contains(pattern),
+            "exclude" => !line.contains(pattern),
+            _ => {
+                begun |= line.contains(pattern);
+                begun
+            }
+        };
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Some(out)
 }
 
 fn xe_state_mut(device: &mut Device) -> Option<&mut XeState> {
@@ -138,7 +174,9 @@ pub fn show_version(device: &Device, now: Instant) -> String {
     let master = device.master_member();
     let facts = master.facts;
     let running = device.running();
-    let version = running.map(|image| image.version.clone()).unwrap_or_default();
+    let version = running
+        .map(|image| image.version.clone())
+        .unwrap_or_default();
     let path = running.map(|image| image.path.clone()).unwrap_or_default();
     let mode = if path.ends_with(".conf") {
         "INSTALL"
@@ -371,12 +409,16 @@ fn install_add(device: &mut Device, target: &str, activate: bool, now: Instant) 
         .file_system_mut("flash:")
         .is_some_and(|flash| flash.store(conf));
     if !stored {
-        return fail("FAILED: install_activate : Not enough space on flash: for packages.conf".into());
+        return fail(
+            "FAILED: install_activate : Not enough space on flash: for packages.conf".into(),
+        );
     }
     device.set_boot(BootScope::Plain, vec!["flash:packages.conf".into()]);
     device.save_config();
     if let Some(state) = xe_state_mut(device) {
-        state.inactive_versions.retain(|version| version != &header.version);
+        state
+            .inactive_versions
+            .retain(|version| version != &header.version);
     }
     let _ = write!(
         out,
@@ -431,7 +473,9 @@ fn install_remove_inactive(device: &mut Device, now: Instant) -> String {
         }
     }
     if doomed.is_empty() {
-        out.push_str("SUCCESS: No extra package or provisioning files found on media. Nothing to clean.\n");
+        out.push_str(
+            "SUCCESS: No extra package or provisioning files found on media. Nothing to clean.\n",
+        );
     } else {
         out.push_str("\nThe following files will be deleted:\n[1]:\n");
         for path in &doomed {

@@ -117,17 +117,29 @@ const EXEC: &[Pattern<Command>] = &[
         &["show", "install", "inactive", "summary"],
         Command::ShowInstallInactiveSummary,
     ),
-    (&["show", "install", "inactive"], Command::ShowInstallInactive),
+    (
+        &["show", "install", "inactive"],
+        Command::ShowInstallInactive,
+    ),
     (
         &["show", "install", "committed", "summary"],
         Command::ShowInstallCommittedSummary,
     ),
-    (&["show", "install", "committed"], Command::ShowInstallCommitted),
+    (
+        &["show", "install", "committed"],
+        Command::ShowInstallCommitted,
+    ),
     (&["show", "clock"], Command::ShowClock),
     (&["dir", "W"], Command::DirPath),
     (&["dir"], Command::Dir),
-    (&["install", "add", "source", "W", "R"], Command::InstallAddSource),
-    (&["install", "activate", "id", "W"], Command::InstallActivateId),
+    (
+        &["install", "add", "source", "W", "R"],
+        Command::InstallAddSource,
+    ),
+    (
+        &["install", "activate", "id", "W"],
+        Command::InstallActivateId,
+    ),
     (&["install", "commit"], Command::InstallCommit),
     (
         &["install", "rollback", "to", "committed"],
@@ -247,7 +259,11 @@ pub fn handle_line(
         Command::ShowVersion => text(format!("{stamp}{}", show_version(device, now))),
         Command::ShowInstallActive | Command::ShowInstallActiveSummary => text(format!(
             "{stamp}{}",
-            show_install(device, Which::Active, command == Command::ShowInstallActiveSummary)
+            show_install(
+                device,
+                Which::Active,
+                command == Command::ShowInstallActiveSummary
+            )
         )),
         Command::ShowInstallInactive | Command::ShowInstallInactiveSummary => text(format!(
             "{stamp}{}",
@@ -345,7 +361,11 @@ pub fn show_version(device: &Device, now: Instant) -> String {
         .map(|running| running.version.clone())
         .unwrap_or_default();
     let family = master.facts.family;
-    let platform = if family == "asr9k" { "asr9k-x64" } else { "ncs5500" };
+    let platform = if family == "asr9k" {
+        "asr9k-x64"
+    } else {
+        "ncs5500"
+    };
     let uptime = device
         .uptime(now)
         .map(crate::render::format_uptime)
@@ -538,7 +558,9 @@ fn register(device: &mut Device, id: u32, file: &str) -> (String, bool) {
     let Some(state) = state_mut(device) else {
         return failed("not an IOS-XR device");
     };
-    state.packages.retain(|package| package.name != name || package.name == state.active);
+    state
+        .packages
+        .retain(|package| package.name != name || package.name == state.active);
     if state.package(&name).is_none() {
         state.packages.push(XrPackage {
             add_id: id,
@@ -548,7 +570,9 @@ fn register(device: &mut Device, id: u32, file: &str) -> (String, bool) {
         });
     }
     (
-        format!("Info:     Packages added:\nInfo:         {name}\nInstall operation {id} finished successfully\n"),
+        format!(
+            "Info:     Packages added:\nInfo:         {name}\nInstall operation {id} finished successfully\n"
+        ),
         true,
     )
 }
@@ -586,8 +610,9 @@ fn install_activate(device: &mut Device, id_text: &str, stamp: &str) -> Reply {
         return text("% Invalid input detected at '^' marker.\n");
     };
     let id = state.next_operation();
-    let started =
-        format!("{stamp}Install operation {id} started by {user}:\n  install activate id {add_id}\n");
+    let started = format!(
+        "{stamp}Install operation {id} started by {user}:\n  install activate id {add_id}\n"
+    );
     let Some(package) = state
         .packages
         .iter()
