@@ -260,20 +260,26 @@ pub async fn status(args: StatusArgs) -> Result<(), LabError> {
 /// One line per device: name, address, state, version, boot variable, counters.
 pub fn status_table(devices: &[DeviceStatus]) -> String {
     let mut out = format!(
-        "{:<12} {:<21} {:<10} {:<6} {:<12} {:<8} {:<9} {}\n",
-        "NAME", "ADDRESS", "STATE", "MEMBERS", "VERSION", "RELOADS", "SESSIONS", "BOOT"
+        "{:<12} {:<8} {:<21} {:<10} {:<6} {:<12} {:<8} {:<9} {}\n",
+        "NAME", "PLATFORM", "ADDRESS", "STATE", "MEMBERS", "VERSION", "RELOADS", "SESSIONS", "BOOT"
     );
     for device in devices {
+        // IOS-XR has no boot variable: what a reload boots is the committed release.
+        let boot = match device.xr_committed_packages.first() {
+            Some(committed) => format!("committed:{committed}"),
+            None => device.boot_variable.clone(),
+        };
         out.push_str(&format!(
-            "{:<12} {:<21} {:<10} {:<7} {:<12} {:<8} {:<9} {}\n",
+            "{:<12} {:<8} {:<21} {:<10} {:<7} {:<12} {:<8} {:<9} {}\n",
             device.name,
+            device.platform,
             format!("{}:{}", device.host, device.port),
             device.state,
             device.members.len(),
             device.running_version.as_deref().unwrap_or("-"),
             device.reload_count,
             device.active_sessions,
-            device.boot_variable
+            boot
         ));
     }
     out

@@ -494,3 +494,122 @@ fn install_remove_inactive(device: &mut Device, now: Instant) -> String {
     let _ = writeln!(out, "SUCCESS: install_remove  {}", clock_line(device, now));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::device::{DeviceSpec, PowerState};
+    use crate::files::record_from_bytes;
+    use crate::platform::{PlatformImageSpec, make_platform_image, xe_xr_model};
+
+    fn bundle(version: &str) -> (String, Vec<u8>) {
+        let spec = PlatformImageSpec {
+            model: "C9300-48P".into(),
+            version: version.into(),
+            size: 128 * 1024,
+        };
+        (
+            crate::platform::platform_image_file_name(&spec).unwrap(),
+            make_platform_image(&spec).unwrap(),
+        )
+    }
+
+    fn device(now: Instant) -> Device {
+        let (name, bytes) = bundle("17.09.04a");
+        Device::new_with_platform(
+            &DeviceSpec {
+                name: "sw".into(),
+                facts: xe_xr_model("C9300-48P").unwrap(),
+                members: 1,
+                username: "admin".into(),
+                password: "pw".into(),
+                enable_secret: "en".into(),
+                reload_delay: Duration::from_secs(1),
+                image: record_from_bytes(&name, &bytes, 0),
+                identity_seed: 3,
+            },
+            PlatformState::IosXe(XeState::default()),
+            now,
+        )
+    }
+
+    fn reload(device: &mut Device, now: Instant) {
+        device.reload(now);
+        device.tick(now + Duration::from_secs(2));
+    }
+
+    #[test]
+    fn versions_print_as_the_ios_line_and_train_name_them() {
+        for (version, short, name) in [
+            ("17.09.04a", "17.9.4a", "Cupertino"),
+            ("17.12.01", "17.12.1", "Dublin"),
+            ("16.12.10", "16.12.10", "Gibraltar"),
+            ("17.03.05", "17.3.5", "Amsterdam"),
+        ] {
+            assert_eq!(short_version(version), short);
+            assert_eq!(train(version), name);
+        }
+    }
+
+    #[test]
+    fn install_mode_boots_from_packages_conf_and_not_with_a_package_missing() {
+        let now = Instant::now();
+        let mut device = device(now);
+        let (name, bytes) = bundle("17.12.01");
+        device
+            .file_system_mut("flash:")
+            .unwrap()
+            .store(record_from_bytes(&name, &bytes, 0));
+        let mut session = CliSession::new();
+        session.mode = Mode::Privileged;
+        let reply = session.handle_line(
+            &mut device,
+            &format!("install add file bootflash:{name} activate commit prompt-level none"),
+            now,
+        );
+        assert_eq!(reply.action, Some(Action::Reload), "{}", reply.output);
+        reload(&mut device, now);
+        let running = device.running().unwrap();
+        assert_eq!(
+            (running.version.as_str(), running.path.as_str()),
+            ("17.12.01", "flash:packages.conf")
+        );
+        // The name says nothing: with one package gone the switch cannot boot.
+        device
+            .file_system_mut("flash:")
+            .unwrap()
+            .remove("cat9k-rpbase.17.12.01.SPA.pkg")
+            .unwrap();
+        reload(&mut device, now);
+        assert_eq!(device.power, PowerState::Rommon);
+    }
+
+    #[test]
+    fn install_add_without_activate_leaves_the_version_inactive() {
+        let now = Instant::now();
+        let mut device = device(now);
+        let (name, bytes) = bundle("17.12.01");
+        device
+            .file_system_mut("flash:")
+            .unwrap()
+            .store(record_from_bytes(&name, &bytes, 0));
+        let mut session = CliSession::new();
+        session.mode = Mode::Privileged;
+        let reply =
+            session.handle_line(&mut device, &format!("install add file flash:{name}"), now);
+        assert_eq!(reply.action, None);
+        let summary = session.handle_line(&mut device, "show install summary", now);
+        assert!(
+            summary.output.contains("IMG   I    17.12.01.0.6\n"),
+            "{}",
+            summary.output
+        );
+        assert!(summary.output.contains("IMG   C    17.09.04a.0.6\n"));
+        session.handle_line(&mut device, "install remove inactive", now);
+        let summary = session.handle_line(&mut device, "show install summary", now);
+        assert!(!summary.output.contains("17.12.01"), "{}", summary.output);
+        assert_eq!(device.running().unwrap().version, "17.09.04a");
+    }
+}

@@ -638,3 +638,58 @@ fn install_activate(device: &mut Device, id_text: &str, stamp: &str) -> Reply {
         Some(Action::Reload),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_match_abbreviated_keywords_words_and_rest() {
+        let check = |line: &str, expected: Option<(Command, Vec<&str>)>| {
+            let got = match match_line(line, EXEC) {
+                Matched::Command(command, arguments) => Some((command, arguments)),
+                _ => None,
+            };
+            let expected = expected.map(|(command, arguments)| {
+                (
+                    command,
+                    arguments
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                )
+            });
+            assert_eq!(got, expected, "{line}");
+        };
+        check("sh ver", Some((Command::ShowVersion, vec![])));
+        check(
+            "sh inst act summ",
+            Some((Command::ShowInstallActiveSummary, vec![])),
+        );
+        check(
+            "show install active",
+            Some((Command::ShowInstallActive, vec![])),
+        );
+        check(
+            "install add source tftp://h/d a.iso",
+            Some((Command::InstallAddSource, vec!["tftp://h/d", "a.iso"])),
+        );
+        check(
+            "inst act id 4",
+            Some((Command::InstallActivateId, vec!["4"])),
+        );
+        check(
+            "terminal length 0",
+            Some((Command::TerminalLength, vec!["0"])),
+        );
+        check("enable", None);
+        assert!(matches!(
+            match_line("show install", EXEC),
+            Matched::Incomplete
+        ));
+        assert!(matches!(
+            match_line("show bogus", EXEC),
+            Matched::Invalid(5)
+        ));
+    }
+}

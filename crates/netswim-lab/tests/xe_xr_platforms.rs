@@ -347,6 +347,12 @@ async fn iosxr_commands_print_asr9k_output_matching_ground_truth() {
     assert_eq!(truth.xr_committed_packages, ["asr9k-xr-6.5.3"]);
     assert_eq!(truth.file_systems[0].name, "harddisk:");
     assert!(lab.inventory_csv().contains(",iosxr,"));
+    let table = netswim_lab::cli::status_table(std::slice::from_ref(&truth));
+    assert!(
+        table.contains("lab-rtr-001  iosxr    127.42.4.1:"),
+        "{table}"
+    );
+    assert!(table.contains(" committed:asr9k-xr-6.5.3\n"), "{table}");
     let (_handle, mut shell) = xr_shell(lab.devices[0].handle.ssh_address()).await;
     let cases: &[(&str, &[&str])] = &[
         (

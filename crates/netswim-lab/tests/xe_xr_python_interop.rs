@@ -148,7 +148,10 @@ async fn netmiko_cisco_xr_textfsm_and_scrapli_iosxr_driver_match_ground_truth() 
         truth.running_version.clone().unwrap().as_str(),
         "{result}"
     );
-    assert_eq!(version["label"], truth.running_version.clone().unwrap().as_str());
+    assert_eq!(
+        version["label"],
+        truth.running_version.clone().unwrap().as_str()
+    );
     assert_eq!(version["hardware"], "ASR9K");
     assert_eq!(version["location"], "/opt/cisco/XR/packages/");
 
