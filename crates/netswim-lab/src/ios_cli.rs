@@ -520,10 +520,19 @@ pub fn split_file_path(text: &str) -> (String, String) {
     }
 }
 
+/// A yes/no question a platform command (IOS-XE `install`) asked; the
+/// platform's command line resumes `resume` with the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformQuestion {
+    pub prompt: String,
+    pub resume: String,
+}
+
 /// The state of one CLI session.
 #[derive(Debug, Clone)]
 pub struct CliSession {
     pub mode: Mode,
+    pub platform_question: Option<PlatformQuestion>,
     /// Lines per page; 0 turns paging off.
     pub terminal_length: u32,
     pub terminal_width: u32,
@@ -540,6 +549,7 @@ impl CliSession {
     pub fn new() -> Self {
         Self {
             mode: Mode::User,
+            platform_question: None,
             terminal_length: 24,
             terminal_width: 80,
             pending: None,
@@ -553,6 +563,9 @@ impl CliSession {
 
     /// The prompt (or the pending question) to print before the next line.
     pub fn prompt(&self, device: &Device) -> String {
+        if let Some(question) = &self.platform_question {
+            return question.prompt.clone();
+        }
         match &self.pending {
             Some(Pending::EnablePassword) => "Password: ".to_string(),
             Some(Pending::ReloadSave) => {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::device::{BootScope, Device};
 use crate::files::format_timestamp;
-use crate::ios_cli::{Action, CliSession, Mode, Reply, split_file_path};
+use crate::ios_cli::{Action, CliSession, Mode, PlatformQuestion, Reply, split_file_path};
 use crate::platform::{PlatformState, XeState, packages_conf_entries, xe_unpack};
 use crate::xr_cli::{Matched, Pattern, match_line};
 
@@ -61,6 +61,14 @@ pub fn handle_line(
     line: &str,
     now: Instant,
 ) -> Option<Reply> {
+    if let Some(question) = session.platform_question.take() {
+        return Some(answer_activation(
+            device,
+            &question.resume,
+            line.trim(),
+            now,
+        ));
+    }
     if session.pending.is_some() || session.mode == Mode::Config {
         return None;
     }
@@ -76,13 +84,21 @@ pub fn handle_line(
         Command::ShowVersion => show_version(device, now),
         Command::ShowBoot if privileged => show_boot(device),
         Command::ShowInstallSummary if privileged => show_install_summary(device),
-        Command::InstallAddActivateCommit | Command::InstallAddActivateCommitQuiet
-            if privileged =>
-        {
-            return Some(install_add(device, &arguments[0], true, now));
+        Command::InstallAddActivateCommit if privileged => {
+            let (reply, ask) = install_add(device, &arguments[0], Stage::AskThenActivate, now);
+            if ask {
+                session.platform_question = Some(PlatformQuestion {
+                    prompt: "This operation may require a reload of the system. Do you want to proceed? [y/n]".into(),
+                    resume: arguments[0].clone(),
+                });
+            }
+            return Some(reply);
+        }
+        Command::InstallAddActivateCommitQuiet if privileged => {
+            return Some(install_add(device, &arguments[0], Stage::Activate, now).0);
         }
         Command::InstallAdd if privileged => {
-            return Some(install_add(device, &arguments[0], false, now));
+            return Some(install_add(device, &arguments[0], Stage::AddOnly, now).0);
         }
         Command::InstallRemoveInactive if privileged => install_remove_inactive(device, now),
         _ => return None,
@@ -318,7 +334,36 @@ fn show_install_summary(device: &Device) -> String {
 /// `install add file flash:X [activate commit]`: unpacks the bundle into
 /// `.pkg` files and `packages.conf`; with activate, the boot variable becomes
 /// `flash:packages.conf`, the configuration is saved and the switch reloads.
-fn install_add(device: &mut Device, target: &str, activate: bool, now: Instant) -> Reply {
+/// How far `install add` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    AddOnly,
+    /// `activate commit` without `prompt-level none`: ask before activating.
+    AskThenActivate,
+    Activate,
+}
+
+const ADD_ACTIVATE: &str = "install_add_activate_commit";
+
+/// The answer to "Do you want to proceed? [y/n]" after the add stage.
+fn answer_activation(device: &mut Device, target: &str, answer: &str, now: Instant) -> Reply {
+    let answer = answer.to_ascii_lowercase();
+    if answer == "y" || answer == "yes" {
+        return activate_bundle(device, target, String::new(), now);
+    }
+    Reply {
+        output: format!(
+            "\n{ADD_ACTIVATE}: Operation aborted by user\nFAILED: {ADD_ACTIVATE} exit(1) {}\n",
+            clock_line(device, now)
+        ),
+        action: None,
+    }
+}
+
+/// `install add file flash:X`, then (by `stage`) activation; the flag says
+/// the caller must ask before activating.
+fn install_add(device: &mut Device, target: &str, stage: Stage, now: Instant) -> (Reply, bool) {
+    let activate = stage != Stage::AddOnly;
     let operation = if activate {
         "install_add_activate_commit"
     } else {
@@ -326,9 +371,12 @@ fn install_add(device: &mut Device, target: &str, activate: bool, now: Instant) 
     };
     let clock = clock_line(device, now);
     let started = format!("{operation}: START {clock}\n");
-    let fail = |why: String| Reply {
-        output: format!("{started}{why}\nFAILED: {operation} exit(1) {clock}\n"),
-        action: None,
+    let fail = |why: String| {
+        let reply = Reply {
+            output: format!("{started}{why}\nFAILED: {operation} exit(1) {clock}\n"),
+            action: None,
+        };
+        (reply, false)
     };
     let (file_system, path) = split_file_path(target);
     let Some(bundle) = device
@@ -393,17 +441,67 @@ fn install_add(device: &mut Device, target: &str, activate: bool, now: Instant) 
             }
         }
         let _ = writeln!(out, "SUCCESS: {operation}  {}", clock_line(device, now));
-        return Reply {
+        let reply = Reply {
             output: out,
             action: None,
         };
+        return (reply, false);
     }
-    let _ = writeln!(
-        out,
-        "{operation}: Activating PACKAGE\nFollowing packages shall be activated:"
-    );
-    for entry in packages_conf_entries(&conf).unwrap_or_default() {
+    if stage == Stage::AskThenActivate {
+        // Added, not yet active: a "no" leaves the version inactive.
+        if let Some(state) = xe_state_mut(device) {
+            if !state.inactive_versions.contains(&header.version) {
+                state.inactive_versions.push(header.version.clone());
+            }
+        }
+        out.push_str(&activation_list(&conf));
+        let reply = Reply {
+            output: out,
+            action: None,
+        };
+        return (reply, true);
+    }
+    (activate_bundle(device, target, out, now), false)
+}
+
+fn activation_list(conf: &crate::files::FileRecord) -> String {
+    let mut out =
+        format!("{ADD_ACTIVATE}: Activating PACKAGE\nFollowing packages shall be activated:\n");
+    for entry in packages_conf_entries(conf).unwrap_or_default() {
         let _ = writeln!(out, "/flash/{entry}");
+    }
+    out
+}
+
+/// The activate and commit stages: `packages.conf` of the (already added)
+/// bundle, boot variable, saved configuration, reload.
+fn activate_bundle(device: &mut Device, target: &str, mut out: String, now: Instant) -> Reply {
+    let operation = ADD_ACTIVATE;
+    let clock = clock_line(device, now);
+    let fail = |why: String| Reply {
+        output: format!("{why}\nFAILED: {operation} exit(1) {clock}\n"),
+        action: None,
+    };
+    let (file_system, path) = split_file_path(target);
+    let modified = device.clock_seconds(now);
+    let unpacked = device
+        .file_system(&file_system)
+        .and_then(|fs| fs.file(&path))
+        .and_then(|bundle| {
+            Some((
+                bundle.valid_bin_header()?,
+                xe_unpack(bundle, &path, modified)?.1,
+            ))
+        });
+    let Some((header, conf)) = unpacked else {
+        return fail(format!(
+            "FAILED: install_activate : {file_system}{path} is gone or corrupt"
+        ));
+    };
+    if out.is_empty() {
+        out.push('\n');
+    } else {
+        out.push_str(&activation_list(&conf));
     }
     let stored = device
         .file_system_mut("flash:")
@@ -584,6 +682,48 @@ mod tests {
             .unwrap();
         reload(&mut device, now);
         assert_eq!(device.power, PowerState::Rommon);
+    }
+
+    #[test]
+    fn install_without_prompt_level_none_asks_before_activating() {
+        for (answer, reloads) in [("n", false), ("y", true)] {
+            let now = Instant::now();
+            let mut device = device(now);
+            let (name, bytes) = bundle("17.12.01");
+            device
+                .file_system_mut("flash:")
+                .unwrap()
+                .store(record_from_bytes(&name, &bytes, 0));
+            let mut session = CliSession::new();
+            session.mode = Mode::Privileged;
+            let line = format!("install add file flash:{name} activate commit");
+            let asked = session.handle_line(&mut device, &line, now);
+            assert!(asked.output.contains("Image added. Version: 17.12.01"));
+            assert_eq!(
+                session.prompt(&device),
+                "This operation may require a reload of the system. Do you want to proceed? [y/n]"
+            );
+            let reply = session.handle_line(&mut device, answer, now);
+            assert_eq!(reply.action.is_some(), reloads, "{}", reply.output);
+            assert_eq!(session.prompt(&device), "sw#");
+            let summary = session.handle_line(&mut device, "show install summary", now);
+            assert_eq!(
+                summary.output.contains("IMG   I    17.12.01.0.6"),
+                !reloads,
+                "{}",
+                summary.output
+            );
+            if reloads {
+                reload(&mut device, now);
+                assert_eq!(device.running().unwrap().version, "17.12.01");
+            } else {
+                assert!(reply.output.contains("Operation aborted by user"));
+                assert_eq!(
+                    device.master_member().boot_path,
+                    ["flash:cat9k_iosxe.17.09.04a.SPA.bin"]
+                );
+            }
+        }
     }
 
     #[test]
