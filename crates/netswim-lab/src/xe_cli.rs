@@ -18,6 +18,7 @@ enum Command {
     ShowVersion,
     ShowBoot,
     ShowInstallSummary,
+    ShowFileSystems,
     InstallAddActivateCommitQuiet,
     InstallAddActivateCommit,
     InstallAdd,
@@ -29,6 +30,7 @@ const PATTERNS: &[Pattern<Command>] = &[
     (&["show", "bootvar"], Command::ShowBoot),
     (&["show", "boot"], Command::ShowBoot),
     (&["show", "install", "summary"], Command::ShowInstallSummary),
+    (&["show", "file", "systems"], Command::ShowFileSystems),
     (
         &[
             "install",
@@ -84,6 +86,7 @@ pub fn handle_line(
         Command::ShowVersion => show_version(device, now),
         Command::ShowBoot if privileged => show_boot(device),
         Command::ShowInstallSummary if privileged => show_install_summary(device),
+        Command::ShowFileSystems if privileged => show_file_systems(device),
         Command::InstallAddActivateCommit if privileged => {
             let (reply, ask) = install_add(device, &arguments[0], Stage::AskThenActivate, now);
             if ask {
@@ -303,6 +306,52 @@ fn show_boot(device: &Device) -> String {
          IPXE_TIMEOUT variable does not exist\n\
          CONFIG_FILE variable = \n"
     )
+}
+
+/// `show file systems` of a Catalyst 9300: `bootflash:` with its alias `flash:`.
+fn show_file_systems(device: &Device) -> String {
+    let flash = &device.master_member().flash;
+    let mut out =
+        String::from("File Systems:\n\n       Size(b)       Free(b)      Type  Flags  Prefixes\n");
+    let rows: [(&str, String, String, &str, &str, &str); 9] = [
+        (" ", "-".into(), "-".into(), "opaque", "rw", "system:"),
+        (" ", "-".into(), "-".into(), "opaque", "rw", "tmpsys:"),
+        (
+            "*",
+            flash.capacity.to_string(),
+            flash.free().to_string(),
+            "disk",
+            "rw",
+            "bootflash: flash:",
+        ),
+        (
+            " ",
+            "1651314688".into(),
+            "1634201600".into(),
+            "disk",
+            "rw",
+            "crashinfo:",
+        ),
+        (
+            " ",
+            "2097152".into(),
+            "2077566".into(),
+            "nvram",
+            "rw",
+            "nvram:",
+        ),
+        (" ", "-".into(), "-".into(), "network", "rw", "tftp:"),
+        (" ", "-".into(), "-".into(), "network", "rw", "http:"),
+        (" ", "-".into(), "-".into(), "network", "rw", "ftp:"),
+        (" ", "-".into(), "-".into(), "network", "rw", "scp:"),
+    ];
+    for (mark, size, free, kind, flags, prefixes) in rows {
+        let _ = writeln!(
+            out,
+            "{mark}{size:>13} {free:>13} {kind:>9} {flags:>6}   {prefixes}"
+        );
+    }
+    out
 }
 
 /// `show install summary`: the running image committed, added ones inactive.

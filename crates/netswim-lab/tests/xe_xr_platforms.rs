@@ -155,7 +155,10 @@ async fn iosxe_commands_print_catalyst_9300_output_matching_ground_truth() {
         ),
         ("dir bootflash:", &["Directory of bootflash:/", image]),
         ("dir flash:", &["Directory of flash:/", image]),
-        ("show file systems", &["flash:"]),
+        (
+            "show file systems",
+            &["      disk     rw   bootflash: flash:\r\n"],
+        ),
         (
             "install remove nothing",
             &["% Invalid input detected at '^' marker."],
