@@ -5,10 +5,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong while building images or running the lab.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    #[error("unknown device model `{model}` (hint: use WS-C2960X-48FPD-L or WS-C3750X-24P)")]
+    #[error(
+        "unknown device model `{model}` (hint: ios WS-C2960X-48FPD-L or WS-C3750X-24P, iosxe C9300-48P or WS-C3850-48P, iosxr ASR-9006 or NCS-5501)"
+    )]
     UnknownModel { model: String },
     #[error(
-        "version `{version}` is not an IOS version like 15.2(7)E8 (hint: major.minor(release)train)"
+        "version `{version}` is not a version of this platform (hint: ios 15.2(7)E8, iosxe 17.09.04a, iosxr 7.3.2)"
     )]
     BadVersion { version: String },
     #[error("bad size `{text}` (hint: a byte count or a number with KiB/MiB/GiB)")]

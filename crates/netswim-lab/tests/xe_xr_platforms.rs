@@ -533,3 +533,62 @@ async fn iosxr_install_add_of_a_corrupt_iso_aborts_and_adds_nothing() {
     let truth = lab.status().swap_remove(0);
     assert!(truth.xr_inactive_packages.is_empty());
 }
+
+#[test]
+fn make_image_names_platform_files_and_refuses_other_platforms_models_or_formats() {
+    let root = tempfile::tempdir().unwrap();
+    let args = |platform: &str, model: &str, version: &str, format: &str| MakeImageArgs {
+        platform: platform.into(),
+        model: model.into(),
+        version: version.into(),
+        feature: "universalk9".into(),
+        format: format.into(),
+        size: "64KiB".into(),
+        min_dram_mb: 4096,
+        output: Some(root.path().to_path_buf()),
+    };
+    for (platform, model, version, format, expected) in [
+        (
+            "iosxe",
+            "C9300-48P",
+            "17.09.04a",
+            "bin",
+            "cat9k_iosxe.17.09.04a.SPA.bin",
+        ),
+        (
+            "iosxe",
+            "WS-C3850-48P",
+            "16.12.10",
+            "bin",
+            "cat3k_caa-universalk9.16.12.10.SPA.bin",
+        ),
+        (
+            "iosxr",
+            "ASR-9006",
+            "6.5.3",
+            "iso",
+            "asr9k-mini-x64-6.5.3.iso",
+        ),
+        (
+            "iosxr",
+            "NCS-5501",
+            "7.3.2",
+            "iso",
+            "ncs5500-mini-x-7.3.2.iso",
+        ),
+    ] {
+        let path = make_image(args(platform, model, version, format)).unwrap();
+        assert_eq!(path.file_name().unwrap().to_str().unwrap(), expected);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 64 * 1024);
+    }
+    for (platform, model, version, format) in [
+        ("iosxe", "ASR-9006", "6.5.3", "bin"),
+        ("iosxr", "C9300-48P", "17.09.04a", "iso"),
+        ("iosxe", "C9300-48P", "17.09.04a", "tar"),
+        ("iosxr", "ASR-9006", "6.5.3", "tar"),
+        ("iosxe", "C9300-48P", "15.2(7)E8", "bin"),
+    ] {
+        let error = make_image(args(platform, model, version, format)).unwrap_err();
+        assert!(error.to_string().contains("hint"), "{error}");
+    }
+}
