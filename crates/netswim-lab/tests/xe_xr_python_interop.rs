@@ -1,8 +1,9 @@
 //! Netmiko (`cisco_xe`, `cisco_xr`) and Scrapli (`IOSXEDriver`, `IOSXRDriver`
 //! over the system OpenSSH transport) against lab IOS-XE and IOS-XR devices;
 //! ntc-templates TextFSM parses the XR `show version`, `show install active`
-//! and `dir` into fields that must equal the lab's ground truth. A missing
-//! peer fails.
+//! and `dir`, and the XE `show version` (with the `cisco_ios` template, as
+//! for real Catalysts), into fields that must equal the lab's ground truth.
+//! A missing peer fails.
 
 mod common;
 
@@ -26,6 +27,10 @@ result["netmiko_prompt"] = connection.find_prompt()
 result["show version"] = connection.send_command("show version")
 result["dir"] = connection.send_command("dir bootflash:")
 connection.disconnect()
+# Catalysts on IOS-XE are parsed with the cisco_ios templates.
+from ntc_templates.parse import parse_output
+result["textfsm_version"] = parse_output(platform="cisco_ios", command="show version",
+                                         data=result["show version"])
 with IOSXEDriver(host=host, port=int(port), auth_username=user, auth_password=password,
                  auth_secondary=secret, auth_strict_key=False, transport="system",
                  ssh_config_file=False, timeout_socket=30, timeout_transport=60,
@@ -126,6 +131,24 @@ async fn netmiko_cisco_xe_and_scrapli_iosxe_driver_read_a_catalyst_9300() {
             file.path
         );
     }
+    let parsed = &result["textfsm_version"][0];
+    // The IOS line prints 17.09.04a as 17.9.4a.
+    let short: Vec<&str> = version
+        .split('.')
+        .map(|part| part.trim_start_matches('0'))
+        .collect();
+    assert_eq!(parsed["version"], short.join(".").as_str(), "{result}");
+    assert_eq!(parsed["software_image"], "CAT9K_IOSXE");
+    assert_eq!(parsed["hostname"], truth.name.as_str());
+    assert_eq!(
+        parsed["running_image"],
+        truth
+            .running_image
+            .clone()
+            .unwrap()
+            .trim_start_matches("flash:")
+    );
+    assert_eq!(parsed["hardware"][0], truth.model.as_str());
     let install = result["scrapli_install"].as_str().unwrap();
     assert!(
         install.contains(&format!("IMG   C    {version}")),
