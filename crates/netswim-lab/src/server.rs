@@ -615,6 +615,7 @@ impl ChannelSession {
                 self.last_was_cr = false;
                 self.line.clear();
                 self.cli.pending = None;
+                self.cli.platform_question = None;
                 self.send("\r\n").await;
                 self.send_prompt().await;
             }
