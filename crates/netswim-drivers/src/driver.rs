@@ -53,15 +53,15 @@ impl Transcript {
 impl Cli for Transcript {
     fn run(&mut self, command: &str) -> impl Future<Output = Result<String, DriverError>> + Send {
         self.commands.push(command.to_string());
-        let result = self
-            .outputs
-            .get(command)
-            .cloned()
-            .ok_or_else(|| DriverError::CommandRejected {
-                host: "transcript".into(),
-                command: command.to_string(),
-                message: "% Invalid input detected at '^' marker.".into(),
-            });
+        let result =
+            self.outputs
+                .get(command)
+                .cloned()
+                .ok_or_else(|| DriverError::CommandRejected {
+                    host: "transcript".into(),
+                    command: command.to_string(),
+                    message: "% Invalid input detected at '^' marker.".into(),
+                });
         std::future::ready(result)
     }
 }
@@ -387,11 +387,17 @@ fn storage(file_systems: Option<&FileSystems>, stacked: bool) -> Vec<FileSystemS
         .filter(|fs| matches!(fs.fs_type.as_deref(), Some("flash" | "disk")))
         .filter(|fs| fs.total_bytes.is_some_and(|total| total > 0))
         .filter_map(|fs| {
-            let name = fs
+            // A stack's master lists `flash:flash1:`: one alias per colon.
+            let names: Vec<String> = fs
                 .prefixes
                 .iter()
+                .flat_map(|prefix| prefix.split_inclusive(':'))
+                .map(str::to_string)
+                .collect();
+            let name = names
+                .iter()
                 .find(|prefix| member_of(prefix).is_some())
-                .or_else(|| fs.prefixes.first())?
+                .or_else(|| names.first())?
                 .clone();
             if name.starts_with("crashinfo") {
                 return None;
@@ -425,10 +431,9 @@ fn master_boot_path(boot: &BootFacts, facts: &CollectedFacts) -> Vec<String> {
         .stack_members
         .iter()
         .find(|member| {
-            member
-                .role
-                .as_deref()
-                .is_some_and(|role| role.eq_ignore_ascii_case("master") || role.eq_ignore_ascii_case("active"))
+            member.role.as_deref().is_some_and(|role| {
+                role.eq_ignore_ascii_case("master") || role.eq_ignore_ascii_case("active")
+            })
         })
         .map(|member| member.member);
     boot.entries
@@ -442,12 +447,13 @@ fn master_boot_path(boot: &BootFacts, facts: &CollectedFacts) -> Vec<String> {
 /// IOS-XE boots a bundle `.bin` or `packages.conf` (install mode); the
 /// switch table of `show version` says so per member when present.
 fn xe_install_mode(facts: &CollectedFacts) -> Option<InstallMode> {
-    let stated = facts.member_versions.iter().find_map(|member| {
-        match member.details.get("mode") {
+    let stated = facts
+        .member_versions
+        .iter()
+        .find_map(|member| match member.details.get("mode") {
             Some(netswim_domain::facts::Detail::Text(mode)) => Some(mode.to_ascii_uppercase()),
             _ => None,
-        }
-    });
+        });
     match stated.as_deref() {
         Some("INSTALL") => return Some(InstallMode::Install),
         Some("BUNDLE") => return Some(InstallMode::Bundle),

@@ -51,22 +51,30 @@ pub enum DriverError {
         after: Duration,
     },
     /// The device rejected a command (`% Invalid input`, `% Incomplete command`...).
-    #[error("{host} rejected `{command}`: {message} (hint: the command may not exist on this platform or release)")]
+    #[error(
+        "{host} rejected `{command}`: {message} (hint: the command may not exist on this platform or release)"
+    )]
     CommandRejected {
         host: String,
         command: String,
         message: String,
     },
     /// The session broke after login (channel closed, protocol error).
-    #[error("session to {host} failed: {reason} (hint: the device may have reloaded or dropped the session)")]
+    #[error(
+        "session to {host} failed: {reason} (hint: the device may have reloaded or dropped the session)"
+    )]
     Session { host: String, reason: String },
     /// The device runs something no driver handles.
     #[error("{what} is not supported (hint: netswim collects facts from ios, iosxe and iosxr)")]
     Unsupported { what: String },
     /// Command output that the parser could not read.
-    #[error("cannot read the output of `{command}`: {reason} (hint: report the output so a parser can learn it)")]
+    #[error(
+        "cannot read the output of `{command}`: {reason} (hint: report the output so a parser can learn it)"
+    )]
     Parse { command: String, reason: String },
     /// A pinned host key that is not OpenSSH public key text.
-    #[error("pinned host key is not an OpenSSH public key: {reason} (hint: clear the device's pinned key)")]
+    #[error(
+        "pinned host key is not an OpenSSH public key: {reason} (hint: clear the device's pinned key)"
+    )]
     BadPinnedKey { reason: String },
 }

@@ -13,8 +13,8 @@ use russh::ChannelMsg;
 use russh::cipher;
 use russh::client::{self, Handle, KeyboardInteractiveAuthResponse};
 use russh::kex;
-use russh::keys::ssh_key::{HashAlg, PublicKey};
 use russh::keys::PublicKeyOrCertificate;
+use russh::keys::ssh_key::{HashAlg, PublicKey};
 use russh::mac;
 use russh::{MethodKind, Preferred};
 use tokio::time::Instant;
@@ -132,11 +132,10 @@ impl SessionOptions {
 
 /// SHA-256 fingerprint of an OpenSSH public key as `ssh-keygen -l` prints it.
 pub fn fingerprint(openssh_key: &str) -> Result<String, DriverError> {
-    let key = PublicKey::from_openssh(openssh_key.trim()).map_err(|error| {
-        DriverError::BadPinnedKey {
+    let key =
+        PublicKey::from_openssh(openssh_key.trim()).map_err(|error| DriverError::BadPinnedKey {
             reason: error.to_string(),
-        }
-    })?;
+        })?;
     Ok(key.fingerprint(HashAlg::Sha256).to_string())
 }
 
@@ -270,11 +269,18 @@ impl Session {
             client::connect(config, (options.host.as_str(), options.port), handler),
         )
         .await
-        .map_err(|_| unreachable(format!("no SSH handshake within {:?}", options.connect_timeout)))?;
+        .map_err(|_| {
+            unreachable(format!(
+                "no SSH handshake within {:?}",
+                options.connect_timeout
+            ))
+        })?;
         let mut handle = match connected {
             Ok(handle) => handle,
             Err(error) => {
-                let seen = seen.lock().map(|seen| (seen.mismatch, seen.presented.clone()));
+                let seen = seen
+                    .lock()
+                    .map(|seen| (seen.mismatch, seen.presented.clone()));
                 if let (Ok((true, Some(presented))), Some(pinned)) = (seen, pinned) {
                     return Err(DriverError::HostKeyChanged {
                         host: options.host.clone(),
@@ -392,7 +398,8 @@ impl Session {
 
     /// Runs a command and answers `[confirm]` and `filename [x]?` with Enter.
     pub async fn run_confirming(&mut self, command: &str) -> Result<String, DriverError> {
-        self.run_answering(command, &Answer::accept_defaults()).await
+        self.run_answering(command, &Answer::accept_defaults())
+            .await
     }
 
     /// Drops the connection and logs in again (after a reload, a dropped
@@ -439,7 +446,8 @@ impl Session {
                 self.pending.clear();
                 break;
             }
-            self.receive(deadline, "waiting for the first prompt").await?;
+            self.receive(deadline, "waiting for the first prompt")
+                .await?;
         }
         if self.mode == Mode::User
             && let Some(secret) = self.options.enable_secret.clone()
@@ -687,16 +695,16 @@ fn looks_like_question(line: &str) -> bool {
 fn strip_echo(output: &str, command: &str) -> String {
     match output.split_once('\n') {
         Some((first, rest)) if first.trim_end().ends_with(command.trim()) => rest.to_string(),
-        _ if output.trim_end().ends_with(command.trim()) && !output.contains('\n') => {
-            String::new()
-        }
+        _ if output.trim_end().ends_with(command.trim()) && !output.contains('\n') => String::new(),
         _ => output.to_string(),
     }
 }
 
 /// The device's words when it rejected a command.
 fn rejection(output: &str) -> Option<String> {
-    const MARKERS: [&str; 6] = [
+    const MARKERS: [&str; 8] = [
+        "%Error",
+        "% Error",
         "% Invalid input",
         "% Incomplete command",
         "% Ambiguous command",
@@ -721,7 +729,10 @@ mod tests {
             ("Switch>", Some(("Switch", Mode::User))),
             ("lab-sw-001#", Some(("lab-sw-001", Mode::Privileged))),
             ("core1(config-if)#", Some(("core1", Mode::Privileged))),
-            ("RP/0/RSP0/CPU0:xr-pe1#", Some(("RP/0/RSP0/CPU0:xr-pe1", Mode::Privileged))),
+            (
+                "RP/0/RSP0/CPU0:xr-pe1#",
+                Some(("RP/0/RSP0/CPU0:xr-pe1", Mode::Privileged)),
+            ),
             ("Destination filename [x.bin]? ", None),
             ("Proceed with reload? [confirm]", None),
             ("Password: ", None),
@@ -737,7 +748,10 @@ mod tests {
     #[test]
     fn output_is_normalised_before_matching() {
         let mut buffer = String::new();
-        push_normalised(&mut buffer, "ab\r\n --More-- \x08\x08\x08\x08\x08\x08\x08\x08\x08\x08line\x1b[K\r\n");
+        push_normalised(
+            &mut buffer,
+            "ab\r\n --More-- \x08\x08\x08\x08\x08\x08\x08\x08\x08\x08line\x1b[K\r\n",
+        );
         assert_eq!(buffer, "ab\nline\n");
     }
 
