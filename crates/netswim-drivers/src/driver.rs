@@ -270,7 +270,17 @@ async fn collect_catalyst<C: Cli>(os: Os, cli: &mut C) -> Result<CollectedFacts,
         });
     }
     for fs in &mut facts.file_systems {
-        let output = cli.run(&format!("dir {}", fs.name)).await?;
+        let command = format!("dir {}", fs.name);
+        // `dir` may need `enable`; with totals from `show file systems`
+        // the listing is a bonus, without them the only source.
+        let output = if fs.total_bytes > 0 {
+            match optional(cli.run(&command).await)? {
+                Some(output) => output,
+                None => continue,
+            }
+        } else {
+            cli.run(&command).await?
+        };
         let listing = parse_dir(os, &fs.name, &output)?;
         if fs.total_bytes == 0 {
             fs.total_bytes = listing.total_bytes.unwrap_or(0);
