@@ -9,7 +9,10 @@ use netswim_store::crypto::SecretKey;
 
 async fn store() -> (tempfile::TempDir, Store) {
     let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", folder.path().join("netswim.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("netswim.db").display()
+    );
     let store = Store::open(&url).await.unwrap();
     (folder, store)
 }
@@ -34,7 +37,10 @@ async fn a_csv_creates_devices_sites_shared_profiles_and_peers() {
     let core1 = store.find_device_by_name("core-1").await.unwrap().unwrap();
     let core2 = store.find_device_by_name("core-2").await.unwrap().unwrap();
     let edge = store.find_device_by_name("edge-1").await.unwrap().unwrap();
-    assert_eq!((core1.os, core2.os, edge.os), (Some(Os::Ios), Some(Os::Iosxe), None));
+    assert_eq!(
+        (core1.os, core2.os, edge.os),
+        (Some(Os::Ios), Some(Os::Iosxe), None)
+    );
     assert_eq!(edge.platform.as_deref(), Some("c3750"));
     assert_eq!((core2.port, edge.port), (2222, 22));
     assert_eq!(core1.redundancy_peer_id, Some(core2.id));

@@ -226,3 +226,128 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
         options.concurrency
     );
 }
+
+#[tokio::test]
+async fn sync_records_what_changed_and_refuses_a_changed_host_key() {
+    let options = |base: &str| LabOptions {
+        devices: 1,
+        mix: parse_mix("ios:1").unwrap(),
+        address_base: base.parse::<Ipv4Addr>().unwrap(),
+        ssh_port: 0,
+        username: "admin".into(),
+        password: "lab-password".into(),
+        enable_secret: "lab-enable".into(),
+        reload_delay: Duration::from_secs(1),
+        seed: 9,
+        image_version: "15.2(2)E7".into(),
+        image_size: 16 * 1024,
+        flash_size: None,
+    };
+    let lab = Lab::start(&options("127.44.102.1")).await.unwrap();
+    // Another lab: same kind of device, its own host key.
+    let impostor = Lab::start(&options("127.44.103.1")).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("netswim.db").display()
+    );
+    let store = Store::open(&url).await.unwrap();
+    let key = SecretKey::generate();
+    let mut csv = String::from("name,host,port,platform,username,password,enable_secret\n");
+    let address = lab.devices[0].handle.ssh_address();
+    csv.push_str(&format!(
+        "sw,{},{},,admin,lab-password,lab-enable\n",
+        address.ip(),
+        address.port()
+    ));
+    csv.push_str("nx,127.44.102.250,22,nxos,admin,lab-password,lab-enable\n");
+    import_csv(&store, &key, &csv).await.unwrap();
+    let sync_options = SyncOptions {
+        connect_timeout: Duration::from_secs(30),
+        command_timeout: Duration::from_secs(30),
+        ..SyncOptions::default()
+    };
+    let sync = |name: &'static str| {
+        let store = &store;
+        let key = &key;
+        let sync_options = &sync_options;
+        async move {
+            let device = store.find_device_by_name(name).await.unwrap().unwrap();
+            netswim_engine::sync::sync_device(store, key, &device, sync_options)
+                .await
+                .unwrap()
+                .outcome
+        }
+    };
+
+    // A device of an OS without a driver is reported, not contacted.
+    assert_eq!(sync("nx").await.kind(), "unsupported");
+
+    // First sync: the OS (unknown in the CSV) is detected and the key pinned.
+    let SyncOutcome::Synced { changed_fields } = sync("sw").await else {
+        panic!("first sync failed");
+    };
+    assert!(
+        changed_fields.contains(&"version".to_string()),
+        "{changed_fields:?}"
+    );
+    let device = store.find_device_by_name("sw").await.unwrap().unwrap();
+    assert_eq!(device.os, Some(netswim_domain::Os::Ios));
+    let pinned = device.ssh_host_key.clone().unwrap();
+
+    // Change the device by hand: a copied file takes flash space.
+    let mut session_options = netswim_drivers::SessionOptions::new(
+        &address.ip().to_string(),
+        address.port(),
+        "admin",
+        "lab-password",
+    );
+    session_options.enable_secret = Some("lab-enable".into());
+    session_options.pinned_host_key = Some(pinned.clone());
+    let mut session = netswim_drivers::Session::connect(session_options)
+        .await
+        .unwrap();
+    let image = lab.status()[0].running_image.clone().unwrap();
+    let image = image.trim_start_matches("flash:").trim_start_matches('/');
+    session
+        .run_confirming(&format!("copy flash:{image} flash:spare.bin"))
+        .await
+        .unwrap();
+    session.close().await;
+    let SyncOutcome::Synced { changed_fields } = sync("sw").await else {
+        panic!("second sync failed");
+    };
+    assert!(
+        changed_fields.contains(&"file_systems[0].free_bytes".to_string()),
+        "{changed_fields:?}"
+    );
+    assert!(
+        !changed_fields.contains(&"version".to_string()),
+        "{changed_fields:?}"
+    );
+
+    // The device now answers with another key: refused, nothing stored.
+    let other = impostor.devices[0].handle.ssh_address();
+    let moved = netswim_store::Device {
+        host: other.ip().to_string(),
+        port: other.port(),
+        ..store.find_device_by_name("sw").await.unwrap().unwrap()
+    };
+    store.update_device(&moved).await.unwrap();
+    let outcome = sync("sw").await;
+    let SyncOutcome::HostKeyChanged { message } = &outcome else {
+        panic!("expected host_key_changed, got {outcome:?}");
+    };
+    let old = netswim_drivers::fingerprint(&pinned).unwrap();
+    assert!(message.contains(&old), "{message}");
+    let device = store.find_device_by_name("sw").await.unwrap().unwrap();
+    assert_eq!(device.ssh_host_key.as_deref(), Some(pinned.as_str()));
+    assert_eq!(
+        store
+            .device_fact_history(device.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
