@@ -11,4 +11,6 @@ pub use driver::{
     collect_facts_for, detect_and_collect,
 };
 pub use error::DriverError;
-pub use session::{Algorithms, Answer, Mode, Session, SessionOptions, fingerprint, parse_prompt};
+pub use session::{
+    Algorithms, Answer, Login, Mode, Session, SessionOptions, fingerprint, parse_prompt,
+};

@@ -95,6 +95,9 @@ pub struct SessionOptions {
     pub command_timeout: Duration,
     /// The host key pinned earlier (OpenSSH public key text); `None` trusts on first use.
     pub pinned_host_key: Option<String>,
+    /// Try keyboard-interactive before password (devices whose AAA only
+    /// answers keyboard-interactive, and lock out after failed passwords).
+    pub keyboard_interactive_first: bool,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -109,6 +112,10 @@ impl std::fmt::Debug for SessionOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
             .field("pinned_host_key", &self.pinned_host_key)
+            .field(
+                "keyboard_interactive_first",
+                &self.keyboard_interactive_first,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +133,7 @@ impl SessionOptions {
             connect_timeout: Duration::from_secs(15),
             command_timeout: Duration::from_secs(60),
             pinned_host_key: None,
+            keyboard_interactive_first: false,
         }
     }
 }
@@ -179,6 +187,13 @@ impl client::Handler for KeyCheck {
     }
 }
 
+/// The SSH authentication method that succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    Password,
+    KeyboardInteractive,
+}
+
 /// Privilege level of the shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -221,6 +236,7 @@ pub struct Session {
     hostname: String,
     mode: Mode,
     host_key: String,
+    login: Login,
 }
 
 impl std::fmt::Debug for Session {
@@ -299,7 +315,7 @@ impl Session {
             .ok_or_else(|| unreachable("the server presented no host key".into()))?
             .to_openssh()
             .map_err(|error| unreachable(error.to_string()))?;
-        tokio::time::timeout_at(deadline, authenticate(&mut handle, &options))
+        let login = tokio::time::timeout_at(deadline, authenticate(&mut handle, &options))
             .await
             .map_err(|_| DriverError::Timeout {
                 host: options.host.clone(),
@@ -325,14 +341,20 @@ impl Session {
             hostname: String::new(),
             mode: Mode::User,
             host_key,
+            login,
         };
-        session.login(deadline).await?;
+        session.log_in(deadline).await?;
         Ok(session)
     }
 
     /// The device's host key as OpenSSH public key text, to pin.
     pub fn host_key(&self) -> &str {
         &self.host_key
+    }
+
+    /// How the device let us in.
+    pub fn login(&self) -> Login {
+        self.login
     }
 
     /// The hostname learned from the prompt.
@@ -436,7 +458,7 @@ impl Session {
             .await;
     }
 
-    async fn login(&mut self, deadline: Instant) -> Result<(), DriverError> {
+    async fn log_in(&mut self, deadline: Instant) -> Result<(), DriverError> {
         // Wait for the first prompt after the banner and learn the hostname.
         loop {
             let last = last_line(&self.pending).trim_end();
@@ -552,45 +574,78 @@ impl Session {
     }
 }
 
-/// Password first; keyboard-interactive when the device offers only that
-/// (many IOS images answer every prompt of it with the password).
+/// Password, then keyboard-interactive when the device offers it (many IOS
+/// images answer every prompt of it with the password); in the other order
+/// when `SessionOptions::keyboard_interactive_first` says so.
 async fn authenticate(
     handle: &mut Handle<KeyCheck>,
     options: &SessionOptions,
-) -> Result<(), DriverError> {
-    let failed = |reason: String| DriverError::AuthFailed {
-        host: options.host.clone(),
-        port: options.port,
-        username: options.username.clone(),
-        reason,
-    };
+) -> Result<Login, DriverError> {
     let broken = |error: russh::Error| DriverError::Unreachable {
         host: options.host.clone(),
         port: options.port,
         reason: format!("SSH session broke during authentication: {error}"),
     };
+    if options.keyboard_interactive_first {
+        if keyboard_interactive(handle, options)
+            .await
+            .map_err(broken)?
+        {
+            return Ok(Login::KeyboardInteractive);
+        }
+        if password(handle, options).await.map_err(broken)?.is_none() {
+            return Ok(Login::Password);
+        }
+    } else {
+        match password(handle, options).await.map_err(broken)? {
+            None => return Ok(Login::Password),
+            Some(remaining) if remaining.contains(&MethodKind::KeyboardInteractive) => {
+                if keyboard_interactive(handle, options)
+                    .await
+                    .map_err(broken)?
+                {
+                    return Ok(Login::KeyboardInteractive);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Err(DriverError::AuthFailed {
+        host: options.host.clone(),
+        port: options.port,
+        username: options.username.clone(),
+        reason: "password and keyboard-interactive login rejected".into(),
+    })
+}
+
+/// `None` on success, else the methods the server still offers.
+async fn password(
+    handle: &mut Handle<KeyCheck>,
+    options: &SessionOptions,
+) -> Result<Option<russh::MethodSet>, russh::Error> {
     let result = handle
         .authenticate_password(options.username.clone(), options.password.clone())
-        .await
-        .map_err(broken)?;
-    let remaining = match result {
-        client::AuthResult::Success => return Ok(()),
+        .await?;
+    Ok(match result {
+        client::AuthResult::Success => None,
         client::AuthResult::Failure {
             remaining_methods, ..
-        } => remaining_methods,
-    };
-    if !remaining.contains(&MethodKind::KeyboardInteractive) {
-        return Err(failed("password rejected".into()));
-    }
+        } => Some(remaining_methods),
+    })
+}
+
+async fn keyboard_interactive(
+    handle: &mut Handle<KeyCheck>,
+    options: &SessionOptions,
+) -> Result<bool, russh::Error> {
     let mut response = handle
         .authenticate_keyboard_interactive_start(options.username.clone(), None)
-        .await
-        .map_err(broken)?;
+        .await?;
     // A device asks a few rounds at most; more means it is looping on us.
     for _ in 0..5 {
         match response {
-            KeyboardInteractiveAuthResponse::Success => return Ok(()),
-            KeyboardInteractiveAuthResponse::Failure { .. } => break,
+            KeyboardInteractiveAuthResponse::Success => return Ok(true),
+            KeyboardInteractiveAuthResponse::Failure { .. } => return Ok(false),
             KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
                 let answers = prompts
                     .iter()
@@ -604,14 +659,11 @@ async fn authenticate(
                     .collect();
                 response = handle
                     .authenticate_keyboard_interactive_respond(answers)
-                    .await
-                    .map_err(broken)?;
+                    .await?;
             }
         }
     }
-    Err(failed(
-        "password and keyboard-interactive login rejected".into(),
-    ))
+    Ok(false)
 }
 
 async fn open_shell(

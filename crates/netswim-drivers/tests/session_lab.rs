@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use netswim_drivers::{
-    Algorithms, Answer, Driver, DriverError, IosDriver, Mode, Session, SessionOptions,
+    Algorithms, Answer, Driver, DriverError, IosDriver, Login, Mode, Session, SessionOptions,
     detect_and_collect, fingerprint,
 };
 use netswim_lab::lab::{Lab, LabOptions, parse_mix};
@@ -51,6 +51,7 @@ fn options_for(lab: &Lab, index: usize) -> SessionOptions {
 async fn login_learns_the_prompt_enters_enable_and_turns_paging_off() {
     let lab = start_lab("127.44.1.1", "ios:1", 1).await;
     let mut session = Session::connect(options_for(&lab, 0)).await.unwrap();
+    assert_eq!(session.login(), Login::Password);
     assert_eq!(session.hostname(), lab.devices[0].name);
     assert_eq!(session.mode(), Mode::Privileged);
     // Longer than one 24-line page: arrives whole only with paging off.
@@ -98,6 +99,20 @@ async fn a_wrong_password_is_an_authentication_failure() {
     let error = Session::connect(options).await.unwrap_err();
     assert!(matches!(error, DriverError::AuthFailed { .. }), "{error}");
     assert!(error.to_string().contains("admin"), "{error}");
+}
+
+#[tokio::test]
+async fn keyboard_interactive_login_works_and_a_wrong_answer_is_refused() {
+    let lab = start_lab("127.44.13.1", "ios:1", 1).await;
+    let mut options = options_for(&lab, 0);
+    options.keyboard_interactive_first = true;
+    let mut session = Session::connect(options.clone()).await.unwrap();
+    assert_eq!(session.login(), Login::KeyboardInteractive);
+    assert_eq!(session.mode(), Mode::Privileged);
+    assert!(session.run("show version").await.is_ok());
+    options.password = "wrong".into();
+    let error = Session::connect(options).await.unwrap_err();
+    assert!(matches!(error, DriverError::AuthFailed { .. }), "{error}");
 }
 
 #[tokio::test]

@@ -184,6 +184,7 @@ async fn collect(
         connect_timeout: options.connect_timeout,
         command_timeout: options.command_timeout,
         pinned_host_key: device.ssh_host_key.clone(),
+        keyboard_interactive_first: false,
     };
     let mut session = match Session::connect(session_options).await {
         Ok(session) => session,
