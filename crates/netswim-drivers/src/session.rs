@@ -237,6 +237,8 @@ pub struct Session {
     mode: Mode,
     host_key: String,
     login: Login,
+    /// Received bytes that end inside a UTF-8 character.
+    undecoded: Vec<u8>,
 }
 
 impl std::fmt::Debug for Session {
@@ -342,6 +344,7 @@ impl Session {
             mode: Mode::User,
             host_key,
             login,
+            undecoded: Vec::new(),
         };
         session.log_in(deadline).await?;
         Ok(session)
@@ -414,7 +417,8 @@ impl Session {
                     continue;
                 }
             }
-            self.receive(deadline, command).await?;
+            self.receive(deadline, self.options.command_timeout, command)
+                .await?;
         }
     }
 
@@ -468,8 +472,12 @@ impl Session {
                 self.pending.clear();
                 break;
             }
-            self.receive(deadline, "waiting for the first prompt")
-                .await?;
+            self.receive(
+                deadline,
+                self.options.connect_timeout,
+                "waiting for the first prompt",
+            )
+            .await?;
         }
         if self.mode == Mode::User
             && let Some(secret) = self.options.enable_secret.clone()
@@ -511,7 +519,12 @@ impl Session {
                 self.send(&reply).await?;
                 continue;
             }
-            self.receive(deadline, "entering enable mode").await?;
+            self.receive(
+                deadline,
+                self.options.connect_timeout,
+                "entering enable mode",
+            )
+            .await?;
         }
     }
 
@@ -535,17 +548,30 @@ impl Session {
     }
 
     /// Waits for the next piece of output and appends it to `pending`.
-    async fn receive(&mut self, deadline: Instant, what: &str) -> Result<(), DriverError> {
+    async fn receive(
+        &mut self,
+        deadline: Instant,
+        budget: Duration,
+        what: &str,
+    ) -> Result<(), DriverError> {
         let message = tokio::time::timeout_at(deadline, self.channel.wait())
             .await
             .map_err(|_| DriverError::Timeout {
                 host: self.options.host.clone(),
                 what: format!("`{what}` (last output: {:?})", tail(&self.pending, 80)),
-                after: self.options.command_timeout,
+                after: budget,
             })?;
         match message {
             Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
-                push_normalised(&mut self.pending, &String::from_utf8_lossy(&data));
+                self.undecoded.extend_from_slice(&data);
+                // A character split across two packets waits for its rest.
+                let complete = match std::str::from_utf8(&self.undecoded) {
+                    Ok(_) => self.undecoded.len(),
+                    Err(error) if error.error_len().is_none() => error.valid_up_to(),
+                    Err(_) => self.undecoded.len(),
+                };
+                let bytes: Vec<u8> = self.undecoded.drain(..complete).collect();
+                push_normalised(&mut self.pending, &String::from_utf8_lossy(&bytes));
                 Ok(())
             }
             Some(ChannelMsg::Eof | ChannelMsg::Close | ChannelMsg::ExitStatus { .. }) | None => {
