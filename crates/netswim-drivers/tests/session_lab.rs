@@ -125,6 +125,33 @@ async fn an_address_nobody_listens_on_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_port_that_never_speaks_ssh_is_unreachable_within_the_connect_timeout() {
+    // Accepts TCP and stays silent, like a hung SSH daemon or a tarpit.
+    let listener = tokio::net::TcpListener::bind("127.44.14.1:0")
+        .await
+        .unwrap();
+    let address = listener.local_addr().unwrap();
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let mut options = SessionOptions::new(
+        &address.ip().to_string(),
+        address.port(),
+        USERNAME,
+        PASSWORD,
+    );
+    options.connect_timeout = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let error = Session::connect(options).await.unwrap_err();
+    assert!(matches!(error, DriverError::Unreachable { .. }), "{error}");
+    assert!(error.to_string().contains("handshake"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[tokio::test]
 async fn an_invalid_command_is_rejected_in_the_devices_words_and_the_session_goes_on() {
     let lab = start_lab("127.44.6.1", "ios:1", 1).await;
     let mut session = Session::connect(options_for(&lab, 0)).await.unwrap();
