@@ -5,6 +5,7 @@
 
 pub mod credentials;
 mod error;
+pub mod inventory;
 pub mod sync;
 
 pub use error::EngineError;
