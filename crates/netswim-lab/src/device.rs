@@ -42,7 +42,16 @@ pub struct Faults {
     pub bandwidth_bytes_per_sec: Option<u64>,
     /// Every CLI reply waits this long.
     pub slow_cli_ms: u64,
+    /// Every member's flash is (nearly) full of an old backup archive,
+    /// [`FULL_FLASH_FILE`], which `delete` can remove as on a real device.
+    pub full_flash: bool,
 }
+
+/// The leftover archive the `full_flash` fault fills each flash with.
+pub const FULL_FLASH_FILE: &str = "old-image-backup.tar";
+
+/// Bytes the `full_flash` fault leaves free (a config file still fits).
+pub const FULL_FLASH_FREE_BYTES: u64 = 4096;
 
 /// Ground-truth name of a power state.
 impl PowerState {
@@ -429,6 +438,31 @@ impl Device {
         self.master_member().running.as_ref()
     }
 
+    /// Sets the injected faults; turning `full_flash` on fills every flash
+    /// with [`FULL_FLASH_FILE`], turning it off removes that file again.
+    pub fn set_faults(&mut self, faults: Faults) {
+        // Dated at the clock's epoch: an archive left from long ago.
+        let modified = 0;
+        for member in &mut self.members {
+            let flash = &mut member.flash;
+            match (faults.full_flash, flash.file(FULL_FLASH_FILE).is_some()) {
+                (true, false) => {
+                    let size = flash.free().saturating_sub(FULL_FLASH_FREE_BYTES);
+                    flash.store(FileRecord {
+                        path: FULL_FLASH_FILE.to_string(),
+                        size,
+                        ..record_from_bytes(FULL_FLASH_FILE, &[], modified)
+                    });
+                }
+                (false, true) => {
+                    flash.remove(FULL_FLASH_FILE);
+                }
+                _ => {}
+            }
+        }
+        self.faults = faults;
+    }
+
     /// A member's stack state as `show switch` prints it.
     pub fn member_state(&self, member: &Member) -> &'static str {
         match (&member.running, self.running()) {
@@ -634,6 +668,24 @@ mod tests {
         reload_and_wait(&mut device, now);
         assert!(matches!(device.power, PowerState::Up { .. }));
         assert_eq!(device.reload_count, 3);
+    }
+
+    #[test]
+    fn full_flash_fault_fills_every_member_and_clearing_it_frees_them() {
+        let now = Instant::now();
+        let mut device = device(2, now);
+        let before: Vec<u64> = device.members.iter().map(|m| m.flash.free()).collect();
+        device.set_faults(Faults {
+            full_flash: true,
+            ..Faults::default()
+        });
+        for member in &device.members {
+            assert_eq!(member.flash.free(), FULL_FLASH_FREE_BYTES);
+            assert!(member.flash.file(FULL_FLASH_FILE).is_some());
+        }
+        device.set_faults(Faults::default());
+        let after: Vec<u64> = device.members.iter().map(|m| m.flash.free()).collect();
+        assert_eq!(before, after);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod cli;
 pub mod device;
 pub mod error;
+pub mod fault_rates;
 pub mod files;
 pub mod image;
 pub mod ios_cli;

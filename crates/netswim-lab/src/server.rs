@@ -69,7 +69,7 @@ impl DeviceHandle {
 
     /// Replaces the device's injected faults.
     pub fn set_faults(&self, faults: crate::device::Faults) {
-        self.lock().faults = faults;
+        self.lock().set_faults(faults);
     }
 
     /// How many times the device has started listening (boots so far).
