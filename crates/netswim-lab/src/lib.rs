@@ -12,6 +12,7 @@ pub mod files;
 pub mod image;
 pub mod ios_cli;
 pub mod lab;
+pub mod labfile;
 pub mod render;
 pub mod server;
 pub mod transfer;
