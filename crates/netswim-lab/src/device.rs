@@ -433,6 +433,33 @@ impl Device {
         };
     }
 
+    /// `reload slot N`: member `number` goes down alone (the stack stays up);
+    /// [`Device::boot_member`] brings it back after the reload delay.
+    pub fn reload_member(&mut self, number: u32, _now: Instant) -> bool {
+        match self.member_mut(number) {
+            Some(member) => {
+                member.running = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Boots one member from its own boot path (the end of `reload slot N`).
+    pub fn boot_member(&mut self, number: u32) {
+        if !matches!(self.power, PowerState::Up { .. }) || self.faults.boot_failure {
+            return;
+        }
+        if let Some(member) = self.member_mut(number) {
+            member.running = choose_boot_image(member).map(|(path, header)| RunningImage {
+                path,
+                version: header.version,
+                feature: header.feature,
+                family: header.family,
+            });
+        }
+    }
+
     /// The master's running image (what the device runs).
     pub fn running(&self) -> Option<&RunningImage> {
         self.master_member().running.as_ref()

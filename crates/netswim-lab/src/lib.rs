@@ -10,6 +10,7 @@ pub mod error;
 pub mod fault_rates;
 pub mod files;
 pub mod image;
+pub mod ios_archive;
 pub mod ios_cli;
 pub mod lab;
 pub mod labfile;
