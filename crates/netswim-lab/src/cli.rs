@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::error::LabError;
+use crate::fault_rates::parse_fault_rates;
 use crate::image::{
     ImageFormat, ImageSpec, image_file_name, make_image as build_image, parse_size,
 };
-use crate::fault_rates::parse_fault_rates;
 use crate::lab::{DeviceStatus, Lab, LabOptions, control_get, parse_mix, serve_control};
 use crate::labfile::{LabFile, PlanFallbacks, PlannedDevice};
 

@@ -145,8 +145,7 @@ pub fn selected(seed: u64, index: usize, kind: FaultKind, rate: f64) -> bool {
         .position(|known| *known == kind)
         .unwrap_or(0) as u64;
     let draw = splitmix64(
-        splitmix64(seed ^ (kind_number.wrapping_mul(0x1000_0000_01b3)))
-            .wrapping_add(index as u64),
+        splitmix64(seed ^ (kind_number.wrapping_mul(0x1000_0000_01b3))).wrapping_add(index as u64),
     );
     // 53 bits give a uniform float in [0, 1).
     let unit = (draw >> 11) as f64 / (1u64 << 53) as f64;

@@ -226,11 +226,19 @@ pub fn install_archive(
     };
     let directory = info.directory.clone();
     let bin_path = format!("{directory}/{}", info.image_name);
-    let _ = writeln!(out, "extracting info ({} bytes)", entry("info").map_or(0, |r| r.size));
+    let _ = writeln!(
+        out,
+        "extracting info ({} bytes)",
+        entry("info").map_or(0, |r| r.size)
+    );
     if let Some(inner) = entry(&format!("{directory}/info")) {
         let _ = writeln!(out, "extracting {directory}/info ({} bytes)", inner.size);
     }
-    let _ = writeln!(out, "extracting info ({} bytes)", entry("info").map_or(0, |r| r.size));
+    let _ = writeln!(
+        out,
+        "extracting info ({} bytes)",
+        entry("info").map_or(0, |r| r.size)
+    );
     let Some(header) = entry(&bin_path).and_then(FileRecord::bin_header) else {
         if summary.failure == Some(ArchiveFailure::Truncated) {
             return fail(out, "%Error reading archive (premature end of tar file)\n");
@@ -325,7 +333,9 @@ pub fn install_archive(
         .entries
         .iter()
         .filter(|entry| entry.path.starts_with(&format!("{directory}/")))
-        .filter(|entry| !(options.imageonly && entry.path.starts_with(&format!("{directory}/html"))))
+        .filter(|entry| {
+            !(options.imageonly && entry.path.starts_with(&format!("{directory}/html")))
+        })
         .collect();
     let need: u64 = wanted
         .iter()
@@ -458,12 +468,17 @@ fn set_boot_everywhere(device: &mut Device, members: &[u32], path: &str) {
     } else if everyone {
         vec![BootScope::All]
     } else {
-        members.iter().map(|number| BootScope::Member(*number)).collect()
+        members
+            .iter()
+            .map(|number| BootScope::Member(*number))
+            .collect()
     };
     for scope in scopes {
         if scope == BootScope::All {
             // A `switch all` line replaces the member-specific ones.
-            device.boot_lines.retain(|line| matches!(line.scope, BootScope::Plain));
+            device
+                .boot_lines
+                .retain(|line| matches!(line.scope, BootScope::Plain));
             device
                 .saved_boot_lines
                 .retain(|line| matches!(line.scope, BootScope::Plain));
@@ -492,7 +507,9 @@ pub fn copy_sw(
         ..InstallOutcome::default()
     };
     let Some(member) = device.member(source) else {
-        return text(format!("Error: Switch {source} is not present in the stack\n"));
+        return text(format!(
+            "Error: Switch {source} is not present in the stack\n"
+        ));
     };
     let Some(running) = member.running.clone() else {
         return text(format!("Error: Switch {source} is not running an image\n"));
@@ -532,7 +549,8 @@ pub fn copy_sw(
         .filter(|file| file.path.starts_with(&format!("{directory}/")))
         .cloned()
         .collect();
-    let mut out = String::from("\nSystem software to be uploaded:\nSystem Type:             0x00000002\n");
+    let mut out =
+        String::from("\nSystem software to be uploaded:\nSystem Type:             0x00000002\n");
     let _ = writeln!(out, "  archiving {directory} (directory)");
     for file in &files {
         let _ = writeln!(out, "  archiving {} ({} bytes)", file.path, file.size);
@@ -692,7 +710,11 @@ mod tests {
             } else {
                 DOWNLOAD_OPTIONS
             };
-            assert_eq!(parse_download_args(&words, allowed).map(|_| ()), Err(bad), "{words:?}");
+            assert_eq!(
+                parse_download_args(&words, allowed).map(|_| ()),
+                Err(bad),
+                "{words:?}"
+            );
         }
     }
 
@@ -710,11 +732,20 @@ mod tests {
             "Removing old image: flash2:c2960x-universalk9-mz.152-2.E7.bin\n",
             "Configuring system to use new image...done.\nAll software images installed.\n",
         ] {
-            assert!(outcome.output.contains(fragment), "{fragment:?} in\n{}", outcome.output);
+            assert!(
+                outcome.output.contains(fragment),
+                "{fragment:?} in\n{}",
+                outcome.output
+            );
         }
         assert!(!outcome.reload);
         for member in &device.members {
-            assert!(member.flash.file("c2960x-universalk9-mz.152-2.E7.bin").is_none());
+            assert!(
+                member
+                    .flash
+                    .file("c2960x-universalk9-mz.152-2.E7.bin")
+                    .is_none()
+            );
             assert_eq!(member.boot_path, [format!("flash:{NEW_DIR}/{NEW_DIR}.bin")]);
         }
         assert_eq!(device.saved_boot_lines, device.boot_lines);
@@ -776,12 +807,21 @@ mod tests {
         // Room for the old image, the small files and not quite the new image.
         let flash = 200 * 1024 + 4096 + 300 * 1024 - 20 * 1024;
         // (flags, installed)
-        for (flags, installed) in [("", false), ("/overwrite", true), ("/overwrite /safe", false)] {
+        for (flags, installed) in [
+            ("", false),
+            ("/overwrite", true),
+            ("/overwrite /safe", false),
+        ] {
             let mut device = device(1, flash);
             let before = device.members[0].flash.clone();
             let outcome =
                 install_archive(&mut device, &summary(&new), &options(flags), Instant::now());
-            assert_eq!(!outcome.installed.is_empty(), installed, "{flags}: {}", outcome.output);
+            assert_eq!(
+                !outcome.installed.is_empty(),
+                installed,
+                "{flags}: {}",
+                outcome.output
+            );
             if !installed {
                 assert!(
                     outcome.output.contains(
@@ -799,17 +839,50 @@ mod tests {
     fn wrong_platform_or_feature_set_is_refused_unless_allowed() {
         // (archive spec, flags, installed, message)
         let cases = [
-            (spec("WS-C3750X-24P", "15.2(4)E10", "universalk9", 300 * 1024), "", false, "is not supported by that system (WS-C2960X-48FPD-L)"),
-            (spec("WS-C3750X-24P", "15.2(4)E10", "universalk9", 300 * 1024), "/no-version-check", true, "All software images installed."),
-            (spec(MODEL, "15.2(7)E8", "lanbasek9", 300 * 1024), "", false, "does not support the same feature set."),
-            (spec(MODEL, "15.2(7)E8", "lanbasek9", 300 * 1024), "/allow-feature-upgrade", true, "All software images installed."),
+            (
+                spec("WS-C3750X-24P", "15.2(4)E10", "universalk9", 300 * 1024),
+                "",
+                false,
+                "is not supported by that system (WS-C2960X-48FPD-L)",
+            ),
+            (
+                spec("WS-C3750X-24P", "15.2(4)E10", "universalk9", 300 * 1024),
+                "/no-version-check",
+                true,
+                "All software images installed.",
+            ),
+            (
+                spec(MODEL, "15.2(7)E8", "lanbasek9", 300 * 1024),
+                "",
+                false,
+                "does not support the same feature set.",
+            ),
+            (
+                spec(MODEL, "15.2(7)E8", "lanbasek9", 300 * 1024),
+                "/allow-feature-upgrade",
+                true,
+                "All software images installed.",
+            ),
         ];
         for (archive, flags, installed, message) in cases {
             let mut device = device(1, 8 * 1024 * 1024);
-            let outcome =
-                install_archive(&mut device, &summary(&archive), &options(flags), Instant::now());
-            assert_eq!(!outcome.installed.is_empty(), installed, "{flags}: {}", outcome.output);
-            assert!(outcome.output.contains(message), "{flags}: {}", outcome.output);
+            let outcome = install_archive(
+                &mut device,
+                &summary(&archive),
+                &options(flags),
+                Instant::now(),
+            );
+            assert_eq!(
+                !outcome.installed.is_empty(),
+                installed,
+                "{flags}: {}",
+                outcome.output
+            );
+            assert!(
+                outcome.output.contains(message),
+                "{flags}: {}",
+                outcome.output
+            );
         }
     }
 
@@ -821,9 +894,17 @@ mod tests {
         reboot(&mut device);
         let again = install_archive(&mut device, &summary(&new), &options(""), Instant::now());
         assert!(again.installed.is_empty());
-        assert!(again.output.contains("not downloading it again"), "{}", again.output);
-        let forced =
-            install_archive(&mut device, &summary(&new), &options("/overwrite"), Instant::now());
+        assert!(
+            again.output.contains("not downloading it again"),
+            "{}",
+            again.output
+        );
+        let forced = install_archive(
+            &mut device,
+            &summary(&new),
+            &options("/overwrite"),
+            Instant::now(),
+        );
         assert_eq!(forced.installed, [1], "{}", forced.output);
         reboot(&mut device);
         assert_eq!(device.running().unwrap().version, "15.2(7)E8");
@@ -851,19 +932,38 @@ mod tests {
     fn copy_sw_repairs_a_version_mismatch_member() {
         let mut device = device(3, 8 * 1024 * 1024);
         let new = spec(MODEL, "15.2(7)E8", "universalk9", 300 * 1024);
-        let outcome =
-            install_archive(&mut device, &summary(&new), &options("/destination-system 1 /destination-system 3"), Instant::now());
+        let outcome = install_archive(
+            &mut device,
+            &summary(&new),
+            &options("/destination-system 1 /destination-system 3"),
+            Instant::now(),
+        );
         assert_eq!(outcome.installed, [1, 3], "{}", outcome.output);
         reboot(&mut device);
-        let states: Vec<_> = device.members.iter().map(|m| device.member_state(m)).collect();
+        let states: Vec<_> = device
+            .members
+            .iter()
+            .map(|m| device.member_state(m))
+            .collect();
         assert_eq!(states, ["Ready", "Version Mismatch", "Ready"]);
         let copied = copy_sw(&mut device, 1, &DownloadOptions::default(), Instant::now());
         assert_eq!(copied.installed, [2], "{}", copied.output);
-        assert!(copied.output.contains("System software to be uploaded:"), "{}", copied.output);
-        assert_eq!(device.member(2).unwrap().boot_path, [format!("flash:{NEW_DIR}/{NEW_DIR}.bin")]);
+        assert!(
+            copied.output.contains("System software to be uploaded:"),
+            "{}",
+            copied.output
+        );
+        assert_eq!(
+            device.member(2).unwrap().boot_path,
+            [format!("flash:{NEW_DIR}/{NEW_DIR}.bin")]
+        );
         device.reload_member(2, Instant::now());
         device.boot_member(2);
-        let states: Vec<_> = device.members.iter().map(|m| device.member_state(m)).collect();
+        let states: Vec<_> = device
+            .members
+            .iter()
+            .map(|m| device.member_state(m))
+            .collect();
         assert_eq!(states, ["Ready", "Ready", "Ready"]);
     }
 }

@@ -8,6 +8,9 @@ use std::time::Instant;
 use crate::archive::ArchiveFailure;
 use crate::device::{BootScope, Device};
 use crate::files::FileRecord;
+use crate::ios_archive::{
+    COPY_OPTIONS, DOWNLOAD_OPTIONS, DownloadOptions, copy_sw, install_archive, parse_download_args,
+};
 use crate::render;
 
 /// The CLI mode, which decides the prompt and the commands available.
@@ -43,6 +46,10 @@ pub enum Pending {
         path: String,
     },
     CopyRunningStartup,
+    /// `reload slot N`.
+    ReloadSlotConfirm {
+        member: u32,
+    },
 }
 
 /// A slow or connection-level action the I/O layer carries out after printing
@@ -57,6 +64,13 @@ pub enum Action {
         file_system: String,
         path: String,
     },
+    /// `archive download-sw` from a server URL.
+    DownloadSw {
+        source: String,
+        options: DownloadOptions,
+    },
+    /// `reload slot N`: one stack member reloads.
+    ReloadMember(u32),
 }
 
 /// What one input line produced.
@@ -126,6 +140,9 @@ enum Command {
     DeleteRecursive,
     ArchiveExtract,
     ArchiveTable,
+    ArchiveDownload,
+    ArchiveCopy,
+    ReloadSlot,
     BootSystem,
     BootSystemAll,
     BootSystemMember,
@@ -297,6 +314,21 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         tokens: &[K("archive"), K("tar"), K("/table"), Word],
         command: Command::ArchiveTable,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("download-sw"), Rest],
+        command: Command::ArchiveDownload,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("copy-sw"), Rest],
+        command: Command::ArchiveCopy,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("reload"), K("slot"), Word],
+        command: Command::ReloadSlot,
         modes: PRIVILEGED,
     },
     Pattern {
@@ -569,6 +601,7 @@ impl CliSession {
                 "%Warning:There is a file already existing with this name \nDo you want to over write? [confirm]".to_string()
             }
             Some(Pending::CopyRunningStartup) => "Destination filename [startup-config]? ".to_string(),
+            Some(Pending::ReloadSlotConfirm { .. }) => "Proceed with reload? [confirm]".to_string(),
             None => match self.mode {
                 Mode::User => format!("{}>", device.hostname),
                 Mode::Privileged => format!("{}#", device.hostname),
@@ -732,6 +765,80 @@ impl CliSession {
             }
             Command::ArchiveExtract => archive_extract(device, &argument(0), &argument(1), now),
             Command::ArchiveTable => archive_table(device, &argument(0)),
+            Command::ArchiveDownload | Command::ArchiveCopy => {
+                let rest = argument(0);
+                let offsets = words(&rest);
+                let typed: Vec<&str> = offsets.iter().map(|(_, word)| *word).collect();
+                let allowed = if command == Command::ArchiveDownload {
+                    DOWNLOAD_OPTIONS
+                } else {
+                    COPY_OPTIONS
+                };
+                // The caret counts from the canonical command words (the
+                // typed abbreviation is not kept past matching).
+                let lead = if command == Command::ArchiveDownload {
+                    "archive download-sw ".len()
+                } else {
+                    "archive copy-sw ".len()
+                };
+                let (options, source) = match parse_download_args(&typed, allowed) {
+                    Ok(parsed) => parsed,
+                    Err(index) => {
+                        let offset = offsets
+                            .get(index)
+                            .map_or(rest.len() + 1, |(offset, _)| *offset);
+                        return invalid_marker(prompt_length + lead + offset);
+                    }
+                };
+                if command == Command::ArchiveCopy {
+                    let Ok(member) = source.parse::<u32>() else {
+                        let offset = offsets.last().map_or(0, |(offset, _)| *offset);
+                        return invalid_marker(prompt_length + lead + offset);
+                    };
+                    let outcome = copy_sw(device, member, &options, now);
+                    return Reply::text(outcome.output);
+                }
+                if source.contains("://") {
+                    return Reply::action("", Action::DownloadSw { source, options });
+                }
+                let (file_system, path) = split_file_path(&source);
+                let summary = device
+                    .file_system(&file_system)
+                    .and_then(|fs| fs.file(&path))
+                    .map(|record| record.archive.clone().unwrap_or_default());
+                let Some(summary) = summary else {
+                    return Reply::text(format!(
+                        "%Error opening {file_system}{path} (No such file or directory)\n"
+                    ));
+                };
+                let summary = if summary.entries.is_empty() {
+                    crate::archive::ArchiveSummary {
+                        failure: Some(ArchiveFailure::Checksum),
+                        ..summary
+                    }
+                } else {
+                    summary
+                };
+                let outcome = install_archive(device, &summary, &options, now);
+                if outcome.reload {
+                    Reply::action(outcome.output, Action::Reload)
+                } else {
+                    Reply::text(outcome.output)
+                }
+            }
+            Command::ReloadSlot => {
+                let number = argument(0).parse::<u32>().ok();
+                match number.filter(|number| device.member(*number).is_some()) {
+                    Some(member) => {
+                        self.pending = Some(Pending::ReloadSlotConfirm { member });
+                        Reply::default()
+                    }
+                    None => Reply::text(format!(
+                        "Switch {} is not present in the stack\n",
+                        argument(0)
+                    )),
+                }
+            }
             Command::VerifyMd5 | Command::VerifyMd5Hash => {
                 let expected = (command == Command::VerifyMd5Hash).then(|| argument(1));
                 verify_md5(device, &argument(0), expected.as_deref())
@@ -921,6 +1028,13 @@ impl CliSession {
             Pending::CopyRunningStartup => {
                 device.save_config();
                 Reply::text("Building configuration...\n[OK]\n")
+            }
+            Pending::ReloadSlotConfirm { member } => {
+                if confirmed {
+                    Reply::action("\n", Action::ReloadMember(member))
+                } else {
+                    Reply::default()
+                }
             }
         }
     }

@@ -189,7 +189,11 @@ impl LabFile {
                     format!("{}-{number:0width$}", entry.name)
                 };
                 let peer = if entry.pairs && entry.count > 1 {
-                    let partner = if number % 2 == 1 { number + 1 } else { number - 1 };
+                    let partner = if number % 2 == 1 {
+                        number + 1
+                    } else {
+                        number - 1
+                    };
                     if partner <= entry.count {
                         format!("{}-{partner:0width$}", entry.name)
                     } else {
@@ -336,7 +340,10 @@ mod tests {
     fn mistakes_are_reported_with_what_is_wrong() {
         for (text, expected) in [
             ("", "no devices"),
-            ("[[devices]]\nname = \"a\"\nmodle = \"x\"", "unknown field `modle`"),
+            (
+                "[[devices]]\nname = \"a\"\nmodle = \"x\"",
+                "unknown field `modle`",
+            ),
             (
                 "[[devices]]\nname = \"a\"\nmodel = \"WS-X\"",
                 "unknown device model `WS-X`",
@@ -366,7 +373,10 @@ mod tests {
     #[test]
     fn the_example_lab_file_plans() {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lab.toml"));
-        let devices = LabFile::read(path).unwrap().plan(path, &fallbacks()).unwrap();
+        let devices = LabFile::read(path)
+            .unwrap()
+            .plan(path, &fallbacks())
+            .unwrap();
         assert!(devices.len() >= 4, "{devices:?}");
         assert!(devices.iter().any(|d| d.members > 1));
         assert!(devices.iter().any(|d| !d.peer.is_empty()));

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use crate::device::{Device, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
+use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
 use crate::transfer::{TransferFailure, TransferLimits, http_get, parse_url, tftp_get};
 
@@ -697,10 +698,11 @@ impl ChannelSession {
                 let _ = self.channel.close().await;
                 self.closed = true;
             }
-            Action::Reload => {
-                self.device.reload();
-                self.closed = true;
+            Action::Reload => self.act_reload(),
+            Action::DownloadSw { source, options } => {
+                Box::pin(self.download_sw(&source, &options)).await;
             }
+            Action::ReloadMember(number) => self.reload_member(number),
             Action::Copy {
                 source,
                 file_system,
@@ -715,27 +717,60 @@ impl ChannelSession {
     /// Runs a `copy` into flash: local between members, or pulled by TFTP.
     async fn copy(&mut self, source: &str, file_system: &str, path: &str) -> String {
         let started = Instant::now();
-        let Some(url) = parse_url(source) else {
+        if parse_url(source).is_none() {
             return self.copy_local(source, file_system, path, started);
-        };
-        if url.scheme != "tftp" && url.scheme != "http" {
-            return format!(
-                "%Error opening {source} (Protocol not supported by this lab device)\n"
-            );
         }
-        let Ok(host) = url.host.parse::<IpAddr>() else {
-            return format!("%Error opening {source} (Unknown host)\n");
-        };
-        let (free, faults) = {
+        let free = {
             let device = self.device.lock();
             let Some(fs) = device.file_system(file_system) else {
                 return format!("%Error opening {file_system}{path} (No such device)\n");
             };
-            (
-                fs.free() + fs.file(path).map_or(0, |file| file.size),
-                device.faults.clone(),
-            )
+            fs.free() + fs.file(path).map_or(0, |file| file.size)
         };
+        let (tracker, total) = match self.pull(source, free).await {
+            Ok(pulled) => pulled,
+            Err(text) => return text,
+        };
+        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        let modified = self.device.lock().clock_seconds(Instant::now());
+        let record = tracker.finish(path, modified);
+        let stored = self
+            .device
+            .lock()
+            .file_system_mut(file_system)
+            .is_some_and(|fs| fs.store(record));
+        if !stored {
+            return format!("\n%Error copying {source} (Not enough space on device)\n");
+        }
+        // IOS reports the HTTP block size after the byte count.
+        let ok = if source.starts_with("tftp") {
+            format!("{total} bytes")
+        } else {
+            format!("{total}/4096 bytes")
+        };
+        format!(
+            "!\n[OK - {ok}]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
+            (total as f64 / elapsed) as u64
+        )
+    }
+
+    /// Pulls a URL (TFTP or HTTP) with the device's transfer faults applied,
+    /// printing IOS's `Accessing`/`Loading` lines and `!` progress; at most
+    /// `limit` bytes are accepted. Returns the digested content and its size,
+    /// or the IOS error text.
+    async fn pull(&mut self, source: &str, limit: u64) -> Result<(ContentTracker, u64), String> {
+        let Some(url) = parse_url(source) else {
+            return Err(format!("%Error opening {source} (Invalid argument)\n"));
+        };
+        if url.scheme != "tftp" && url.scheme != "http" {
+            return Err(format!(
+                "%Error opening {source} (Protocol not supported by this lab device)\n"
+            ));
+        }
+        let Ok(host) = url.host.parse::<IpAddr>() else {
+            return Err(format!("%Error opening {source} (Unknown host)\n"));
+        };
+        let faults = self.device.lock().faults.clone();
         let limits = TransferLimits {
             stall_after_bytes: faults.transfer_stall_after_bytes,
             bytes_per_sec: faults.bandwidth_bytes_per_sec,
@@ -756,7 +791,7 @@ impl ChannelSession {
         let is_tftp = url.scheme == "tftp";
         let result = {
             let sink = |bytes: &[u8]| {
-                if tracker.size() + bytes.len() as u64 > free {
+                if tracker.size() + bytes.len() as u64 > limit {
                     return false;
                 }
                 match corrupt_at {
@@ -795,34 +830,64 @@ impl ChannelSession {
             }
         };
         match result {
-            Ok(total) => {
-                let elapsed = started.elapsed().as_secs_f64().max(0.001);
-                let modified = self.device.lock().clock_seconds(Instant::now());
-                let record = tracker.finish(path, modified);
-                let stored = self
-                    .device
-                    .lock()
-                    .file_system_mut(file_system)
-                    .is_some_and(|fs| fs.store(record));
-                if !stored {
-                    return format!("\n%Error copying {source} (Not enough space on device)\n");
-                }
-                // IOS reports the HTTP block size after the byte count.
-                let ok = if is_tftp {
-                    format!("{total} bytes")
-                } else {
-                    format!("{total}/4096 bytes")
-                };
-                format!(
-                    "!\n[OK - {ok}]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
-                    (total as f64 / elapsed) as u64
-                )
-            }
-            Err(TransferFailure::NoSpace) => {
-                format!("\n%Error copying {source} (Not enough space on device)\n")
-            }
-            Err(failure) => format!("\n%Error opening {source} ({})\n", failure.ios_reason()),
+            Ok(total) => Ok((tracker, total)),
+            Err(TransferFailure::NoSpace) => Err(format!(
+                "\n%Error copying {source} (Not enough space on device)\n"
+            )),
+            Err(failure) => Err(format!(
+                "\n%Error opening {source} ({})\n",
+                failure.ios_reason()
+            )),
         }
+    }
+
+    /// `archive download-sw` from a server: the archive streams through
+    /// memory (never stored whole in flash), then installs on the members.
+    async fn download_sw(&mut self, source: &str, options: &DownloadOptions) {
+        // A real switch streams the tar; the lab keeps only entry summaries.
+        let pulled = self.pull(source, u64::MAX).await;
+        let (tracker, total) = match pulled {
+            Ok(pulled) => pulled,
+            Err(text) => {
+                self.send(&crlf(&text)).await;
+                return;
+            }
+        };
+        self.send(&crlf(&format!("\n[OK - {total} bytes]\n\n")))
+            .await;
+        let record = tracker.finish("update.tar", 0);
+        let summary = record.archive.unwrap_or(crate::archive::ArchiveSummary {
+            entries: Vec::new(),
+            failure: Some(crate::archive::ArchiveFailure::Checksum),
+        });
+        let outcome = {
+            let mut device = self.device.lock();
+            install_archive(&mut device, &summary, options, Instant::now())
+        };
+        self.send(&crlf(&outcome.output)).await;
+        if outcome.reload {
+            self.act_reload();
+        }
+    }
+
+    fn act_reload(&mut self) {
+        self.device.reload();
+        self.closed = true;
+    }
+
+    /// `reload slot N`: the member boots again after the reload delay while
+    /// the rest of the stack (and this session) stays up.
+    fn reload_member(&self, number: u32) {
+        let delay = {
+            let mut device = self.device.lock();
+            device.reload_member(number, Instant::now());
+            device.reload_delay
+        };
+        let device = self.device.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            device.lock().boot_member(number);
+        });
     }
 
     fn copy_local(&self, source: &str, file_system: &str, path: &str, started: Instant) -> String {
