@@ -12,6 +12,7 @@ use crate::ios_archive::{
     COPY_OPTIONS, DOWNLOAD_OPTIONS, DownloadOptions, copy_sw, install_archive, parse_download_args,
 };
 use crate::render;
+use crate::transfer::{TransferUrl, parse_url};
 
 /// The CLI mode, which decides the prompt and the commands available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,15 @@ pub enum Pending {
         path: String,
     },
     CopyRunningStartup,
+    /// `copy flash:X tftp://host/path`: the server's address, then the name.
+    UploadHost {
+        source: String,
+        url: TransferUrl,
+    },
+    UploadDestination {
+        source: String,
+        url: TransferUrl,
+    },
     /// `reload slot N`.
     ReloadSlotConfirm {
         member: u32,
@@ -71,6 +81,12 @@ pub enum Action {
     },
     /// `reload slot N`: one stack member reloads.
     ReloadMember(u32),
+    /// Push `file_system`/`path` to `url` (a device-side upload).
+    Upload {
+        file_system: String,
+        path: String,
+        url: TransferUrl,
+    },
 }
 
 /// What one input line produced.
@@ -602,6 +618,12 @@ impl CliSession {
             }
             Some(Pending::CopyRunningStartup) => "Destination filename [startup-config]? ".to_string(),
             Some(Pending::ReloadSlotConfirm { .. }) => "Proceed with reload? [confirm]".to_string(),
+            Some(Pending::UploadHost { url, .. }) => {
+                format!("Address or name of remote host [{}]? ", url.host)
+            }
+            Some(Pending::UploadDestination { url, .. }) => {
+                format!("Destination filename [{}]? ", url.path)
+            }
             None => match self.mode {
                 Mode::User => format!("{}>", device.hostname),
                 Mode::Privileged => format!("{}#", device.hostname),
@@ -910,6 +932,23 @@ impl CliSession {
     }
 
     fn copy(&mut self, device: &Device, source: &str, destination: &str) -> Reply {
+        if let Some(url) = parse_url(destination) {
+            let (file_system, path) = split_file_path(source);
+            if device
+                .file_system(&file_system)
+                .and_then(|fs| fs.file(&path))
+                .is_none()
+            {
+                return Reply::text(format!(
+                    "%Error opening {file_system}{path} (No such file or directory)\n"
+                ));
+            }
+            self.pending = Some(Pending::UploadHost {
+                source: source.to_string(),
+                url,
+            });
+            return Reply::default();
+        }
         let (file_system, destination_path) = split_file_path(destination);
         if device.file_system(&file_system).is_none() {
             return Reply::text(format!("%Error opening {destination} (Invalid argument)\n"));
@@ -1028,6 +1067,27 @@ impl CliSession {
             Pending::CopyRunningStartup => {
                 device.save_config();
                 Reply::text("Building configuration...\n[OK]\n")
+            }
+            Pending::UploadHost { source, mut url } => {
+                if !answer.is_empty() {
+                    url.host = answer.to_string();
+                }
+                self.pending = Some(Pending::UploadDestination { source, url });
+                Reply::default()
+            }
+            Pending::UploadDestination { source, mut url } => {
+                if !answer.is_empty() {
+                    url.path = answer.trim_start_matches('/').to_string();
+                }
+                let (file_system, path) = split_file_path(&source);
+                Reply::action(
+                    "",
+                    Action::Upload {
+                        file_system,
+                        path,
+                        url,
+                    },
+                )
             }
             Pending::ReloadSlotConfirm { member } => {
                 if confirmed {

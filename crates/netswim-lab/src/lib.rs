@@ -17,5 +17,6 @@ pub mod labfile;
 pub mod render;
 pub mod server;
 pub mod transfer;
+pub mod upload;
 
 pub use error::LabError;

@@ -21,7 +21,9 @@ use crate::error::LabError;
 use crate::files::ContentTracker;
 use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
-use crate::transfer::{TransferFailure, TransferLimits, http_get, parse_url, tftp_get};
+use crate::transfer::{
+    TransferFailure, TransferLimits, TransferUrl, http_get, parse_url, tftp_get, tftp_put,
+};
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
 /// and the signal that starts a reload.
@@ -703,6 +705,14 @@ impl ChannelSession {
                 Box::pin(self.download_sw(&source, &options)).await;
             }
             Action::ReloadMember(number) => self.reload_member(number),
+            Action::Upload {
+                file_system,
+                path,
+                url,
+            } => {
+                let output = self.upload(&file_system, &path, &url).await;
+                self.send(&crlf(&output)).await;
+            }
             Action::Copy {
                 source,
                 file_system,
@@ -867,6 +877,59 @@ impl ChannelSession {
         self.send(&crlf(&outcome.output)).await;
         if outcome.reload {
             self.act_reload();
+        }
+    }
+
+    /// `copy flash:X tftp://host/path`: the device pushes the file (TFTP
+    /// write request from its own address).
+    async fn upload(&mut self, file_system: &str, path: &str, url: &TransferUrl) -> String {
+        let started = Instant::now();
+        let shown = format!("{file_system}{path}");
+        let record = self
+            .device
+            .lock()
+            .file_system(file_system)
+            .and_then(|fs| fs.file(path))
+            .cloned();
+        let Some(record) = record else {
+            return format!("%Error opening {shown} (No such file or directory)\n");
+        };
+        let target = format!("{}://{}/{}", url.scheme, url.host, url.path);
+        if url.scheme != "tftp" {
+            return format!(
+                "%Error opening {target} (Protocol not supported by this lab device)\n"
+            );
+        }
+        let Ok(host) = url.host.parse::<IpAddr>() else {
+            return format!("%Error opening {target} (Unknown host)\n");
+        };
+        // Flash keeps digests, not bytes: rebuild (and check) the content.
+        let Some(content) = crate::upload::file_content(&record) else {
+            return format!(
+                "%Error reading {shown} (I/O error: the lab keeps only digests of this file)\n"
+            );
+        };
+        let server = SocketAddr::new(host, url.port.unwrap_or(69));
+        let local = self.device.address;
+        let result = tftp_put(
+            local,
+            server,
+            &url.path,
+            Duration::from_secs(2),
+            &content,
+            |_| {},
+        )
+        .await;
+        match result {
+            Ok(total) => {
+                let elapsed = started.elapsed().as_secs_f64().max(0.001);
+                let bangs = "!".repeat((total / (10 * 1024)).clamp(1, 70) as usize);
+                format!(
+                    "{bangs}\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
+                    (total as f64 / elapsed) as u64
+                )
+            }
+            Err(failure) => format!("%Error opening {target} ({})\n", failure.ios_reason()),
         }
     }
 

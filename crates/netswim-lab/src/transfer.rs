@@ -1,6 +1,9 @@
 //! The device's file-transfer clients: a TFTP client (RFC 1350, octet mode,
-//! 512-byte blocks as IOS uses by default) and a plain HTTP/1.0 GET client
-//! that pull from wherever a `copy` URL points, and the parsing of those URLs.
+//! 512-byte blocks as IOS uses by default) for reads and writes, and a plain
+//! HTTP/1.0 GET client, that pull from or push to wherever a `copy` URL
+//! points, and the parsing of those URLs. Hand-written rather than
+//! netswim-tftp's client because the device must send from its own loopback
+//! address and feed received blocks straight into its digests and faults.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -89,6 +92,7 @@ impl TransferLimits {
 }
 
 const OPCODE_RRQ: u16 = 1;
+const OPCODE_WRQ: u16 = 2;
 const OPCODE_DATA: u16 = 3;
 const OPCODE_ACK: u16 = 4;
 const OPCODE_ERROR: u16 = 5;
@@ -185,6 +189,99 @@ pub async fn tftp_get(
                     // Our ACK was lost: say it again.
                     socket.send_to(&last_sent, from).await.map_err(network)?;
                 }
+            }
+            Some(OPCODE_ERROR) => {
+                let code = read_u16(packet, 2).unwrap_or(0);
+                let message = packet
+                    .get(4..)
+                    .map(|bytes| {
+                        String::from_utf8_lossy(bytes)
+                            .trim_end_matches('\0')
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                return Err(TransferFailure::Server { code, message });
+            }
+            _ => continue,
+        }
+    }
+}
+
+/// Uploads `content` as `path` to a TFTP server (WRQ), sending from the
+/// device's address; `progress` is called after each acknowledged block.
+/// Returns the byte count.
+pub async fn tftp_put(
+    local: IpAddr,
+    server: SocketAddr,
+    path: &str,
+    timeout: Duration,
+    content: &[u8],
+    mut progress: impl FnMut(u64),
+) -> Result<u64, TransferFailure> {
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
+    let socket = UdpSocket::bind(SocketAddr::new(local, 0))
+        .await
+        .map_err(network)?;
+    let mut request = Vec::with_capacity(path.len() + 16);
+    request.extend_from_slice(&OPCODE_WRQ.to_be_bytes());
+    request.extend_from_slice(path.as_bytes());
+    request.push(0);
+    request.extend_from_slice(b"octet");
+    request.push(0);
+    // Block n carries bytes (n-1)*512..; a final short (maybe empty) block ends it.
+    let blocks = content.len() / BLOCK_SIZE + 1;
+    let mut last_sent = request;
+    let mut target = server;
+    let mut peer: Option<SocketAddr> = None;
+    // The ACK we wait for: 0 for the WRQ, then each block's number.
+    let mut awaited: usize = 0;
+    let mut buffer = vec![0u8; BLOCK_SIZE + 4];
+    let mut retries = 0;
+    socket.send_to(&last_sent, target).await.map_err(network)?;
+    loop {
+        let received = tokio::time::timeout(timeout, socket.recv_from(&mut buffer)).await;
+        let (length, from) = match received {
+            Err(_) => {
+                retries += 1;
+                if retries > RETRIES {
+                    return Err(TransferFailure::TimedOut);
+                }
+                socket.send_to(&last_sent, target).await.map_err(network)?;
+                continue;
+            }
+            Ok(result) => result.map_err(network)?,
+        };
+        match peer {
+            None if from.ip() == server.ip() => peer = Some(from),
+            Some(known) if known == from => {}
+            _ => continue,
+        }
+        let packet = &buffer[..length];
+        match read_u16(packet, 0) {
+            Some(OPCODE_ACK) => {
+                let Some(block) = read_u16(packet, 2) else {
+                    continue;
+                };
+                if block != (awaited as u16) {
+                    // A duplicate ACK: ignore it (no Sorcerer's Apprentice).
+                    continue;
+                }
+                retries = 0;
+                if awaited > 0 {
+                    progress((awaited * BLOCK_SIZE).min(content.len()) as u64);
+                }
+                if awaited == blocks {
+                    return Ok(content.len() as u64);
+                }
+                awaited += 1;
+                let start = (awaited - 1) * BLOCK_SIZE;
+                let end = (start + BLOCK_SIZE).min(content.len());
+                let mut data = OPCODE_DATA.to_be_bytes().to_vec();
+                data.extend_from_slice(&(awaited as u16).to_be_bytes());
+                data.extend_from_slice(&content[start..end]);
+                target = from;
+                socket.send_to(&data, target).await.map_err(network)?;
+                last_sent = data;
             }
             Some(OPCODE_ERROR) => {
                 let code = read_u16(packet, 2).unwrap_or(0);
