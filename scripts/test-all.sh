@@ -17,7 +17,8 @@ fi
 # Peers the interop tests drive; a missing peer fails those tests, never skips them.
 #  - netswim-tftp: tftp-hpa and atftp clients, curl, tftpd-hpa (for our client)
 #  - netswim-transfer: curl (http/https/ftp/tftp) and lftp
-#  - netswim-lab: OpenSSH client with sshpass, tftpd-hpa, Netmiko (+ ntc-templates)
+#  - netswim-lab: OpenSSH client with sshpass, tftpd-hpa, Netmiko (+ ntc-templates),
+#    pyftpdlib (the FTP server lab switches pull from and push to)
 as_root=""
 if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
 missing=0
@@ -31,6 +32,9 @@ if [ "$missing" = 1 ]; then
 fi
 if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
   python3 -m pip install -q netmiko==4.8.0
+fi
+if ! python3 -c 'import pyftpdlib' >/dev/null 2>&1; then
+  python3 -m pip install -q --break-system-packages pyftpdlib
 fi
 
 # The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth, database

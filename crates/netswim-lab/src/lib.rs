@@ -9,6 +9,7 @@ pub mod device;
 pub mod error;
 pub mod fault_rates;
 pub mod files;
+pub mod ftp_client;
 pub mod image;
 pub mod ios_archive;
 pub mod ios_cli;

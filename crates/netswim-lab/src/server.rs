@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use crate::device::{Device, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
+use crate::ftp_client::{FtpTarget, ftp_get, ftp_put};
 use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
 use crate::transfer::{
@@ -201,6 +202,16 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
                 handle.reload_requested.notified().await;
             }
         }
+    }
+}
+
+/// Where an `ftp://` URL logs in; IOS logs in anonymously without a user.
+fn ftp_target(url: &TransferUrl, host: IpAddr) -> FtpTarget {
+    FtpTarget {
+        server: SocketAddr::new(host, url.port.unwrap_or(21)),
+        user: url.user.clone().unwrap_or_else(|| "anonymous".into()),
+        password: url.password.clone().unwrap_or_else(|| "IOS-User@".into()),
+        path: url.path.clone(),
     }
 }
 
@@ -772,7 +783,7 @@ impl ChannelSession {
         let Some(url) = parse_url(source) else {
             return Err(format!("%Error opening {source} (Invalid argument)\n"));
         };
-        if url.scheme != "tftp" && url.scheme != "http" {
+        if !["tftp", "http", "ftp"].contains(&url.scheme.as_str()) {
             return Err(format!(
                 "%Error opening {source} (Protocol not supported by this lab device)\n"
             ));
@@ -789,6 +800,8 @@ impl ChannelSession {
         let mut corrupt_at = faults.corrupt_transfers.then_some(1024u64);
         let loading = if url.scheme == "tftp" {
             format!("Loading {} from {} (via Vlan1): ", url.path, url.host)
+        } else if url.scheme == "ftp" {
+            format!("Loading /{} ", url.path)
         } else {
             format!("Loading {source} ")
         };
@@ -822,9 +835,12 @@ impl ChannelSession {
                 true
             };
             let timeout = Duration::from_secs(2);
+            let ftp_target = ftp_target(&url, host);
             let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
                 let server = SocketAddr::new(host, url.port.unwrap_or(69));
                 Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
+            } else if url.scheme == "ftp" {
+                Box::pin(ftp_get(local, &ftp_target, timeout, limits, sink))
             } else {
                 let server = SocketAddr::new(host, url.port.unwrap_or(80));
                 Box::pin(http_get(
@@ -895,7 +911,7 @@ impl ChannelSession {
             return format!("%Error opening {shown} (No such file or directory)\n");
         };
         let target = format!("{}://{}/{}", url.scheme, url.host, url.path);
-        if url.scheme != "tftp" {
+        if url.scheme != "tftp" && url.scheme != "ftp" {
             return format!(
                 "%Error opening {target} (Protocol not supported by this lab device)\n"
             );
@@ -909,17 +925,14 @@ impl ChannelSession {
                 "%Error reading {shown} (I/O error: the lab keeps only digests of this file)\n"
             );
         };
-        let server = SocketAddr::new(host, url.port.unwrap_or(69));
         let local = self.device.address;
-        let result = tftp_put(
-            local,
-            server,
-            &url.path,
-            Duration::from_secs(2),
-            &content,
-            |_| {},
-        )
-        .await;
+        let timeout = Duration::from_secs(2);
+        let result = if url.scheme == "ftp" {
+            ftp_put(local, &ftp_target(url, host), timeout, &content).await
+        } else {
+            let server = SocketAddr::new(host, url.port.unwrap_or(69));
+            tftp_put(local, server, &url.path, timeout, &content, |_| {}).await
+        };
         match result {
             Ok(total) => {
                 let elapsed = started.elapsed().as_secs_f64().max(0.001);

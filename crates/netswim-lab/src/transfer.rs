@@ -18,13 +18,24 @@ pub struct TransferUrl {
     /// Explicit port, when the URL carries one (a lab extension for tests).
     pub port: Option<u16>,
     pub path: String,
+    /// `user[:password]@` before the host (FTP, SCP).
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 /// Parses `tftp://host[:port]/path`; `None` when it is not a URL.
 pub fn parse_url(text: &str) -> Option<TransferUrl> {
     let (scheme, rest) = text.split_once("://")?;
     let (authority, path) = rest.split_once('/')?;
-    let authority = authority.rsplit('@').next()?;
+    let (userinfo, authority) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo.map(|info| info.split_once(':')) {
+        Some(Some((user, password))) => (Some(user.to_string()), Some(password.to_string())),
+        Some(None) => (userinfo.map(str::to_string), None),
+        None => (None, None),
+    };
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, Some(port.parse().ok()?)),
         None => (authority, None),
@@ -37,6 +48,8 @@ pub fn parse_url(text: &str) -> Option<TransferUrl> {
         host: host.to_string(),
         port,
         path: path.to_string(),
+        user,
+        password,
     })
 }
 
@@ -78,7 +91,7 @@ pub struct TransferLimits {
 
 impl TransferLimits {
     /// Waits as the limits demand after `total` bytes arrived since `started`.
-    async fn pace(&self, total: u64, started: tokio::time::Instant) {
+    pub(crate) async fn pace(&self, total: u64, started: tokio::time::Instant) {
         if let Some(stall) = self.stall_after_bytes
             && total >= stall
         {
@@ -432,6 +445,13 @@ mod tests {
         );
         check("http://user:pw@host/x", Some(("http", "host", None, "x")));
         check("flash:x.bin", None);
+        let ftp = parse_url("ftp://backup:s3cret@10.0.0.9:2121/images/x.tar").unwrap();
+        assert_eq!(
+            (ftp.user.as_deref(), ftp.password.as_deref(), ftp.port),
+            (Some("backup"), Some("s3cret"), Some(2121))
+        );
+        let scp = parse_url("scp://admin@10.0.0.9/x.bin").unwrap();
+        assert_eq!((scp.user.as_deref(), scp.password), (Some("admin"), None));
         check("tftp://host/", None);
     }
 
