@@ -34,7 +34,7 @@ if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
   python3 -m pip install -q netmiko==4.8.0
 fi
 if ! python3 -c 'import pyftpdlib' >/dev/null 2>&1; then
-  python3 -m pip install -q --break-system-packages pyftpdlib
+  python3 -m pip install -q --break-system-packages pyftpdlib==2.2.0
 fi
 
 # The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth, database
