@@ -56,6 +56,10 @@ pub enum Pending {
         source: String,
         url: TransferUrl,
     },
+    /// The SCP server's password, then `action` runs with it.
+    ScpPassword {
+        action: Box<Action>,
+    },
     /// `reload slot N`.
     ReloadSlotConfirm {
         member: u32,
@@ -595,7 +599,10 @@ impl CliSession {
 
     /// Whether the next line should be echoed (not while asking a password).
     pub fn echo(&self) -> bool {
-        self.pending != Some(Pending::EnablePassword)
+        !matches!(
+            self.pending,
+            Some(Pending::EnablePassword | Pending::ScpPassword { .. })
+        )
     }
 
     /// The prompt (or the pending question) to print before the next line.
@@ -618,6 +625,7 @@ impl CliSession {
             }
             Some(Pending::CopyRunningStartup) => "Destination filename [startup-config]? ".to_string(),
             Some(Pending::ReloadSlotConfirm { .. }) => "Proceed with reload? [confirm]".to_string(),
+            Some(Pending::ScpPassword { .. }) => "Password: ".to_string(),
             Some(Pending::UploadHost { url, .. }) => {
                 format!("Address or name of remote host [{}]? ", url.host)
             }
@@ -1037,14 +1045,7 @@ impl CliSession {
                     });
                     return Reply::default();
                 }
-                Reply::action(
-                    "",
-                    Action::Copy {
-                        source,
-                        file_system,
-                        path,
-                    },
-                )
+                self.copy_action(source, file_system, path)
             }
             Pending::CopyOverwrite {
                 source,
@@ -1052,14 +1053,7 @@ impl CliSession {
                 path,
             } => {
                 if confirmed {
-                    Reply::action(
-                        "",
-                        Action::Copy {
-                            source,
-                            file_system,
-                            path,
-                        },
-                    )
+                    self.copy_action(source, file_system, path)
                 } else {
                     Reply::default()
                 }
@@ -1080,14 +1074,46 @@ impl CliSession {
                     url.path = answer.trim_start_matches('/').to_string();
                 }
                 let (file_system, path) = split_file_path(&source);
-                Reply::action(
-                    "",
+                let needs_password = url.scheme == "scp" && url.password.is_none();
+                let action = Action::Upload {
+                    file_system,
+                    path,
+                    url,
+                };
+                if needs_password {
+                    self.pending = Some(Pending::ScpPassword {
+                        action: Box::new(action),
+                    });
+                    return Reply::default();
+                }
+                Reply::action("", action)
+            }
+            Pending::ScpPassword { action } => {
+                let action = match *action {
                     Action::Upload {
                         file_system,
                         path,
-                        url,
+                        mut url,
+                    } => {
+                        url.password = Some(answer.to_string());
+                        Action::Upload {
+                            file_system,
+                            path,
+                            url,
+                        }
+                    }
+                    Action::Copy {
+                        source,
+                        file_system,
+                        path,
+                    } => Action::Copy {
+                        source: with_password(&source, answer),
+                        file_system,
+                        path,
                     },
-                )
+                    other => other,
+                };
+                Reply::action("", action)
             }
             Pending::ReloadSlotConfirm { member } => {
                 if confirmed {
@@ -1097,6 +1123,40 @@ impl CliSession {
                 }
             }
         }
+    }
+}
+
+impl CliSession {
+    /// Starts a pull, first asking the password an `scp://` URL lacks.
+    fn copy_action(&mut self, source: String, file_system: String, path: String) -> Reply {
+        let action = Action::Copy {
+            source,
+            file_system,
+            path,
+        };
+        let Action::Copy { source, .. } = &action else {
+            return Reply::action("", action);
+        };
+        if parse_url(source).is_some_and(|url| url.scheme == "scp" && url.password.is_none()) {
+            self.pending = Some(Pending::ScpPassword {
+                action: Box::new(action),
+            });
+            return Reply::default();
+        }
+        Reply::action("", action)
+    }
+}
+
+/// `scp://user@host/x` with the password typed at the prompt added.
+fn with_password(source: &str, password: &str) -> String {
+    match source.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((user, host)) if !user.contains('/') => {
+                format!("{scheme}://{user}:{password}@{host}")
+            }
+            _ => source.to_string(),
+        },
+        None => source.to_string(),
     }
 }
 

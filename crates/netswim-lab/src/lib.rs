@@ -16,6 +16,7 @@ pub mod ios_cli;
 pub mod lab;
 pub mod labfile;
 pub mod render;
+pub mod scp_client;
 pub mod server;
 pub mod transfer;
 pub mod upload;

@@ -22,6 +22,7 @@ use crate::files::ContentTracker;
 use crate::ftp_client::{FtpTarget, ftp_get, ftp_put};
 use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
+use crate::scp_client::{ScpTarget, scp_get, scp_put};
 use crate::transfer::{
     TransferFailure, TransferLimits, TransferUrl, http_get, parse_url, tftp_get, tftp_put,
 };
@@ -211,6 +212,16 @@ fn ftp_target(url: &TransferUrl, host: IpAddr) -> FtpTarget {
         server: SocketAddr::new(host, url.port.unwrap_or(21)),
         user: url.user.clone().unwrap_or_else(|| "anonymous".into()),
         password: url.password.clone().unwrap_or_else(|| "IOS-User@".into()),
+        path: url.path.clone(),
+    }
+}
+
+/// Where an `scp://` URL logs in (port 22 unless the URL says otherwise).
+fn scp_target(url: &TransferUrl, host: IpAddr) -> ScpTarget {
+    ScpTarget {
+        server: SocketAddr::new(host, url.port.unwrap_or(22)),
+        user: url.user.clone().unwrap_or_default(),
+        password: url.password.clone().unwrap_or_default(),
         path: url.path.clone(),
     }
 }
@@ -488,14 +499,58 @@ impl ChannelSession {
             .unwrap_or("flash:")
             .to_string();
         let enabled = self.device.lock().scp_server_enabled;
-        let status = if enabled {
-            self.scp_sink(&target).await
-        } else {
-            1
+        let source_mode = command.split_whitespace().any(|word| word == "-f");
+        let status = match (enabled, source_mode) {
+            (false, _) => 1,
+            (true, true) => self.scp_source(&target).await,
+            (true, false) => self.scp_sink(&target).await,
         };
         let _ = self.channel.exit_status(status).await;
         let _ = self.channel.eof().await;
         let _ = self.channel.close().await;
+    }
+
+    /// The SCP server's source side (`scp -f FILE`): copies from the device,
+    /// as `scp admin@switch:flash:x.bin .` or another device's `copy scp://`.
+    async fn scp_source(&mut self, target: &str) -> u32 {
+        let (file_system, path) = split_file_path(target);
+        let mut buffer = VecDeque::new();
+        // The sink starts with one zero byte.
+        if !self.fill(&mut buffer, 1).await {
+            return 1;
+        }
+        buffer.pop_front();
+        let record = self
+            .device
+            .lock()
+            .file_system(&file_system)
+            .and_then(|fs| fs.file(&path))
+            .cloned();
+        let Some(record) = record else {
+            let message = format!("\x01scp: {file_system}{path}: No such file or directory\n");
+            let _ = self.channel.data(message.as_bytes()).await;
+            return 1;
+        };
+        let Some(content) = crate::upload::file_content(&record) else {
+            let message = format!("\x01scp: {file_system}{path}: I/O error\n");
+            let _ = self.channel.data(message.as_bytes()).await;
+            return 1;
+        };
+        // The name as requested: OpenSSH checks it against its request.
+        let name = target.rsplit('/').next().unwrap_or(target);
+        let header = format!("C0644 {} {name}\n", content.len());
+        let _ = self.channel.data(header.as_bytes()).await;
+        if !self.fill(&mut buffer, 1).await || buffer.pop_front() != Some(0) {
+            return 1;
+        }
+        if self.channel.data(&content[..]).await.is_err() {
+            return 1;
+        }
+        let _ = self.channel.data(&b"\0"[..]).await;
+        if !self.fill(&mut buffer, 1).await {
+            return 1;
+        }
+        0
     }
 
     async fn scp_sink(&mut self, target: &str) -> u32 {
@@ -783,7 +838,7 @@ impl ChannelSession {
         let Some(url) = parse_url(source) else {
             return Err(format!("%Error opening {source} (Invalid argument)\n"));
         };
-        if !["tftp", "http", "ftp"].contains(&url.scheme.as_str()) {
+        if !["tftp", "http", "ftp", "scp"].contains(&url.scheme.as_str()) {
             return Err(format!(
                 "%Error opening {source} (Protocol not supported by this lab device)\n"
             ));
@@ -798,8 +853,20 @@ impl ChannelSession {
         };
         // The corruption fault flips one byte past the image header.
         let mut corrupt_at = faults.corrupt_transfers.then_some(1024u64);
+        // The password typed at the SCP prompt is not echoed back.
+        let source = &if url.scheme == "scp" {
+            source.replace(
+                &format!(":{}@", url.password.clone().unwrap_or_default()),
+                "@",
+            )
+        } else {
+            source.to_string()
+        };
         let loading = if url.scheme == "tftp" {
             format!("Loading {} from {} (via Vlan1): ", url.path, url.host)
+        } else if url.scheme == "scp" {
+            // The size is only known once the server's `C` line arrives.
+            String::new()
         } else if url.scheme == "ftp" {
             format!("Loading /{} ", url.path)
         } else {
@@ -836,11 +903,20 @@ impl ChannelSession {
             };
             let timeout = Duration::from_secs(2);
             let ftp_target = ftp_target(&url, host);
+            let scp_target = scp_target(&url, host);
             let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
                 let server = SocketAddr::new(host, url.port.unwrap_or(69));
                 Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
             } else if url.scheme == "ftp" {
                 Box::pin(ftp_get(local, &ftp_target, timeout, limits, sink))
+            } else if url.scheme == "scp" {
+                Box::pin(scp_get(
+                    local,
+                    &scp_target,
+                    Duration::from_secs(10),
+                    limits,
+                    sink,
+                ))
             } else {
                 let server = SocketAddr::new(host, url.port.unwrap_or(80));
                 Box::pin(http_get(
@@ -911,7 +987,7 @@ impl ChannelSession {
             return format!("%Error opening {shown} (No such file or directory)\n");
         };
         let target = format!("{}://{}/{}", url.scheme, url.host, url.path);
-        if url.scheme != "tftp" && url.scheme != "ftp" {
+        if !["tftp", "ftp", "scp"].contains(&url.scheme.as_str()) {
             return format!(
                 "%Error opening {target} (Protocol not supported by this lab device)\n"
             );
@@ -929,6 +1005,9 @@ impl ChannelSession {
         let timeout = Duration::from_secs(2);
         let result = if url.scheme == "ftp" {
             ftp_put(local, &ftp_target(url, host), timeout, &content).await
+        } else if url.scheme == "scp" {
+            let target = scp_target(url, host);
+            scp_put(local, &target, Duration::from_secs(10), &content).await
         } else {
             let server = SocketAddr::new(host, url.port.unwrap_or(69));
             tftp_put(local, server, &url.path, timeout, &content, |_| {}).await
