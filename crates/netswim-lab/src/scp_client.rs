@@ -165,12 +165,9 @@ pub async fn scp_get(
     incoming.channel.data(&b"\0"[..]).await.map_err(failed)?;
     let header = loop {
         incoming.fill(1).await?;
-        match incoming.buffer.front() {
-            Some(1 | 2) => {
-                incoming.buffer.pop_front();
-                return Err(remote_error(&incoming.line().await?));
-            }
-            _ => {}
+        if let Some(1 | 2) = incoming.buffer.front() {
+            incoming.buffer.pop_front();
+            return Err(remote_error(&incoming.line().await?));
         }
         let line = incoming.line().await?;
         // `T` (times) lines come first when the server preserves times.
