@@ -18,6 +18,7 @@ pub mod labfile;
 pub mod render;
 pub mod scp_client;
 pub mod server;
+pub mod tls;
 pub mod transfer;
 pub mod upload;
 

@@ -24,7 +24,8 @@ use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
 use crate::scp_client::{ScpTarget, scp_get, scp_put};
 use crate::transfer::{
-    TransferFailure, TransferLimits, TransferUrl, http_get, parse_url, tftp_get, tftp_put,
+    TransferFailure, TransferLimits, TransferUrl, http_get, https_get, parse_url, tftp_get,
+    tftp_put,
 };
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
@@ -838,7 +839,7 @@ impl ChannelSession {
         let Some(url) = parse_url(source) else {
             return Err(format!("%Error opening {source} (Invalid argument)\n"));
         };
-        if !["tftp", "http", "ftp", "scp"].contains(&url.scheme.as_str()) {
+        if !["tftp", "http", "https", "ftp", "scp"].contains(&url.scheme.as_str()) {
             return Err(format!(
                 "%Error opening {source} (Protocol not supported by this lab device)\n"
             ));
@@ -909,6 +910,11 @@ impl ChannelSession {
                 Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
             } else if url.scheme == "ftp" {
                 Box::pin(ftp_get(local, &ftp_target, timeout, limits, sink))
+            } else if url.scheme == "https" {
+                let server = SocketAddr::new(host, url.port.unwrap_or(443));
+                Box::pin(https_get(
+                    local, server, &url.host, &url.path, timeout, limits, sink,
+                ))
             } else if url.scheme == "scp" {
                 Box::pin(scp_get(
                     local,

@@ -322,10 +322,18 @@ pub async fn http_get(
     path: &str,
     timeout: Duration,
     limits: TransferLimits,
-    mut sink: impl FnMut(&[u8]) -> bool,
+    sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, TransferFailure> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let started = tokio::time::Instant::now();
+    let stream = connect_from(local, server, timeout).await?;
+    http_get_over(stream, host, path, timeout, limits, sink).await
+}
+
+/// Connects a TCP stream from the device's own address.
+pub(crate) async fn connect_from(
+    local: IpAddr,
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<tokio::net::TcpStream, TransferFailure> {
     let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let socket = match local {
         IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
@@ -333,10 +341,48 @@ pub async fn http_get(
     }
     .map_err(network)?;
     socket.bind(SocketAddr::new(local, 0)).map_err(network)?;
-    let mut stream = tokio::time::timeout(timeout, socket.connect(server))
+    tokio::time::timeout(timeout, socket.connect(server))
         .await
         .map_err(|_| TransferFailure::TimedOut)?
-        .map_err(|error| TransferFailure::Network(format!("Connection refused: {error}")))?;
+        .map_err(|error| TransferFailure::Network(format!("Connection refused: {error}")))
+}
+
+/// Downloads `path` over HTTPS (TLS over the device's own TCP connection).
+/// Like a switch without a trustpoint for the server, the lab device does
+/// not verify the server's certificate; the transfer is still real TLS.
+pub async fn https_get(
+    local: IpAddr,
+    server: SocketAddr,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    limits: TransferLimits,
+    sink: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, TransferFailure> {
+    let stream = connect_from(local, server, timeout).await?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| TransferFailure::Network(format!("bad server name {host}")))?;
+    let connector = crate::tls::connector()
+        .map_err(|error| TransferFailure::Network(format!("TLS unavailable: {error}")))?;
+    let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| TransferFailure::TimedOut)?
+        .map_err(|error| TransferFailure::Network(format!("TLS handshake failed: {error}")))?;
+    http_get_over(tls, host, path, timeout, limits, sink).await
+}
+
+/// The HTTP/1.0 GET itself, over any stream.
+async fn http_get_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    limits: TransferLimits,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, TransferFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = tokio::time::Instant::now();
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let request = format!(
         "GET /{path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: cisco-IOS\r\nAccept: */*\r\n\r\n"
     );
@@ -401,7 +447,18 @@ pub async fn http_get(
         total += first.len() as u64;
         limits.pace(total, started).await;
     }
+    // With a Content-Length the body ends there: TLS servers may close
+    // without a close_notify, which reads as an error rather than an end.
+    let length: Option<u64> = head_text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    });
     loop {
+        if length.is_some_and(|length| total >= length) {
+            return Ok(total);
+        }
         let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
             .await
             .map_err(|_| TransferFailure::TimedOut)?
