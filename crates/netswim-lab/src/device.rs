@@ -435,7 +435,7 @@ impl Device {
 
     /// `reload slot N`: member `number` goes down alone (the stack stays up);
     /// [`Device::boot_member`] brings it back after the reload delay.
-    pub fn reload_member(&mut self, number: u32, _now: Instant) -> bool {
+    pub fn reload_member(&mut self, number: u32) -> bool {
         match self.member_mut(number) {
             Some(member) => {
                 member.running = None;

@@ -957,7 +957,7 @@ mod tests {
             device.member(2).unwrap().boot_path,
             [format!("flash:{NEW_DIR}/{NEW_DIR}.bin")]
         );
-        device.reload_member(2, Instant::now());
+        device.reload_member(2);
         device.boot_member(2);
         let states: Vec<_> = device
             .members

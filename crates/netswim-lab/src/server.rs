@@ -1041,7 +1041,7 @@ impl ChannelSession {
     fn reload_member(&self, number: u32) {
         let delay = {
             let mut device = self.device.lock();
-            device.reload_member(number, Instant::now());
+            device.reload_member(number);
             device.reload_delay
         };
         let device = self.device.clone();
