@@ -24,8 +24,8 @@ use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
 use crate::scp_client::{ScpTarget, scp_get, scp_put};
 use crate::transfer::{
-    TransferFailure, TransferLimits, TransferUrl, http_get, https_get, parse_url, tftp_get,
-    tftp_put,
+    TransferFailure, TransferLimits, TransferUrl, http_get, http_put, https_get, parse_url,
+    tftp_get, tftp_put,
 };
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
@@ -993,7 +993,7 @@ impl ChannelSession {
             return format!("%Error opening {shown} (No such file or directory)\n");
         };
         let target = format!("{}://{}/{}", url.scheme, url.host, url.path);
-        if !["tftp", "ftp", "scp"].contains(&url.scheme.as_str()) {
+        if !["tftp", "ftp", "scp", "http", "https"].contains(&url.scheme.as_str()) {
             return format!(
                 "%Error opening {target} (Protocol not supported by this lab device)\n"
             );
@@ -1011,6 +1011,11 @@ impl ChannelSession {
         let timeout = Duration::from_secs(2);
         let result = if url.scheme == "ftp" {
             ftp_put(local, &ftp_target(url, host), timeout, &content).await
+        } else if url.scheme == "http" || url.scheme == "https" {
+            let tls = url.scheme == "https";
+            let port = url.port.unwrap_or(if tls { 443 } else { 80 });
+            let server = SocketAddr::new(host, port);
+            http_put(local, server, &url.host, &url.path, tls, timeout, &content).await
         } else if url.scheme == "scp" {
             let target = scp_target(url, host);
             scp_put(local, &target, Duration::from_secs(10), &content).await

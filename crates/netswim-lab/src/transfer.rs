@@ -371,6 +371,84 @@ pub async fn https_get(
     http_get_over(tls, host, path, timeout, limits, sink).await
 }
 
+/// Uploads `content` as `path` with an HTTP/1.1 PUT (IOS's `copy flash:X
+/// http://...`), from the device's address over plain TCP or TLS.
+#[allow(clippy::too_many_arguments)]
+pub async fn http_put(
+    local: IpAddr,
+    server: SocketAddr,
+    host: &str,
+    path: &str,
+    tls: bool,
+    timeout: Duration,
+    content: &[u8],
+) -> Result<u64, TransferFailure> {
+    let stream = connect_from(local, server, timeout).await?;
+    if !tls {
+        return http_put_over(stream, host, path, timeout, content).await;
+    }
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| TransferFailure::Network(format!("bad server name {host}")))?;
+    let connector = crate::tls::connector()
+        .map_err(|error| TransferFailure::Network(format!("TLS unavailable: {error}")))?;
+    let stream = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| TransferFailure::TimedOut)?
+        .map_err(|error| TransferFailure::Network(format!("TLS handshake failed: {error}")))?;
+    http_put_over(stream, host, path, timeout, content).await
+}
+
+async fn http_put_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    content: &[u8],
+) -> Result<u64, TransferFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
+    let head = format!(
+        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cisco-IOS\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        content.len()
+    );
+    stream.write_all(head.as_bytes()).await.map_err(network)?;
+    stream.write_all(content).await.map_err(network)?;
+    stream.flush().await.map_err(network)?;
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 1024];
+    // The status line is all the device needs.
+    while !reply.windows(2).any(|window| window == b"\r\n") {
+        let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
+            .await
+            .map_err(|_| TransferFailure::TimedOut)?
+            .map_err(network)?;
+        if read == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    let status: u16 = String::from_utf8_lossy(&reply)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    match status {
+        200..=299 => Ok(content.len() as u64),
+        401 | 403 | 405 => Err(TransferFailure::Server {
+            code: 2,
+            message: "Permission denied".into(),
+        }),
+        404 => Err(TransferFailure::Server {
+            code: 1,
+            message: "Not Found".into(),
+        }),
+        other => Err(TransferFailure::Server {
+            code: 0,
+            message: format!("HTTP status {other}"),
+        }),
+    }
+}
+
 /// The HTTP/1.0 GET itself, over any stream.
 async fn http_get_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut stream: S,

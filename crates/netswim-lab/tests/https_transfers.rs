@@ -1,6 +1,7 @@
-//! `copy https://host/path flash:` over real TLS, against Python's
-//! `http.server` wrapped in `ssl` with a fresh self-signed certificate: the
-//! bytes in flash match the served file; a missing file gets IOS's error.
+//! `copy https://host/path flash:` and `copy flash:X https://host/path`
+//! (HTTP PUT) over real TLS, against Python's `http.server` wrapped in `ssl`
+//! with a fresh self-signed certificate: bytes match on both sides; a
+//! missing file gets IOS's error.
 
 mod common;
 
@@ -16,7 +17,18 @@ use tokio::process::{Child, Command};
 const SERVER: &str = r#"
 import functools, http.server, ssl, sys
 port, cert, key, root = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_PUT(self):
+        length = int(self.headers["Content-Length"])
+        body = b""
+        while len(body) < length:
+            body += self.rfile.read(length - len(body))
+        with open(self.translate_path(self.path), "wb") as target:
+            target.write(body)
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+handler = functools.partial(Handler, directory=root)
 server = http.server.HTTPServer(("127.0.0.1", port), handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(cert, key)
@@ -59,7 +71,7 @@ async fn start_https(directory: &Path, root: &Path) -> (Child, u16) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn https_copy_pulls_over_tls_with_the_served_bytes() {
+async fn https_copy_pulls_and_pushes_over_tls_with_the_same_bytes() {
     let directory = tempfile::tempdir().unwrap();
     let root = directory.path().join("served");
     std::fs::create_dir(&root).unwrap();
@@ -95,6 +107,22 @@ async fn https_copy_pulls_over_tls_with_the_served_bytes() {
         .find(|file| file.path == name)
         .map(|file| file.md5.clone());
     assert_eq!(stored, Some(hex::encode(Md5::digest(&image))));
+
+    shell
+        .send(&format!(
+            "copy flash:{name} https://127.0.0.1:{port}/pushed.bin\r\r\r"
+        ))
+        .await;
+    let pushed = shell.read_until("lab-sw-001#").await;
+    assert!(
+        pushed.contains(&format!("{} bytes copied in ", image.len())),
+        "{pushed}"
+    );
+    let received = std::fs::read(root.join("pushed.bin")).unwrap();
+    assert_eq!(
+        hex::encode(Md5::digest(&received)),
+        hex::encode(Md5::digest(&image))
+    );
 
     let url = format!("https://127.0.0.1:{port}/missing.bin");
     shell.send(&format!("copy {url} flash:\r\r")).await;
