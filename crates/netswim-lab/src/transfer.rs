@@ -373,7 +373,6 @@ pub async fn https_get(
 
 /// Uploads `content` as `path` with an HTTP/1.1 PUT (IOS's `copy flash:X
 /// http://...`), from the device's address over plain TCP or TLS.
-#[allow(clippy::too_many_arguments)]
 pub async fn http_put(
     local: IpAddr,
     server: SocketAddr,
