@@ -18,7 +18,8 @@ fi
 #  - netswim-tftp: tftp-hpa and atftp clients, curl, tftpd-hpa (for our client)
 #  - netswim-transfer: curl (http/https/ftp/tftp) and lftp
 #  - netswim-lab: OpenSSH client with sshpass, tftpd-hpa, Netmiko (+ ntc-templates),
-#    Scrapli 1.x
+#    Scrapli 1.x,
+#    pyftpdlib (the FTP server lab switches pull from and push to)
 as_root=""
 if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
 missing=0
@@ -31,11 +32,14 @@ if [ "$missing" = 1 ]; then
     tftp-hpa atftp curl lftp tftpd-hpa openssh-client sshpass
 fi
 if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
-  python3 -m pip install -q netmiko==4.8.0
+  python3 -m pip install -q --break-system-packages netmiko==4.8.0
 fi
 # Scrapli 1.x: the last release with IOSXEDriver/IOSXRDriver (2.x dropped them).
 if ! python3 -c 'from scrapli.driver.core import IOSXEDriver, IOSXRDriver' >/dev/null 2>&1; then
-  python3 -m pip install -q scrapli==2025.1.30
+  python3 -m pip install -q --break-system-packages scrapli==2025.1.30
+fi
+if ! python3 -c 'import pyftpdlib' >/dev/null 2>&1; then
+  python3 -m pip install -q --break-system-packages pyftpdlib==2.2.0
 fi
 
 # The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth, database

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::error::LabError;
+use crate::fault_rates::parse_fault_rates;
 use crate::image::{
     ImageFormat, ImageSpec, image_file_name, make_image as build_image, parse_size,
 };
 use crate::lab::{DeviceStatus, Lab, LabOptions, control_get, parse_mix, serve_control};
+use crate::labfile::{LabFile, PlanFallbacks, PlannedDevice};
 
 /// `netswim lab ...`
 #[derive(Debug, Subcommand)]
@@ -66,6 +68,15 @@ pub struct RunArgs {
     /// Serve the HTTP+JSON control endpoint here.
     #[arg(long)]
     pub control: Option<SocketAddr>,
+    /// Start the devices a TOML lab file describes instead of `--mix`
+    /// (format: crates/netswim-lab/examples/lab.toml).
+    #[arg(long)]
+    pub lab_file: Option<PathBuf>,
+    /// Faults by share of devices, picked from `--seed`:
+    /// `transfer-stall=0.05:64KiB,corruption=0.02,bandwidth-cap=0.1:1MiB,
+    /// full-flash=0.01,boot-failure=0.01,never-returns=0.01,auth-failure=0.01,slow-cli=0.05:800`.
+    #[arg(long)]
+    pub fault_rate: Option<String>,
 }
 
 /// `netswim lab make-image`
@@ -116,7 +127,7 @@ pub async fn run(command: LabCommand) -> Result<(), LabError> {
 /// `netswim lab run`: starts the devices and serves until interrupted.
 pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
     let started = Instant::now();
-    let options = LabOptions {
+    let mut options = LabOptions {
         devices: args.devices,
         mix: parse_mix(&args.mix)?,
         address_base: args.address_base,
@@ -130,7 +141,23 @@ pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
         image_size: parse_size(&args.image_size)?,
         flash_size: args.flash_size.as_deref().map(parse_size).transpose()?,
     };
-    let lab = Arc::new(Lab::start(&options).await?);
+    let rates = match &args.fault_rate {
+        Some(text) => parse_fault_rates(text)?,
+        None => Vec::new(),
+    };
+    let lab = match &args.lab_file {
+        Some(path) => {
+            let (plan, resolved) = plan_lab_file(path, &options, rates)?;
+            options = resolved;
+            Lab::start_plan(&plan, &options).await?
+        }
+        None => {
+            let lab = Lab::start(&options).await?;
+            lab.apply_fault_rates(options.seed, &rates);
+            lab
+        }
+    };
+    let lab = Arc::new(lab);
     if let Some(path) = &args.inventory_out {
         std::fs::write(path, lab.inventory_csv()).map_err(|source| LabError::File {
             path: path.clone(),
@@ -154,6 +181,46 @@ pub async fn run_lab(args: RunArgs) -> Result<(), LabError> {
     );
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
+}
+
+/// Reads a lab file: its plan, and the options with its `[defaults]` applied.
+pub fn plan_lab_file(
+    path: &std::path::Path,
+    options: &LabOptions,
+    rates: Vec<crate::fault_rates::FaultRate>,
+) -> Result<(Vec<PlannedDevice>, LabOptions), LabError> {
+    let file = LabFile::read(path)?;
+    let defaults = &file.defaults;
+    let mut resolved = options.clone();
+    if let Some(base) = defaults.address_base {
+        resolved.address_base = base;
+    }
+    for (value, target) in [
+        (&defaults.username, &mut resolved.username),
+        (&defaults.password, &mut resolved.password),
+        (&defaults.enable_secret, &mut resolved.enable_secret),
+    ] {
+        if let Some(value) = value {
+            target.clone_from(value);
+        }
+    }
+    if let Some(seconds) = defaults.reload_secs {
+        resolved.reload_delay = Duration::from_secs(seconds);
+    }
+    resolved.seed = defaults.seed.unwrap_or(options.seed);
+    let plan = file.plan(
+        path,
+        &PlanFallbacks {
+            model: "WS-C2960X-48FPD-L".into(),
+            image_version: options.image_version.clone(),
+            image_size: options.image_size,
+            flash_size: options.flash_size,
+            seed: options.seed,
+            fault_rates: rates,
+        },
+    )?;
+    resolved.devices = plan.len();
+    Ok((plan, resolved))
 }
 
 /// `netswim lab make-image`: writes the image and returns its path.

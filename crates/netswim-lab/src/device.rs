@@ -43,7 +43,16 @@ pub struct Faults {
     pub bandwidth_bytes_per_sec: Option<u64>,
     /// Every CLI reply waits this long.
     pub slow_cli_ms: u64,
+    /// Every member's flash is (nearly) full of an old backup archive,
+    /// [`FULL_FLASH_FILE`], which `delete` can remove as on a real device.
+    pub full_flash: bool,
 }
+
+/// The leftover archive the `full_flash` fault fills each flash with.
+pub const FULL_FLASH_FILE: &str = "old-image-backup.tar";
+
+/// Bytes the `full_flash` fault leaves free (a config file still fits).
+pub const FULL_FLASH_FREE_BYTES: u64 = 4096;
 
 /// Ground-truth name of a power state.
 impl PowerState {
@@ -456,9 +465,61 @@ impl Device {
         };
     }
 
+    /// `reload slot N`: member `number` goes down alone (the stack stays up);
+    /// [`Device::boot_member`] brings it back after the reload delay.
+    pub fn reload_member(&mut self, number: u32) -> bool {
+        match self.member_mut(number) {
+            Some(member) => {
+                member.running = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Boots one member from its own boot path (the end of `reload slot N`).
+    pub fn boot_member(&mut self, number: u32) {
+        if !matches!(self.power, PowerState::Up { .. }) || self.faults.boot_failure {
+            return;
+        }
+        if let Some(member) = self.member_mut(number) {
+            member.running = choose_boot_image(member).map(|(path, header)| RunningImage {
+                path,
+                version: header.version,
+                feature: header.feature,
+                family: header.family,
+            });
+        }
+    }
+
     /// The master's running image (what the device runs).
     pub fn running(&self) -> Option<&RunningImage> {
         self.master_member().running.as_ref()
+    }
+
+    /// Sets the injected faults; turning `full_flash` on fills every flash
+    /// with [`FULL_FLASH_FILE`], turning it off removes that file again.
+    pub fn set_faults(&mut self, faults: Faults) {
+        // Dated at the clock's epoch: an archive left from long ago.
+        let modified = 0;
+        for member in &mut self.members {
+            let flash = &mut member.flash;
+            match (faults.full_flash, flash.file(FULL_FLASH_FILE).is_some()) {
+                (true, false) => {
+                    let size = flash.free().saturating_sub(FULL_FLASH_FREE_BYTES);
+                    flash.store(FileRecord {
+                        path: FULL_FLASH_FILE.to_string(),
+                        size,
+                        ..record_from_bytes(FULL_FLASH_FILE, &[], modified)
+                    });
+                }
+                (false, true) => {
+                    flash.remove(FULL_FLASH_FILE);
+                }
+                _ => {}
+            }
+        }
+        self.faults = faults;
     }
 
     /// A member's stack state as `show switch` prints it.
@@ -666,6 +727,24 @@ mod tests {
         reload_and_wait(&mut device, now);
         assert!(matches!(device.power, PowerState::Up { .. }));
         assert_eq!(device.reload_count, 3);
+    }
+
+    #[test]
+    fn full_flash_fault_fills_every_member_and_clearing_it_frees_them() {
+        let now = Instant::now();
+        let mut device = device(2, now);
+        let before: Vec<u64> = device.members.iter().map(|m| m.flash.free()).collect();
+        device.set_faults(Faults {
+            full_flash: true,
+            ..Faults::default()
+        });
+        for member in &device.members {
+            assert_eq!(member.flash.free(), FULL_FLASH_FREE_BYTES);
+            assert!(member.flash.file(FULL_FLASH_FILE).is_some());
+        }
+        device.set_faults(Faults::default());
+        let after: Vec<u64> = device.members.iter().map(|m| m.flash.free()).collect();
+        assert_eq!(before, after);
     }
 
     #[test]

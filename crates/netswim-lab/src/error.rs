@@ -23,6 +23,12 @@ pub enum LabError {
     UnknownPlatform { platform: String },
     #[error("bad device mix `{text}` (hint: kind:count,... with kinds ios and ios-stack)")]
     BadMix { text: String },
+    #[error(
+        "bad fault rates `{text}`: {why} (hint: kind=rate[:parameter],... e.g. transfer-stall=0.05:64KiB,corruption=0.02)"
+    )]
+    BadFaultRate { text: String, why: String },
+    #[error("lab file {path}: {message} (hint: see crates/netswim-lab/examples/lab.toml)")]
+    BadLabFile { path: PathBuf, message: String },
     #[error("bad address `{text}` (hint: an IPv4 address such as 127.10.0.1)")]
     BadAddress { text: String },
     #[error("cannot read or write {path}: {source}")]

@@ -8,8 +8,12 @@ use std::time::Instant;
 use crate::archive::ArchiveFailure;
 use crate::device::{BootScope, Device};
 use crate::files::FileRecord;
+use crate::ios_archive::{
+    COPY_OPTIONS, DOWNLOAD_OPTIONS, DownloadOptions, copy_sw, install_archive, parse_download_args,
+};
 use crate::platform::PlatformState;
 use crate::render;
+use crate::transfer::{TransferUrl, parse_url};
 
 /// The CLI mode, which decides the prompt and the commands available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,23 @@ pub enum Pending {
         path: String,
     },
     CopyRunningStartup,
+    /// `copy flash:X tftp://host/path`: the server's address, then the name.
+    UploadHost {
+        source: String,
+        url: TransferUrl,
+    },
+    UploadDestination {
+        source: String,
+        url: TransferUrl,
+    },
+    /// The SCP server's password, then `action` runs with it.
+    ScpPassword {
+        action: Box<Action>,
+    },
+    /// `reload slot N`.
+    ReloadSlotConfirm {
+        member: u32,
+    },
 }
 
 /// A slow or connection-level action the I/O layer carries out after printing
@@ -57,6 +78,19 @@ pub enum Action {
         source: String,
         file_system: String,
         path: String,
+    },
+    /// `archive download-sw` from a server URL.
+    DownloadSw {
+        source: String,
+        options: DownloadOptions,
+    },
+    /// `reload slot N`: one stack member reloads.
+    ReloadMember(u32),
+    /// Push `file_system`/`path` to `url` (a device-side upload).
+    Upload {
+        file_system: String,
+        path: String,
+        url: TransferUrl,
     },
 }
 
@@ -127,6 +161,9 @@ enum Command {
     DeleteRecursive,
     ArchiveExtract,
     ArchiveTable,
+    ArchiveDownload,
+    ArchiveCopy,
+    ReloadSlot,
     BootSystem,
     BootSystemAll,
     BootSystemMember,
@@ -298,6 +335,21 @@ const PATTERNS: &[Pattern] = &[
     Pattern {
         tokens: &[K("archive"), K("tar"), K("/table"), Word],
         command: Command::ArchiveTable,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("download-sw"), Rest],
+        command: Command::ArchiveDownload,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("archive"), K("copy-sw"), Rest],
+        command: Command::ArchiveCopy,
+        modes: PRIVILEGED,
+    },
+    Pattern {
+        tokens: &[K("reload"), K("slot"), Word],
+        command: Command::ReloadSlot,
         modes: PRIVILEGED,
     },
     Pattern {
@@ -558,7 +610,10 @@ impl CliSession {
 
     /// Whether the next line should be echoed (not while asking a password).
     pub fn echo(&self) -> bool {
-        self.pending != Some(Pending::EnablePassword)
+        !matches!(
+            self.pending,
+            Some(Pending::EnablePassword | Pending::ScpPassword { .. })
+        )
     }
 
     /// The prompt (or the pending question) to print before the next line.
@@ -583,6 +638,14 @@ impl CliSession {
                 "%Warning:There is a file already existing with this name \nDo you want to over write? [confirm]".to_string()
             }
             Some(Pending::CopyRunningStartup) => "Destination filename [startup-config]? ".to_string(),
+            Some(Pending::ReloadSlotConfirm { .. }) => "Proceed with reload? [confirm]".to_string(),
+            Some(Pending::ScpPassword { .. }) => "Password: ".to_string(),
+            Some(Pending::UploadHost { url, .. }) => {
+                format!("Address or name of remote host [{}]? ", url.host)
+            }
+            Some(Pending::UploadDestination { url, .. }) => {
+                format!("Destination filename [{}]? ", url.path)
+            }
             None if matches!(device.platform, PlatformState::IosXr(_)) => {
                 crate::xr_cli::prompt(self, device)
             }
@@ -758,6 +821,80 @@ impl CliSession {
             }
             Command::ArchiveExtract => archive_extract(device, &argument(0), &argument(1), now),
             Command::ArchiveTable => archive_table(device, &argument(0)),
+            Command::ArchiveDownload | Command::ArchiveCopy => {
+                let rest = argument(0);
+                let offsets = words(&rest);
+                let typed: Vec<&str> = offsets.iter().map(|(_, word)| *word).collect();
+                let allowed = if command == Command::ArchiveDownload {
+                    DOWNLOAD_OPTIONS
+                } else {
+                    COPY_OPTIONS
+                };
+                // The caret counts from the canonical command words (the
+                // typed abbreviation is not kept past matching).
+                let lead = if command == Command::ArchiveDownload {
+                    "archive download-sw ".len()
+                } else {
+                    "archive copy-sw ".len()
+                };
+                let (options, source) = match parse_download_args(&typed, allowed) {
+                    Ok(parsed) => parsed,
+                    Err(index) => {
+                        let offset = offsets
+                            .get(index)
+                            .map_or(rest.len() + 1, |(offset, _)| *offset);
+                        return invalid_marker(prompt_length + lead + offset);
+                    }
+                };
+                if command == Command::ArchiveCopy {
+                    let Ok(member) = source.parse::<u32>() else {
+                        let offset = offsets.last().map_or(0, |(offset, _)| *offset);
+                        return invalid_marker(prompt_length + lead + offset);
+                    };
+                    let outcome = copy_sw(device, member, &options, now);
+                    return Reply::text(outcome.output);
+                }
+                if source.contains("://") {
+                    return Reply::action("", Action::DownloadSw { source, options });
+                }
+                let (file_system, path) = split_file_path(&source);
+                let summary = device
+                    .file_system(&file_system)
+                    .and_then(|fs| fs.file(&path))
+                    .map(|record| record.archive.clone().unwrap_or_default());
+                let Some(summary) = summary else {
+                    return Reply::text(format!(
+                        "%Error opening {file_system}{path} (No such file or directory)\n"
+                    ));
+                };
+                let summary = if summary.entries.is_empty() {
+                    crate::archive::ArchiveSummary {
+                        failure: Some(ArchiveFailure::Checksum),
+                        ..summary
+                    }
+                } else {
+                    summary
+                };
+                let outcome = install_archive(device, &summary, &options, now);
+                if outcome.reload {
+                    Reply::action(outcome.output, Action::Reload)
+                } else {
+                    Reply::text(outcome.output)
+                }
+            }
+            Command::ReloadSlot => {
+                let number = argument(0).parse::<u32>().ok();
+                match number.filter(|number| device.member(*number).is_some()) {
+                    Some(member) => {
+                        self.pending = Some(Pending::ReloadSlotConfirm { member });
+                        Reply::default()
+                    }
+                    None => Reply::text(format!(
+                        "Switch {} is not present in the stack\n",
+                        argument(0)
+                    )),
+                }
+            }
             Command::VerifyMd5 | Command::VerifyMd5Hash => {
                 let expected = (command == Command::VerifyMd5Hash).then(|| argument(1));
                 verify_md5(device, &argument(0), expected.as_deref())
@@ -829,6 +966,23 @@ impl CliSession {
     }
 
     fn copy(&mut self, device: &Device, source: &str, destination: &str) -> Reply {
+        if let Some(url) = parse_url(destination) {
+            let (file_system, path) = split_file_path(source);
+            if device
+                .file_system(&file_system)
+                .and_then(|fs| fs.file(&path))
+                .is_none()
+            {
+                return Reply::text(format!(
+                    "%Error opening {file_system}{path} (No such file or directory)\n"
+                ));
+            }
+            self.pending = Some(Pending::UploadHost {
+                source: source.to_string(),
+                url,
+            });
+            return Reply::default();
+        }
         let (file_system, destination_path) = split_file_path(destination);
         if device.file_system(&file_system).is_none() {
             return Reply::text(format!("%Error opening {destination} (Invalid argument)\n"));
@@ -917,14 +1071,7 @@ impl CliSession {
                     });
                     return Reply::default();
                 }
-                Reply::action(
-                    "",
-                    Action::Copy {
-                        source,
-                        file_system,
-                        path,
-                    },
-                )
+                self.copy_action(source, file_system, path)
             }
             Pending::CopyOverwrite {
                 source,
@@ -932,14 +1079,7 @@ impl CliSession {
                 path,
             } => {
                 if confirmed {
-                    Reply::action(
-                        "",
-                        Action::Copy {
-                            source,
-                            file_system,
-                            path,
-                        },
-                    )
+                    self.copy_action(source, file_system, path)
                 } else {
                     Reply::default()
                 }
@@ -948,7 +1088,101 @@ impl CliSession {
                 device.save_config();
                 Reply::text("Building configuration...\n[OK]\n")
             }
+            Pending::UploadHost { source, mut url } => {
+                if !answer.is_empty() {
+                    url.host = answer.to_string();
+                }
+                self.pending = Some(Pending::UploadDestination { source, url });
+                Reply::default()
+            }
+            Pending::UploadDestination { source, mut url } => {
+                if !answer.is_empty() {
+                    url.path = answer.trim_start_matches('/').to_string();
+                }
+                let (file_system, path) = split_file_path(&source);
+                let needs_password = url.scheme == "scp" && url.password.is_none();
+                let action = Action::Upload {
+                    file_system,
+                    path,
+                    url,
+                };
+                if needs_password {
+                    self.pending = Some(Pending::ScpPassword {
+                        action: Box::new(action),
+                    });
+                    return Reply::default();
+                }
+                Reply::action("", action)
+            }
+            Pending::ScpPassword { action } => {
+                let action = match *action {
+                    Action::Upload {
+                        file_system,
+                        path,
+                        mut url,
+                    } => {
+                        url.password = Some(answer.to_string());
+                        Action::Upload {
+                            file_system,
+                            path,
+                            url,
+                        }
+                    }
+                    Action::Copy {
+                        source,
+                        file_system,
+                        path,
+                    } => Action::Copy {
+                        source: with_password(&source, answer),
+                        file_system,
+                        path,
+                    },
+                    other => other,
+                };
+                Reply::action("", action)
+            }
+            Pending::ReloadSlotConfirm { member } => {
+                if confirmed {
+                    Reply::action("\n", Action::ReloadMember(member))
+                } else {
+                    Reply::default()
+                }
+            }
         }
+    }
+}
+
+impl CliSession {
+    /// Starts a pull, first asking the password an `scp://` URL lacks.
+    fn copy_action(&mut self, source: String, file_system: String, path: String) -> Reply {
+        let action = Action::Copy {
+            source,
+            file_system,
+            path,
+        };
+        let Action::Copy { source, .. } = &action else {
+            return Reply::action("", action);
+        };
+        if parse_url(source).is_some_and(|url| url.scheme == "scp" && url.password.is_none()) {
+            self.pending = Some(Pending::ScpPassword {
+                action: Box::new(action),
+            });
+            return Reply::default();
+        }
+        Reply::action("", action)
+    }
+}
+
+/// `scp://user@host/x` with the password typed at the prompt added.
+fn with_password(source: &str, password: &str) -> String {
+    match source.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((user, host)) if !user.contains('/') => {
+                format!("{scheme}://{user}:{password}@{host}")
+            }
+            _ => source.to_string(),
+        },
+        None => source.to_string(),
     }
 }
 

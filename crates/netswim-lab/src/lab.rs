@@ -252,6 +252,96 @@ impl Lab {
         Ok(Self { devices, tasks })
     }
 
+    /// Builds and starts the devices of a lab file's plan, in order, from
+    /// `options.address_base`; returns once each listens.
+    pub async fn start_plan(
+        plan: &[crate::labfile::PlannedDevice],
+        options: &LabOptions,
+    ) -> Result<Self, LabError> {
+        let legacy_wanted = plan.iter().any(|device| device.legacy_ssh);
+        let keys = HostKeys::generate(legacy_wanted)?;
+        let modern_config = keys.server_config(false);
+        let legacy_config = legacy_wanted.then(|| keys.server_config(true));
+        // One image record per model, version and size, shared by devices.
+        let mut images: HashMap<(String, String, u64), FileRecord> = HashMap::new();
+        let now = Instant::now();
+        let mut devices = Vec::new();
+        let mut tasks = JoinSet::new();
+        for (index, planned) in plan.iter().enumerate() {
+            let mut facts = model_facts(&planned.model)?;
+            if let Some(flash_size) = planned.flash_size {
+                facts.flash_bytes = flash_size;
+            }
+            let key = (
+                facts.model.to_string(),
+                planned.image_version.clone(),
+                planned.image_size,
+            );
+            let image = match images.get(&key) {
+                Some(image) => image.clone(),
+                None => {
+                    let spec = ImageSpec {
+                        model: facts.model.to_string(),
+                        version: planned.image_version.clone(),
+                        feature: "universalk9".into(),
+                        min_dram_mb: 256,
+                        size: planned.image_size,
+                    };
+                    let name = image_file_name(&spec, ImageFormat::Bin)?;
+                    let record = record_from_bytes(&name, &make_bin(&spec)?, 0);
+                    images.insert(key, record.clone());
+                    record
+                }
+            };
+            let mut device = Device::new(
+                &DeviceSpec {
+                    name: planned.name.clone(),
+                    facts,
+                    members: planned.members,
+                    username: options.username.clone(),
+                    password: options.password.clone(),
+                    enable_secret: options.enable_secret.clone(),
+                    reload_delay: options.reload_delay,
+                    image,
+                    identity_seed: options
+                        .seed
+                        .wrapping_mul(1_000_003)
+                        .wrapping_add(index as u64),
+                },
+                now,
+            );
+            device.set_faults(planned.faults.clone());
+            let address = IpAddr::V4(address_at(options.address_base, index));
+            let handle = DeviceHandle::new(device, address, options.ssh_port, planned.legacy_ssh);
+            let config = match (&legacy_config, planned.legacy_ssh) {
+                (Some(config), true) => config.clone(),
+                _ => modern_config.clone(),
+            };
+            tasks.spawn(run_device(handle.clone(), config));
+            if options.ssh_port == 0 {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), handle.wait_listening(1)).await;
+            }
+            devices.push(LabDevice {
+                name: planned.name.clone(),
+                handle,
+                site: planned.site.clone(),
+                role: planned.role.clone(),
+                peer: planned.peer.clone(),
+            });
+        }
+        Ok(Self { devices, tasks })
+    }
+
+    /// Adds the faults `rates` pick (by device index and `seed`) to each device.
+    pub fn apply_fault_rates(&self, seed: u64, rates: &[crate::fault_rates::FaultRate]) {
+        for (index, device) in self.devices.iter().enumerate() {
+            let current = device.handle.lock().faults.clone();
+            let faults = crate::fault_rates::faults_for(seed, index, rates, &current);
+            device.handle.set_faults(faults);
+        }
+    }
+
     pub fn device(&self, name: &str) -> Option<&LabDevice> {
         self.devices.iter().find(|device| device.name == name)
     }

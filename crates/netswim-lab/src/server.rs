@@ -19,8 +19,14 @@ use tokio::task::JoinSet;
 use crate::device::{Device, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
+use crate::ftp_client::{FtpTarget, ftp_get, ftp_put};
+use crate::ios_archive::{DownloadOptions, install_archive};
 use crate::ios_cli::{Action, CliSession, split_file_path};
-use crate::transfer::{TransferFailure, TransferLimits, http_get, parse_url, tftp_get};
+use crate::scp_client::{ScpTarget, scp_get, scp_put};
+use crate::transfer::{
+    TransferFailure, TransferLimits, TransferUrl, http_get, http_put, https_get, parse_url,
+    tftp_get, tftp_put,
+};
 
 /// A device as the lab runs it: the model behind a lock, where it listens,
 /// and the signal that starts a reload.
@@ -69,7 +75,7 @@ impl DeviceHandle {
 
     /// Replaces the device's injected faults.
     pub fn set_faults(&self, faults: crate::device::Faults) {
-        self.lock().faults = faults;
+        self.lock().set_faults(faults);
     }
 
     /// How many times the device has started listening (boots so far).
@@ -198,6 +204,26 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
                 handle.reload_requested.notified().await;
             }
         }
+    }
+}
+
+/// Where an `ftp://` URL logs in; IOS logs in anonymously without a user.
+fn ftp_target(url: &TransferUrl, host: IpAddr) -> FtpTarget {
+    FtpTarget {
+        server: SocketAddr::new(host, url.port.unwrap_or(21)),
+        user: url.user.clone().unwrap_or_else(|| "anonymous".into()),
+        password: url.password.clone().unwrap_or_else(|| "IOS-User@".into()),
+        path: url.path.clone(),
+    }
+}
+
+/// Where an `scp://` URL logs in (port 22 unless the URL says otherwise).
+fn scp_target(url: &TransferUrl, host: IpAddr) -> ScpTarget {
+    ScpTarget {
+        server: SocketAddr::new(host, url.port.unwrap_or(22)),
+        user: url.user.clone().unwrap_or_default(),
+        password: url.password.clone().unwrap_or_default(),
+        path: url.path.clone(),
     }
 }
 
@@ -474,14 +500,58 @@ impl ChannelSession {
             .unwrap_or("flash:")
             .to_string();
         let enabled = self.device.lock().scp_server_enabled;
-        let status = if enabled {
-            self.scp_sink(&target).await
-        } else {
-            1
+        let source_mode = command.split_whitespace().any(|word| word == "-f");
+        let status = match (enabled, source_mode) {
+            (false, _) => 1,
+            (true, true) => self.scp_source(&target).await,
+            (true, false) => self.scp_sink(&target).await,
         };
         let _ = self.channel.exit_status(status).await;
         let _ = self.channel.eof().await;
         let _ = self.channel.close().await;
+    }
+
+    /// The SCP server's source side (`scp -f FILE`): copies from the device,
+    /// as `scp admin@switch:flash:x.bin .` or another device's `copy scp://`.
+    async fn scp_source(&mut self, target: &str) -> u32 {
+        let (file_system, path) = split_file_path(target);
+        let mut buffer = VecDeque::new();
+        // The sink starts with one zero byte.
+        if !self.fill(&mut buffer, 1).await {
+            return 1;
+        }
+        buffer.pop_front();
+        let record = self
+            .device
+            .lock()
+            .file_system(&file_system)
+            .and_then(|fs| fs.file(&path))
+            .cloned();
+        let Some(record) = record else {
+            let message = format!("\x01scp: {file_system}{path}: No such file or directory\n");
+            let _ = self.channel.data(message.as_bytes()).await;
+            return 1;
+        };
+        let Some(content) = crate::upload::file_content(&record) else {
+            let message = format!("\x01scp: {file_system}{path}: I/O error\n");
+            let _ = self.channel.data(message.as_bytes()).await;
+            return 1;
+        };
+        // The name as requested: OpenSSH checks it against its request.
+        let name = target.rsplit('/').next().unwrap_or(target);
+        let header = format!("C0644 {} {name}\n", content.len());
+        let _ = self.channel.data(header.as_bytes()).await;
+        if !self.fill(&mut buffer, 1).await || buffer.pop_front() != Some(0) {
+            return 1;
+        }
+        if self.channel.data(&content[..]).await.is_err() {
+            return 1;
+        }
+        let _ = self.channel.data(&b"\0"[..]).await;
+        if !self.fill(&mut buffer, 1).await {
+            return 1;
+        }
+        0
     }
 
     async fn scp_sink(&mut self, target: &str) -> u32 {
@@ -698,9 +768,18 @@ impl ChannelSession {
                 let _ = self.channel.close().await;
                 self.closed = true;
             }
-            Action::Reload => {
-                self.device.reload();
-                self.closed = true;
+            Action::Reload => self.act_reload(),
+            Action::DownloadSw { source, options } => {
+                Box::pin(self.download_sw(&source, &options)).await;
+            }
+            Action::ReloadMember(number) => self.reload_member(number),
+            Action::Upload {
+                file_system,
+                path,
+                url,
+            } => {
+                let output = self.upload(&file_system, &path, &url).await;
+                self.send(&crlf(&output)).await;
             }
             Action::Copy {
                 source,
@@ -722,35 +801,82 @@ impl ChannelSession {
     /// Runs a `copy` into flash: local between members, or pulled by TFTP.
     async fn copy(&mut self, source: &str, file_system: &str, path: &str) -> String {
         let started = Instant::now();
-        let Some(url) = parse_url(source) else {
+        if parse_url(source).is_none() {
             return self.copy_local(source, file_system, path, started);
-        };
-        if url.scheme != "tftp" && url.scheme != "http" {
-            return format!(
-                "%Error opening {source} (Protocol not supported by this lab device)\n"
-            );
         }
-        let Ok(host) = url.host.parse::<IpAddr>() else {
-            return format!("%Error opening {source} (Unknown host)\n");
-        };
-        let (free, faults) = {
+        let free = {
             let device = self.device.lock();
             let Some(fs) = device.file_system(file_system) else {
                 return format!("%Error opening {file_system}{path} (No such device)\n");
             };
-            (
-                fs.free() + fs.file(path).map_or(0, |file| file.size),
-                device.faults.clone(),
-            )
+            fs.free() + fs.file(path).map_or(0, |file| file.size)
         };
+        let (tracker, total) = match self.pull(source, free).await {
+            Ok(pulled) => pulled,
+            Err(text) => return text,
+        };
+        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        let modified = self.device.lock().clock_seconds(Instant::now());
+        let record = tracker.finish(path, modified);
+        let stored = self
+            .device
+            .lock()
+            .file_system_mut(file_system)
+            .is_some_and(|fs| fs.store(record));
+        if !stored {
+            return format!("\n%Error copying {source} (Not enough space on device)\n");
+        }
+        // IOS reports the HTTP block size after the byte count.
+        let ok = if source.starts_with("tftp") {
+            format!("{total} bytes")
+        } else {
+            format!("{total}/4096 bytes")
+        };
+        format!(
+            "!\n[OK - {ok}]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
+            (total as f64 / elapsed) as u64
+        )
+    }
+
+    /// Pulls a URL (TFTP or HTTP) with the device's transfer faults applied,
+    /// printing IOS's `Accessing`/`Loading` lines and `!` progress; at most
+    /// `limit` bytes are accepted. Returns the digested content and its size,
+    /// or the IOS error text.
+    async fn pull(&mut self, source: &str, limit: u64) -> Result<(ContentTracker, u64), String> {
+        let Some(url) = parse_url(source) else {
+            return Err(format!("%Error opening {source} (Invalid argument)\n"));
+        };
+        if !["tftp", "http", "https", "ftp", "scp"].contains(&url.scheme.as_str()) {
+            return Err(format!(
+                "%Error opening {source} (Protocol not supported by this lab device)\n"
+            ));
+        }
+        let Ok(host) = url.host.parse::<IpAddr>() else {
+            return Err(format!("%Error opening {source} (Unknown host)\n"));
+        };
+        let faults = self.device.lock().faults.clone();
         let limits = TransferLimits {
             stall_after_bytes: faults.transfer_stall_after_bytes,
             bytes_per_sec: faults.bandwidth_bytes_per_sec,
         };
         // The corruption fault flips one byte past the image header.
         let mut corrupt_at = faults.corrupt_transfers.then_some(1024u64);
+        // The password typed at the SCP prompt is not echoed back.
+        let source = &if url.scheme == "scp" {
+            source.replace(
+                &format!(":{}@", url.password.clone().unwrap_or_default()),
+                "@",
+            )
+        } else {
+            source.to_string()
+        };
         let loading = if url.scheme == "tftp" {
             format!("Loading {} from {} (via Vlan1): ", url.path, url.host)
+        } else if url.scheme == "scp" {
+            // The size is only known once the server's `C` line arrives.
+            String::new()
+        } else if url.scheme == "ftp" {
+            format!("Loading /{} ", url.path)
         } else {
             format!("Loading {source} ")
         };
@@ -763,7 +889,7 @@ impl ChannelSession {
         let is_tftp = url.scheme == "tftp";
         let result = {
             let sink = |bytes: &[u8]| {
-                if tracker.size() + bytes.len() as u64 > free {
+                if tracker.size() + bytes.len() as u64 > limit {
                     return false;
                 }
                 match corrupt_at {
@@ -784,9 +910,26 @@ impl ChannelSession {
                 true
             };
             let timeout = Duration::from_secs(2);
+            let ftp_target = ftp_target(&url, host);
+            let scp_target = scp_target(&url, host);
             let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
                 let server = SocketAddr::new(host, url.port.unwrap_or(69));
                 Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
+            } else if url.scheme == "ftp" {
+                Box::pin(ftp_get(local, &ftp_target, timeout, limits, sink))
+            } else if url.scheme == "https" {
+                let server = SocketAddr::new(host, url.port.unwrap_or(443));
+                Box::pin(https_get(
+                    local, server, &url.host, &url.path, timeout, limits, sink,
+                ))
+            } else if url.scheme == "scp" {
+                Box::pin(scp_get(
+                    local,
+                    &scp_target,
+                    Duration::from_secs(10),
+                    limits,
+                    sink,
+                ))
             } else {
                 let server = SocketAddr::new(host, url.port.unwrap_or(80));
                 Box::pin(http_get(
@@ -802,34 +945,122 @@ impl ChannelSession {
             }
         };
         match result {
+            Ok(total) => Ok((tracker, total)),
+            Err(TransferFailure::NoSpace) => Err(format!(
+                "\n%Error copying {source} (Not enough space on device)\n"
+            )),
+            Err(failure) => Err(format!(
+                "\n%Error opening {source} ({})\n",
+                failure.ios_reason()
+            )),
+        }
+    }
+
+    /// `archive download-sw` from a server: the archive streams through
+    /// memory (never stored whole in flash), then installs on the members.
+    async fn download_sw(&mut self, source: &str, options: &DownloadOptions) {
+        // A real switch streams the tar; the lab keeps only entry summaries.
+        let pulled = self.pull(source, u64::MAX).await;
+        let (tracker, total) = match pulled {
+            Ok(pulled) => pulled,
+            Err(text) => {
+                self.send(&crlf(&text)).await;
+                return;
+            }
+        };
+        self.send(&crlf(&format!("\n[OK - {total} bytes]\n\n")))
+            .await;
+        let record = tracker.finish("update.tar", 0);
+        let summary = record.archive.unwrap_or(crate::archive::ArchiveSummary {
+            entries: Vec::new(),
+            failure: Some(crate::archive::ArchiveFailure::Checksum),
+        });
+        let outcome = {
+            let mut device = self.device.lock();
+            install_archive(&mut device, &summary, options, Instant::now())
+        };
+        self.send(&crlf(&outcome.output)).await;
+        if outcome.reload {
+            self.act_reload();
+        }
+    }
+
+    /// `copy flash:X tftp://host/path`: the device pushes the file (TFTP
+    /// write request from its own address).
+    async fn upload(&mut self, file_system: &str, path: &str, url: &TransferUrl) -> String {
+        let started = Instant::now();
+        let shown = format!("{file_system}{path}");
+        let record = self
+            .device
+            .lock()
+            .file_system(file_system)
+            .and_then(|fs| fs.file(path))
+            .cloned();
+        let Some(record) = record else {
+            return format!("%Error opening {shown} (No such file or directory)\n");
+        };
+        let target = format!("{}://{}/{}", url.scheme, url.host, url.path);
+        if !["tftp", "ftp", "scp", "http", "https"].contains(&url.scheme.as_str()) {
+            return format!(
+                "%Error opening {target} (Protocol not supported by this lab device)\n"
+            );
+        }
+        let Ok(host) = url.host.parse::<IpAddr>() else {
+            return format!("%Error opening {target} (Unknown host)\n");
+        };
+        // Flash keeps digests, not bytes: rebuild (and check) the content.
+        let Some(content) = crate::upload::file_content(&record) else {
+            return format!(
+                "%Error reading {shown} (I/O error: the lab keeps only digests of this file)\n"
+            );
+        };
+        let local = self.device.address;
+        let timeout = Duration::from_secs(2);
+        let result = if url.scheme == "ftp" {
+            ftp_put(local, &ftp_target(url, host), timeout, &content).await
+        } else if url.scheme == "http" || url.scheme == "https" {
+            let tls = url.scheme == "https";
+            let port = url.port.unwrap_or(if tls { 443 } else { 80 });
+            let server = SocketAddr::new(host, port);
+            http_put(local, server, &url.host, &url.path, tls, timeout, &content).await
+        } else if url.scheme == "scp" {
+            let target = scp_target(url, host);
+            scp_put(local, &target, Duration::from_secs(10), &content).await
+        } else {
+            let server = SocketAddr::new(host, url.port.unwrap_or(69));
+            tftp_put(local, server, &url.path, timeout, &content, |_| {}).await
+        };
+        match result {
             Ok(total) => {
                 let elapsed = started.elapsed().as_secs_f64().max(0.001);
-                let modified = self.device.lock().clock_seconds(Instant::now());
-                let record = tracker.finish(path, modified);
-                let stored = self
-                    .device
-                    .lock()
-                    .file_system_mut(file_system)
-                    .is_some_and(|fs| fs.store(record));
-                if !stored {
-                    return format!("\n%Error copying {source} (Not enough space on device)\n");
-                }
-                // IOS reports the HTTP block size after the byte count.
-                let ok = if is_tftp {
-                    format!("{total} bytes")
-                } else {
-                    format!("{total}/4096 bytes")
-                };
+                let bangs = "!".repeat((total / (10 * 1024)).clamp(1, 70) as usize);
                 format!(
-                    "!\n[OK - {ok}]\n\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
+                    "{bangs}\n{total} bytes copied in {elapsed:.3} secs ({} bytes/sec)\n",
                     (total as f64 / elapsed) as u64
                 )
             }
-            Err(TransferFailure::NoSpace) => {
-                format!("\n%Error copying {source} (Not enough space on device)\n")
-            }
-            Err(failure) => format!("\n%Error opening {source} ({})\n", failure.ios_reason()),
+            Err(failure) => format!("%Error opening {target} ({})\n", failure.ios_reason()),
         }
+    }
+
+    fn act_reload(&mut self) {
+        self.device.reload();
+        self.closed = true;
+    }
+
+    /// `reload slot N`: the member boots again after the reload delay while
+    /// the rest of the stack (and this session) stays up.
+    fn reload_member(&self, number: u32) {
+        let delay = {
+            let mut device = self.device.lock();
+            device.reload_member(number);
+            device.reload_delay
+        };
+        let device = self.device.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            device.lock().boot_member(number);
+        });
     }
 
     fn copy_local(&self, source: &str, file_system: &str, path: &str, started: Instant) -> String {

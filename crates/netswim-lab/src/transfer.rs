@@ -1,6 +1,9 @@
 //! The device's file-transfer clients: a TFTP client (RFC 1350, octet mode,
-//! 512-byte blocks as IOS uses by default) and a plain HTTP/1.0 GET client
-//! that pull from wherever a `copy` URL points, and the parsing of those URLs.
+//! 512-byte blocks as IOS uses by default) for reads and writes, and a plain
+//! HTTP/1.0 GET client, that pull from or push to wherever a `copy` URL
+//! points, and the parsing of those URLs. Hand-written rather than
+//! netswim-tftp's client because the device must send from its own loopback
+//! address and feed received blocks straight into its digests and faults.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -15,13 +18,24 @@ pub struct TransferUrl {
     /// Explicit port, when the URL carries one (a lab extension for tests).
     pub port: Option<u16>,
     pub path: String,
+    /// `user[:password]@` before the host (FTP, SCP).
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 /// Parses `tftp://host[:port]/path`; `None` when it is not a URL.
 pub fn parse_url(text: &str) -> Option<TransferUrl> {
     let (scheme, rest) = text.split_once("://")?;
     let (authority, path) = rest.split_once('/')?;
-    let authority = authority.rsplit('@').next()?;
+    let (userinfo, authority) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo.map(|info| info.split_once(':')) {
+        Some(Some((user, password))) => (Some(user.to_string()), Some(password.to_string())),
+        Some(None) => (userinfo.map(str::to_string), None),
+        None => (None, None),
+    };
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, Some(port.parse().ok()?)),
         None => (authority, None),
@@ -34,6 +48,8 @@ pub fn parse_url(text: &str) -> Option<TransferUrl> {
         host: host.to_string(),
         port,
         path: path.to_string(),
+        user,
+        password,
     })
 }
 
@@ -75,7 +91,7 @@ pub struct TransferLimits {
 
 impl TransferLimits {
     /// Waits as the limits demand after `total` bytes arrived since `started`.
-    async fn pace(&self, total: u64, started: tokio::time::Instant) {
+    pub(crate) async fn pace(&self, total: u64, started: tokio::time::Instant) {
         if let Some(stall) = self.stall_after_bytes
             && total >= stall
         {
@@ -89,6 +105,7 @@ impl TransferLimits {
 }
 
 const OPCODE_RRQ: u16 = 1;
+const OPCODE_WRQ: u16 = 2;
 const OPCODE_DATA: u16 = 3;
 const OPCODE_ACK: u16 = 4;
 const OPCODE_ERROR: u16 = 5;
@@ -203,6 +220,99 @@ pub async fn tftp_get(
     }
 }
 
+/// Uploads `content` as `path` to a TFTP server (WRQ), sending from the
+/// device's address; `progress` is called after each acknowledged block.
+/// Returns the byte count.
+pub async fn tftp_put(
+    local: IpAddr,
+    server: SocketAddr,
+    path: &str,
+    timeout: Duration,
+    content: &[u8],
+    mut progress: impl FnMut(u64),
+) -> Result<u64, TransferFailure> {
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
+    let socket = UdpSocket::bind(SocketAddr::new(local, 0))
+        .await
+        .map_err(network)?;
+    let mut request = Vec::with_capacity(path.len() + 16);
+    request.extend_from_slice(&OPCODE_WRQ.to_be_bytes());
+    request.extend_from_slice(path.as_bytes());
+    request.push(0);
+    request.extend_from_slice(b"octet");
+    request.push(0);
+    // Block n carries bytes (n-1)*512..; a final short (maybe empty) block ends it.
+    let blocks = content.len() / BLOCK_SIZE + 1;
+    let mut last_sent = request;
+    let mut target = server;
+    let mut peer: Option<SocketAddr> = None;
+    // The ACK we wait for: 0 for the WRQ, then each block's number.
+    let mut awaited: usize = 0;
+    let mut buffer = vec![0u8; BLOCK_SIZE + 4];
+    let mut retries = 0;
+    socket.send_to(&last_sent, target).await.map_err(network)?;
+    loop {
+        let received = tokio::time::timeout(timeout, socket.recv_from(&mut buffer)).await;
+        let (length, from) = match received {
+            Err(_) => {
+                retries += 1;
+                if retries > RETRIES {
+                    return Err(TransferFailure::TimedOut);
+                }
+                socket.send_to(&last_sent, target).await.map_err(network)?;
+                continue;
+            }
+            Ok(result) => result.map_err(network)?,
+        };
+        match peer {
+            None if from.ip() == server.ip() => peer = Some(from),
+            Some(known) if known == from => {}
+            _ => continue,
+        }
+        let packet = &buffer[..length];
+        match read_u16(packet, 0) {
+            Some(OPCODE_ACK) => {
+                let Some(block) = read_u16(packet, 2) else {
+                    continue;
+                };
+                if block != (awaited as u16) {
+                    // A duplicate ACK: ignore it (no Sorcerer's Apprentice).
+                    continue;
+                }
+                retries = 0;
+                if awaited > 0 {
+                    progress((awaited * BLOCK_SIZE).min(content.len()) as u64);
+                }
+                if awaited == blocks {
+                    return Ok(content.len() as u64);
+                }
+                awaited += 1;
+                let start = (awaited - 1) * BLOCK_SIZE;
+                let end = (start + BLOCK_SIZE).min(content.len());
+                let mut data = OPCODE_DATA.to_be_bytes().to_vec();
+                data.extend_from_slice(&(awaited as u16).to_be_bytes());
+                data.extend_from_slice(&content[start..end]);
+                target = from;
+                socket.send_to(&data, target).await.map_err(network)?;
+                last_sent = data;
+            }
+            Some(OPCODE_ERROR) => {
+                let code = read_u16(packet, 2).unwrap_or(0);
+                let message = packet
+                    .get(4..)
+                    .map(|bytes| {
+                        String::from_utf8_lossy(bytes)
+                            .trim_end_matches('\0')
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                return Err(TransferFailure::Server { code, message });
+            }
+            _ => continue,
+        }
+    }
+}
+
 /// Downloads `path` over HTTP/1.0 from `server`, connecting from the device's
 /// address, feeding the body to `sink`. Returns the byte count.
 pub async fn http_get(
@@ -212,10 +322,18 @@ pub async fn http_get(
     path: &str,
     timeout: Duration,
     limits: TransferLimits,
-    mut sink: impl FnMut(&[u8]) -> bool,
+    sink: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, TransferFailure> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let started = tokio::time::Instant::now();
+    let stream = connect_from(local, server, timeout).await?;
+    http_get_over(stream, host, path, timeout, limits, sink).await
+}
+
+/// Connects a TCP stream from the device's own address.
+pub(crate) async fn connect_from(
+    local: IpAddr,
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<tokio::net::TcpStream, TransferFailure> {
     let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let socket = match local {
         IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
@@ -223,10 +341,125 @@ pub async fn http_get(
     }
     .map_err(network)?;
     socket.bind(SocketAddr::new(local, 0)).map_err(network)?;
-    let mut stream = tokio::time::timeout(timeout, socket.connect(server))
+    tokio::time::timeout(timeout, socket.connect(server))
         .await
         .map_err(|_| TransferFailure::TimedOut)?
-        .map_err(|error| TransferFailure::Network(format!("Connection refused: {error}")))?;
+        .map_err(|error| TransferFailure::Network(format!("Connection refused: {error}")))
+}
+
+/// Downloads `path` over HTTPS (TLS over the device's own TCP connection).
+/// Like a switch without a trustpoint for the server, the lab device does
+/// not verify the server's certificate; the transfer is still real TLS.
+pub async fn https_get(
+    local: IpAddr,
+    server: SocketAddr,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    limits: TransferLimits,
+    sink: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, TransferFailure> {
+    let stream = connect_from(local, server, timeout).await?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| TransferFailure::Network(format!("bad server name {host}")))?;
+    let connector = crate::tls::connector()
+        .map_err(|error| TransferFailure::Network(format!("TLS unavailable: {error}")))?;
+    let tls = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| TransferFailure::TimedOut)?
+        .map_err(|error| TransferFailure::Network(format!("TLS handshake failed: {error}")))?;
+    http_get_over(tls, host, path, timeout, limits, sink).await
+}
+
+/// Uploads `content` as `path` with an HTTP/1.1 PUT (IOS's `copy flash:X
+/// http://...`), from the device's address over plain TCP or TLS.
+pub async fn http_put(
+    local: IpAddr,
+    server: SocketAddr,
+    host: &str,
+    path: &str,
+    tls: bool,
+    timeout: Duration,
+    content: &[u8],
+) -> Result<u64, TransferFailure> {
+    let stream = connect_from(local, server, timeout).await?;
+    if !tls {
+        return http_put_over(stream, host, path, timeout, content).await;
+    }
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| TransferFailure::Network(format!("bad server name {host}")))?;
+    let connector = crate::tls::connector()
+        .map_err(|error| TransferFailure::Network(format!("TLS unavailable: {error}")))?;
+    let stream = tokio::time::timeout(timeout, connector.connect(name, stream))
+        .await
+        .map_err(|_| TransferFailure::TimedOut)?
+        .map_err(|error| TransferFailure::Network(format!("TLS handshake failed: {error}")))?;
+    http_put_over(stream, host, path, timeout, content).await
+}
+
+async fn http_put_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    content: &[u8],
+) -> Result<u64, TransferFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
+    let head = format!(
+        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cisco-IOS\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        content.len()
+    );
+    stream.write_all(head.as_bytes()).await.map_err(network)?;
+    stream.write_all(content).await.map_err(network)?;
+    stream.flush().await.map_err(network)?;
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 1024];
+    // The status line is all the device needs.
+    while !reply.windows(2).any(|window| window == b"\r\n") {
+        let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
+            .await
+            .map_err(|_| TransferFailure::TimedOut)?
+            .map_err(network)?;
+        if read == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buffer[..read]);
+    }
+    let status: u16 = String::from_utf8_lossy(&reply)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    match status {
+        200..=299 => Ok(content.len() as u64),
+        401 | 403 | 405 => Err(TransferFailure::Server {
+            code: 2,
+            message: "Permission denied".into(),
+        }),
+        404 => Err(TransferFailure::Server {
+            code: 1,
+            message: "Not Found".into(),
+        }),
+        other => Err(TransferFailure::Server {
+            code: 0,
+            message: format!("HTTP status {other}"),
+        }),
+    }
+}
+
+/// The HTTP/1.0 GET itself, over any stream.
+async fn http_get_over<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+    timeout: Duration,
+    limits: TransferLimits,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, TransferFailure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = tokio::time::Instant::now();
+    let network = |error: std::io::Error| TransferFailure::Network(error.to_string());
     let request = format!(
         "GET /{path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: cisco-IOS\r\nAccept: */*\r\n\r\n"
     );
@@ -291,7 +524,18 @@ pub async fn http_get(
         total += first.len() as u64;
         limits.pace(total, started).await;
     }
+    // With a Content-Length the body ends there: TLS servers may close
+    // without a close_notify, which reads as an error rather than an end.
+    let length: Option<u64> = head_text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    });
     loop {
+        if length.is_some_and(|length| total >= length) {
+            return Ok(total);
+        }
         let read = tokio::time::timeout(timeout, stream.read(&mut buffer))
             .await
             .map_err(|_| TransferFailure::TimedOut)?
@@ -335,6 +579,13 @@ mod tests {
         );
         check("http://user:pw@host/x", Some(("http", "host", None, "x")));
         check("flash:x.bin", None);
+        let ftp = parse_url("ftp://backup:s3cret@10.0.0.9:2121/images/x.tar").unwrap();
+        assert_eq!(
+            (ftp.user.as_deref(), ftp.password.as_deref(), ftp.port),
+            (Some("backup"), Some("s3cret"), Some(2121))
+        );
+        let scp = parse_url("scp://admin@10.0.0.9/x.bin").unwrap();
+        assert_eq!((scp.user.as_deref(), scp.password), (Some("admin"), None));
         check("tftp://host/", None);
     }
 
