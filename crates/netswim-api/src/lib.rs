@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn(metrics::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_requests,

@@ -54,3 +54,41 @@ pub(crate) async fn count_requests(
     state.metrics.count(&method, response.status().as_u16());
     response
 }
+
+/// Rejections axum writes itself (unknown route, wrong method, malformed
+/// JSON body) come as plain text; every error leaves as `{code, message, hint}`.
+pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let (code, hint) = match status.as_u16() {
+        404 => ("not_found", "see /api/v1/openapi.json for the routes"),
+        405 => ("method_not_allowed", "see /api/v1/openapi.json for the methods of this path"),
+        413 => ("payload_too_large", "send a smaller body"),
+        415 => ("unsupported_media_type", "send JSON with Content-Type: application/json"),
+        _ if status.is_client_error() => ("bad_request", "see /api/v1/openapi.json for the request shape"),
+        _ => ("internal", "see the server log"),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"code": code, "message": message, "hint": hint})),
+    )
+        .into_response()
+}
