@@ -140,7 +140,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn block_on<F: std::future::Future<Output = Result<()>>>(future: F) -> Result<()> {
+fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
