@@ -45,20 +45,49 @@ impl ApiError {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "log in (POST /api/v1/login) and send the token as `Authorization: Bearer TOKEN`".into(),
+                "log in (POST /api/v1/login) and send the token as `Authorization: Bearer TOKEN`"
+                    .into(),
             ),
             ApiError::Forbidden { .. } => (
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "ask an admin for a role that allows this".into(),
             ),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "list the collection to see what exists".into()),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "see /api/v1/openapi.json for the request shape".into()),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "use the existing one or pick another name".into()),
-            ApiError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "image_rejected", "fetch the image again or check the published checksum".into()),
-            ApiError::BadGateway(_) => (StatusCode::BAD_GATEWAY, "source_failed", "check the source URL and that its server answers".into()),
-            ApiError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented", "this route arrives in a later version".into()),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "see the server log".into()),
+            ApiError::NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "list the collection to see what exists".into(),
+            ),
+            ApiError::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "see /api/v1/openapi.json for the request shape".into(),
+            ),
+            ApiError::Conflict(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "use the existing one or pick another name".into(),
+            ),
+            ApiError::Rejected(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "image_rejected",
+                "fetch the image again or check the published checksum".into(),
+            ),
+            ApiError::BadGateway(_) => (
+                StatusCode::BAD_GATEWAY,
+                "source_failed",
+                "check the source URL and that its server answers".into(),
+            ),
+            ApiError::NotImplemented(_) => (
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "this route arrives in a later version".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "see the server log".into(),
+            ),
         }
     }
 }
@@ -69,7 +98,11 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error answering a request");
         }
-        (status, Json(json!({"code": code, "message": self.to_string(), "hint": hint}))).into_response()
+        (
+            status,
+            Json(json!({"code": code, "message": self.to_string(), "hint": hint})),
+        )
+            .into_response()
     }
 }
 

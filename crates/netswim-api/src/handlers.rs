@@ -179,14 +179,20 @@ pub async fn upload_image(
                 let name = file_name
                     .clone()
                     .or_else(|| field.file_name().map(str::to_owned))
-                    .ok_or_else(|| bad("the file part has no file name (hint: add a file_name field)"))?;
+                    .ok_or_else(|| {
+                        bad("the file part has no file name (hint: add a file_name field)")
+                    })?;
                 // The field borrows the form; a pipe lets the engine read it
                 // while this future feeds it, without buffering the image.
                 let (mut writer, reader) = tokio::io::duplex(256 * 1024);
                 let feed = async move {
                     use tokio::io::AsyncWriteExt;
                     let mut field = field;
-                    while let Some(chunk) = field.chunk().await.map_err(|error| bad(error.to_string()))? {
+                    while let Some(chunk) = field
+                        .chunk()
+                        .await
+                        .map_err(|error| bad(error.to_string()))?
+                    {
                         if writer.write_all(&chunk).await.is_err() {
                             break;
                         }
@@ -194,9 +200,10 @@ pub async fn upload_image(
                     let _ = writer.shutdown().await;
                     Ok::<(), ApiError>(())
                 };
-                let import = state
-                    .engine
-                    .import_upload(spec.clone(), &name, Box::new(reader), &caller.name);
+                let import =
+                    state
+                        .engine
+                        .import_upload(spec.clone(), &name, Box::new(reader), &caller.name);
                 let (fed, imported) = tokio::join!(feed, import);
                 fed?;
                 result = Some(imported?);
@@ -264,9 +271,7 @@ pub async fn import_image(
     caller.require(Role::Operator, "import images")?;
     let source = match (&request.url, &request.path) {
         (Some(url), None) => ImportSource::Url { url: url.clone() },
-        (None, Some(path)) => ImportSource::File {
-            path: path.into(),
-        },
+        (None, Some(path)) => ImportSource::File { path: path.into() },
         _ => return Err(bad("give exactly one of `url` or `path`")),
     };
     let spec = ImportSpec {
@@ -293,7 +298,10 @@ pub async fn import_image(
 
 async fn resolve_device(state: &AppState, input: DeviceInput) -> ApiResult<NewDevice> {
     let os = match &input.os {
-        Some(text) => Some(text.parse().map_err(|error: netswim_domain::DomainError| bad(error.to_string()))?),
+        Some(text) => Some(
+            text.parse()
+                .map_err(|error: netswim_domain::DomainError| bad(error.to_string()))?,
+        ),
         None => None,
     };
     let credential_profile_id = match (&input.credential_profile, input.credential_profile_id) {
@@ -350,7 +358,9 @@ pub async fn show_device(
     let facts = store.latest_device_facts(id).await?;
     Ok(Json(DeviceDetail {
         device: device.into(),
-        facts_collected_at: facts.as_ref().map(|snapshot| snapshot.collected_at.as_millis()),
+        facts_collected_at: facts
+            .as_ref()
+            .map(|snapshot| snapshot.collected_at.as_millis()),
         facts: facts.map(|snapshot| snapshot.facts),
     }))
 }
@@ -395,7 +405,12 @@ pub async fn update_device(
     device.redundancy_peer_id = new.redundancy_peer_id;
     let updated = store.update_device(&device).await?;
     caller
-        .audit(&state, "device.update", format!("device:{id}"), json!({"name": updated.name}))
+        .audit(
+            &state,
+            "device.update",
+            format!("device:{id}"),
+            json!({"name": updated.name}),
+        )
         .await?;
     Ok(Json(updated.into()))
 }
@@ -468,7 +483,9 @@ pub async fn list_credentials(
     _caller: Caller,
 ) -> ApiResult<Json<Vec<CredentialView>>> {
     let profiles = state.engine.store().list_credential_profiles().await?;
-    Ok(Json(profiles.into_iter().map(CredentialView::from).collect()))
+    Ok(Json(
+        profiles.into_iter().map(CredentialView::from).collect(),
+    ))
 }
 
 pub async fn add_credential(
@@ -510,7 +527,12 @@ pub async fn delete_credential(
     caller.require(Role::Admin, "manage credential profiles")?;
     state.engine.store().delete_credential_profile(id).await?;
     caller
-        .audit(&state, "credential.delete", format!("credential:{id}"), json!({}))
+        .audit(
+            &state,
+            "credential.delete",
+            format!("credential:{id}"),
+            json!({}),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -537,7 +559,12 @@ pub async fn add_site(
         .insert_site(&input.name, &input.description)
         .await?;
     caller
-        .audit(&state, "site.create", format!("site:{}", site.id), json!({"name": site.name}))
+        .audit(
+            &state,
+            "site.create",
+            format!("site:{}", site.id),
+            json!({"name": site.name}),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(site.into())))
 }
@@ -560,7 +587,12 @@ pub async fn list_distribution_servers(
     _caller: Caller,
 ) -> ApiResult<Json<Vec<DistributionServerView>>> {
     let servers = state.engine.store().list_distribution_servers().await?;
-    Ok(Json(servers.into_iter().map(DistributionServerView::from).collect()))
+    Ok(Json(
+        servers
+            .into_iter()
+            .map(DistributionServerView::from)
+            .collect(),
+    ))
 }
 
 pub async fn add_distribution_server(
@@ -660,7 +692,12 @@ pub async fn put_setting(
     caller.require(Role::Admin, "change settings")?;
     state.engine.store().set_setting(&key, &value).await?;
     caller
-        .audit(&state, "setting.set", format!("setting:{key}"), json!({"value": value}))
+        .audit(
+            &state,
+            "setting.set",
+            format!("setting:{key}"),
+            json!({"value": value}),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -833,10 +870,14 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoRespon
     let bytes: u64 = images.iter().map(|image| image.size_bytes).sum();
     text.push_str("# HELP netswim_images Images in the repository.\n# TYPE netswim_images gauge\n");
     text.push_str(&format!("netswim_images {}\n", images.len()));
-    text.push_str("# HELP netswim_image_bytes Bytes of all images.\n# TYPE netswim_image_bytes gauge\n");
+    text.push_str(
+        "# HELP netswim_image_bytes Bytes of all images.\n# TYPE netswim_image_bytes gauge\n",
+    );
     text.push_str(&format!("netswim_image_bytes {bytes}\n"));
     let devices = store.list_devices().await?.len();
-    text.push_str("# HELP netswim_devices Devices in the inventory.\n# TYPE netswim_devices gauge\n");
+    text.push_str(
+        "# HELP netswim_devices Devices in the inventory.\n# TYPE netswim_devices gauge\n",
+    );
     text.push_str(&format!("netswim_devices {devices}\n"));
     let mut by_status = std::collections::BTreeMap::new();
     for job in store.list_jobs().await? {

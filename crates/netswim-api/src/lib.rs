@@ -62,7 +62,10 @@ pub fn router(state: AppState) -> Router {
             get(show_device).put(update_device).delete(delete_device),
         )
         .route("/credentials", get(list_credentials).post(add_credential))
-        .route("/credentials/{id}", axum::routing::delete(delete_credential))
+        .route(
+            "/credentials/{id}",
+            axum::routing::delete(delete_credential),
+        )
         .route("/sites", get(list_sites).post(add_site))
         .route("/sites/{id}", axum::routing::delete(delete_site))
         .route(

@@ -75,10 +75,19 @@ pub(crate) async fn json_errors(request: Request, next: Next) -> Response {
     let text = String::from_utf8_lossy(&body).trim().to_owned();
     let (code, hint) = match status.as_u16() {
         404 => ("not_found", "see /api/v1/openapi.json for the routes"),
-        405 => ("method_not_allowed", "see /api/v1/openapi.json for the methods of this path"),
+        405 => (
+            "method_not_allowed",
+            "see /api/v1/openapi.json for the methods of this path",
+        ),
         413 => ("payload_too_large", "send a smaller body"),
-        415 => ("unsupported_media_type", "send JSON with Content-Type: application/json"),
-        _ if status.is_client_error() => ("bad_request", "see /api/v1/openapi.json for the request shape"),
+        415 => (
+            "unsupported_media_type",
+            "send JSON with Content-Type: application/json",
+        ),
+        _ if status.is_client_error() => (
+            "bad_request",
+            "see /api/v1/openapi.json for the request shape",
+        ),
         _ => ("internal", "see the server log"),
     };
     let message = if text.is_empty() {

@@ -62,27 +62,135 @@ fn steps() -> Vec<Step> {
         name,
     };
     vec![
-        step("post", "/api/v1/login", json!({"user": "admin", "password": ADMIN_PASSWORD}), None, "login"),
+        step(
+            "post",
+            "/api/v1/login",
+            json!({"user": "admin", "password": ADMIN_PASSWORD}),
+            None,
+            "login",
+        ),
         step("post", "/api/v1/images", Value::Null, None, "image"),
         step("post", "/api/v1/images/import", Value::Null, None, "import"),
-        step("patch", "/api/v1/images/{id}/requirements", json!({"min_flash_bytes": 1000}), Some("image"), ""),
-        step("delete", "/api/v1/images/{id}", Value::Null, Some("image"), ""),
-        step("post", "/api/v1/credentials", json!({"name": "lab", "username": "admin", "password": "s3cret"}), None, "credential"),
+        step(
+            "patch",
+            "/api/v1/images/{id}/requirements",
+            json!({"min_flash_bytes": 1000}),
+            Some("image"),
+            "",
+        ),
+        step(
+            "delete",
+            "/api/v1/images/{id}",
+            Value::Null,
+            Some("image"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/credentials",
+            json!({"name": "lab", "username": "admin", "password": "s3cret"}),
+            None,
+            "credential",
+        ),
         step("post", "/api/v1/sites", json!({"name": "hq"}), None, "site"),
-        step("post", "/api/v1/devices", json!({"name": "sw1", "host": "127.45.1.1", "os": "ios", "credential_profile": "lab"}), None, "device"),
-        step("put", "/api/v1/devices/{id}", json!({"name": "sw1", "host": "127.45.1.2", "os": "ios"}), Some("device"), ""),
-        step("post", "/api/v1/devices/sync", json!({"device_ids": [999_999]}), None, "sync"),
-        step("post", "/api/v1/devices/import", json!("name,host\n"), None, ""),
-        step("delete", "/api/v1/devices/{id}", Value::Null, Some("device"), ""),
-        step("delete", "/api/v1/credentials/{id}", Value::Null, Some("credential"), ""),
-        step("post", "/api/v1/distribution-servers", json!({"name": "relay", "url": "http://127.45.1.3/"}), None, "relay"),
-        step("delete", "/api/v1/distribution-servers/{id}", Value::Null, Some("relay"), ""),
-        step("delete", "/api/v1/sites/{id}", Value::Null, Some("site"), ""),
-        step("put", "/api/v1/settings/{key}", json!({"concurrency": 8}), None, ""),
-        step("post", "/api/v1/users", json!({"name": "olga", "password": "long-password", "role": "operator"}), None, "user"),
-        step("delete", "/api/v1/users/{id}", Value::Null, Some("user"), ""),
-        step("post", "/api/v1/tokens", json!({"name": "ci", "role": "viewer", "days": 1}), None, "token"),
-        step("delete", "/api/v1/tokens/{id}", Value::Null, Some("token"), ""),
+        step(
+            "post",
+            "/api/v1/devices",
+            json!({"name": "sw1", "host": "127.45.1.1", "os": "ios", "credential_profile": "lab"}),
+            None,
+            "device",
+        ),
+        step(
+            "put",
+            "/api/v1/devices/{id}",
+            json!({"name": "sw1", "host": "127.45.1.2", "os": "ios"}),
+            Some("device"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/devices/sync",
+            json!({"device_ids": [999_999]}),
+            None,
+            "sync",
+        ),
+        step(
+            "post",
+            "/api/v1/devices/import",
+            json!("name,host\n"),
+            None,
+            "",
+        ),
+        step(
+            "delete",
+            "/api/v1/devices/{id}",
+            Value::Null,
+            Some("device"),
+            "",
+        ),
+        step(
+            "delete",
+            "/api/v1/credentials/{id}",
+            Value::Null,
+            Some("credential"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/distribution-servers",
+            json!({"name": "relay", "url": "http://127.45.1.3/"}),
+            None,
+            "relay",
+        ),
+        step(
+            "delete",
+            "/api/v1/distribution-servers/{id}",
+            Value::Null,
+            Some("relay"),
+            "",
+        ),
+        step(
+            "delete",
+            "/api/v1/sites/{id}",
+            Value::Null,
+            Some("site"),
+            "",
+        ),
+        step(
+            "put",
+            "/api/v1/settings/{key}",
+            json!({"concurrency": 8}),
+            None,
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/users",
+            json!({"name": "olga", "password": "long-password", "role": "operator"}),
+            None,
+            "user",
+        ),
+        step(
+            "delete",
+            "/api/v1/users/{id}",
+            Value::Null,
+            Some("user"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/tokens",
+            json!({"name": "ci", "role": "viewer", "days": 1}),
+            None,
+            "token",
+        ),
+        step(
+            "delete",
+            "/api/v1/tokens/{id}",
+            Value::Null,
+            Some("token"),
+            "",
+        ),
     ]
 }
 
@@ -125,7 +233,8 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
         .filter(|route| route.mutates)
         .map(|route| (route.method, route.path))
         .collect();
-    let mut covered: Vec<(&str, &str)> = steps.iter().map(|step| (step.method, step.path)).collect();
+    let mut covered: Vec<(&str, &str)> =
+        steps.iter().map(|step| (step.method, step.path)).collect();
     documented.sort();
     covered.sort();
     assert_eq!(covered, documented);
@@ -134,11 +243,21 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
         steps.iter().map(|step| (step.name, 1)).collect();
     for step in steps.iter().filter(|step| step.path != "/api/v1/login") {
         let response = send_step(&server, step, "viewer", &dummy_ids, image_dir.path()).await;
-        assert_eq!(response.status(), 403, "viewer {} {}", step.method, step.path);
+        assert_eq!(
+            response.status(),
+            403,
+            "viewer {} {}",
+            step.method,
+            step.path
+        );
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["code"], "forbidden");
     }
-    assert_eq!(server.engine.store().count_audit().await.unwrap(), 0, "refusals wrote audit rows");
+    assert_eq!(
+        server.engine.store().count_audit().await.unwrap(),
+        0,
+        "refusals wrote audit rows"
+    );
 
     let mut ids = std::collections::HashMap::new();
     for step in &steps {
@@ -151,7 +270,11 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
         } else {
             status.is_success()
         };
-        assert!(expected_ok, "admin {} {}: {status} {text}", step.method, step.path);
+        assert!(
+            expected_ok,
+            "admin {} {}: {status} {text}",
+            step.method, step.path
+        );
         if !step.name.is_empty() {
             let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             let id = body["id"]
@@ -172,7 +295,12 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
             ids.insert("token", id);
         }
         let after = server.engine.store().count_audit().await.unwrap();
-        assert!(after > before, "no audit row for {} {}", step.method, step.path);
+        assert!(
+            after > before,
+            "no audit row for {} {}",
+            step.method,
+            step.path
+        );
         let newest = &server.engine.store().list_audit(1).await.unwrap()[0];
         assert_eq!(newest.actor, "admin", "{} {}", step.method, step.path);
         assert!(!newest.action.is_empty() && !newest.object.is_empty());
@@ -180,9 +308,16 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
 
     // Reading changes nothing.
     let before = server.engine.store().count_audit().await.unwrap();
-    for route in ROUTES.iter().filter(|route| route.method == "get" && route.path != "/api/v1/events") {
+    for route in ROUTES
+        .iter()
+        .filter(|route| route.method == "get" && route.path != "/api/v1/events")
+    {
         let path = concrete(route.path, 1);
-        let _ = server.request("get", &path, Some("admin")).send().await.unwrap();
+        let _ = server
+            .request("get", &path, Some("admin"))
+            .send()
+            .await
+            .unwrap();
     }
     assert_eq!(server.engine.store().count_audit().await.unwrap(), before);
 }
@@ -233,7 +368,10 @@ async fn login_issues_a_token_that_works_and_a_wrong_password_gets_401() {
         .text()
         .await
         .unwrap();
-    assert!(listed.contains("\"lab\"") && !listed.contains("hunter2"), "{listed}");
+    assert!(
+        listed.contains("\"lab\"") && !listed.contains("hunter2"),
+        "{listed}"
+    );
 }
 
 #[tokio::test]
@@ -271,12 +409,27 @@ async fn openapi_documents_every_route_and_every_documented_route_is_served() {
         if status == 404 {
             // A routed path answers "no such object", not "no such route".
             let message = error["message"].as_str().unwrap_or_default();
-            assert!(message.contains("not found"), "{} {}: {error}", route.method, route.path);
-            assert!(!message.contains("Not Found"), "{} {} not routed", route.method, route.path);
+            assert!(
+                message.contains("not found"),
+                "{} {}: {error}",
+                route.method,
+                route.path
+            );
+            assert!(
+                !message.contains("Not Found"),
+                "{} {} not routed",
+                route.method,
+                route.path
+            );
         }
         if status >= 400 {
             for field in ["code", "message", "hint"] {
-                assert!(error[field].is_string(), "{} {}: {error}", route.method, route.path);
+                assert!(
+                    error[field].is_string(),
+                    "{} {}: {error}",
+                    route.method,
+                    route.path
+                );
             }
         }
     }
@@ -328,5 +481,8 @@ async fn metrics_count_requests_and_events_stream_job_progress() {
         metrics.contains("netswim_http_requests_total{method=\"POST\",status=\"201\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("netswim_jobs{status=\"success\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("netswim_jobs{status=\"success\"} 1"),
+        "{metrics}"
+    );
 }

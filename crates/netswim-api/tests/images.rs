@@ -30,7 +30,12 @@ fn assert_lab_image(image: &Value, bytes: &[u8]) {
     assert_eq!(image["format"], "tar", "{image}");
 }
 
-async fn upload(server: &TestServer, name: &str, bytes: Vec<u8>, md5: Option<&str>) -> reqwest::Response {
+async fn upload(
+    server: &TestServer,
+    name: &str,
+    bytes: Vec<u8>,
+    md5: Option<&str>,
+) -> reqwest::Response {
     let mut query = vec![("file_name", name.to_owned())];
     if let Some(md5) = md5 {
         query.push(("md5", md5.to_owned()));
@@ -57,7 +62,12 @@ async fn import_url(server: &TestServer, body: Value) -> Value {
 }
 
 async fn listed_images(server: &TestServer) -> Vec<Value> {
-    server.get_json("/api/v1/images").await.as_array().unwrap().clone()
+    server
+        .get_json("/api/v1/images")
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[tokio::test]
@@ -159,14 +169,20 @@ async fn import_by_http_url_checks_the_md5_sidecar_and_deduplicates() {
         .collect();
     assert_eq!(operations, ["fetch", "verify", "inspect", "record"]);
     let verify = &job["runs"][0]["tasks"][0]["operations"][1]["message"];
-    assert!(verify.as_str().unwrap().contains("md5 (sidecar)"), "{verify}");
+    assert!(
+        verify.as_str().unwrap().contains("md5 (sidecar)"),
+        "{verify}"
+    );
     let images = listed_images(&server).await;
     assert_eq!(images.len(), 1);
     assert_lab_image(&images[0], &bytes);
 
     let job = import_url(&server, json!({"url": format!("http://{http}/{name}")})).await;
     assert_eq!(job["status"], "success");
-    assert!(task_message(&job).contains("already in the repository"), "{job}");
+    assert!(
+        task_message(&job).contains("already in the repository"),
+        "{job}"
+    );
     assert_eq!(listed_images(&server).await.len(), 1);
 
     let job = import_url(&server, json!({"url": format!("http://{http}/{bad_name}")})).await;
@@ -200,9 +216,9 @@ impl Drop for Sshd {
 }
 
 fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error} (install openssh-server and openssh-client)"));
+    let status = command.status().unwrap_or_else(|error| {
+        panic!("cannot run {command:?}: {error} (install openssh-server and openssh-client)")
+    });
     assert!(status.success(), "{command:?} failed");
 }
 
@@ -218,7 +234,11 @@ fn start_sshd(directory: &Path, address: Ipv4Addr) -> Sshd {
     run(Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(directory.join("client_key")));
-    std::fs::copy(directory.join("client_key.pub"), directory.join("authorized_keys")).unwrap();
+    std::fs::copy(
+        directory.join("client_key.pub"),
+        directory.join("authorized_keys"),
+    )
+    .unwrap();
     // Privilege separation needs this folder to exist.
     std::fs::create_dir_all("/run/sshd").unwrap();
     let port = {
@@ -282,7 +302,11 @@ async fn import_by_sftp_url_from_openssh_is_listed_with_archive_metadata() {
     assert_lab_image(&images[0], &bytes);
 
     // A wrong path fails the job with the server's answer, nothing kept.
-    let missing = format!("sftp://{}@{}/nonexistent/{name}", current_user(), sshd.address);
+    let missing = format!(
+        "sftp://{}@{}/nonexistent/{name}",
+        current_user(),
+        sshd.address
+    );
     let job = import_url(&server, json!({"url": missing, "identity_file": identity})).await;
     assert_eq!(job["status"], "failure");
     assert!(task_message(&job).contains("cannot fetch"), "{job}");
@@ -293,11 +317,19 @@ async fn import_by_sftp_url_from_openssh_is_listed_with_archive_metadata() {
 async fn requirements_are_editable_and_delete_is_refused_while_a_scheduled_job_uses_the_image() {
     let server = TestServer::start().await;
     let (name, bytes) = lab_tar(SIZE, MIN_DRAM_MB);
-    let uploaded: Value = upload(&server, &name, bytes, None).await.json().await.unwrap();
+    let uploaded: Value = upload(&server, &name, bytes, None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = uploaded["image"]["id"].as_i64().unwrap();
 
     let response = server
-        .request("patch", &format!("/api/v1/images/{id}/requirements"), Some("operator"))
+        .request(
+            "patch",
+            &format!("/api/v1/images/{id}/requirements"),
+            Some("operator"),
+        )
         .json(&json!({"min_ram_bytes": 536870912u64, "min_flash_bytes": 64000000u64}))
         .send()
         .await
@@ -327,9 +359,15 @@ async fn requirements_are_editable_and_delete_is_refused_while_a_scheduled_job_u
         .unwrap();
     assert_eq!(response.status(), 409);
     let error: Value = response.json().await.unwrap();
-    assert!(error["message"].as_str().unwrap().contains("nightly"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("nightly"),
+        "{error}"
+    );
 
-    store.set_job_status(job.id, netswim_store::Status::Cancelled).await.unwrap();
+    store
+        .set_job_status(job.id, netswim_store::Status::Cancelled)
+        .await
+        .unwrap();
     let response = server
         .request("delete", &format!("/api/v1/images/{id}"), Some("operator"))
         .send()

@@ -551,14 +551,14 @@ impl Engine {
     }
 }
 
+/// A task and its operations in order.
+pub type TaskDetail = (Task, Vec<netswim_store::Operation>);
+
 /// A job and everything recorded under it.
 #[derive(Debug, Clone)]
 pub struct JobDetail {
     pub job: Job,
-    pub runs: Vec<(
-        netswim_store::JobRun,
-        Vec<(Task, Vec<netswim_store::Operation>)>,
-    )>,
+    pub runs: Vec<(netswim_store::JobRun, Vec<TaskDetail>)>,
 }
 
 fn outcome_message(outcome: &crate::sync::SyncOutcome) -> &str {

@@ -22,8 +22,14 @@ async fn start_removes_blobs_no_image_uses_and_marks_running_jobs_interrupted() 
     // Killed after the blob was written, before its row.
     let file_only = blobs.put(Box::new(&b"file only"[..]), None).await.unwrap();
     // Killed after the blob row, before the image row.
-    let with_row = blobs.put(Box::new(&b"blob row only"[..]), None).await.unwrap();
-    store.record_blob(&with_row.sha256, with_row.size_bytes).await.unwrap();
+    let with_row = blobs
+        .put(Box::new(&b"blob row only"[..]), None)
+        .await
+        .unwrap();
+    store
+        .record_blob(&with_row.sha256, with_row.size_bytes)
+        .await
+        .unwrap();
     let job = store
         .insert_job(&NewJob {
             kind: "import".into(),
@@ -39,7 +45,9 @@ async fn start_removes_blobs_no_image_uses_and_marks_running_jobs_interrupted() 
     drop(blobs);
 
     let (store, blobs) = open(data.path()).await;
-    let (engine, report) = Engine::start(store, blobs, SecretKey::generate()).await.unwrap();
+    let (engine, report) = Engine::start(store, blobs, SecretKey::generate())
+        .await
+        .unwrap();
     assert_eq!(report.interrupted_jobs, 1);
     let mut removed = report.removed_blobs.clone();
     removed.sort();
@@ -58,7 +66,9 @@ async fn start_removes_blobs_no_image_uses_and_marks_running_jobs_interrupted() 
 async fn start_keeps_blobs_that_images_use() {
     let data = tempfile::tempdir().unwrap();
     let (store, blobs) = open(data.path()).await;
-    let (engine, _) = Engine::start(store, blobs, SecretKey::generate()).await.unwrap();
+    let (engine, _) = Engine::start(store, blobs, SecretKey::generate())
+        .await
+        .unwrap();
     let (name, bytes) = {
         let spec = netswim_lab::image::ImageSpec {
             model: "WS-C3750X-24P".into(),
@@ -74,12 +84,19 @@ async fn start_keeps_blobs_that_images_use() {
         )
     };
     let (_, outcome) = engine
-        .import_upload(Default::default(), &name, Box::new(std::io::Cursor::new(bytes)), "test")
+        .import_upload(
+            Default::default(),
+            &name,
+            Box::new(std::io::Cursor::new(bytes)),
+            "test",
+        )
         .await
         .unwrap();
     drop(engine);
     let (store, blobs) = open(data.path()).await;
-    let (engine, report) = Engine::start(store, blobs, SecretKey::generate()).await.unwrap();
+    let (engine, report) = Engine::start(store, blobs, SecretKey::generate())
+        .await
+        .unwrap();
     assert!(report.removed_blobs.is_empty());
     assert_eq!(engine.blobs().list().await.unwrap().len(), 1);
     assert_eq!(

@@ -201,11 +201,11 @@ struct Api {
 impl Api {
     fn new(client: &ClientArgs) -> Result<Self> {
         let config = load_config()?;
-        let server = client
-            .server
-            .clone()
-            .or(config.server)
-            .ok_or_else(|| anyhow!("no server (hint: run `netswim login --server URL --user NAME` or pass --server)"))?;
+        let server = client.server.clone().or(config.server).ok_or_else(|| {
+            anyhow!(
+                "no server (hint: run `netswim login --server URL --user NAME` or pass --server)"
+            )
+        })?;
         Ok(Api {
             http: reqwest::Client::new(),
             server: server.trim_end_matches('/').to_owned(),
@@ -222,10 +222,12 @@ impl Api {
     }
 
     async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Value> {
-        let response = builder
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {} (hint: is `netswim serve` running?)", self.server))?;
+        let response = builder.send().await.with_context(|| {
+            format!(
+                "cannot reach {} (hint: is `netswim serve` running?)",
+                self.server
+            )
+        })?;
         answer(response).await
     }
 
@@ -242,7 +244,8 @@ async fn answer(response: reqwest::Response) -> Result<Value> {
         if text.is_empty() {
             return Ok(Value::Null);
         }
-        return serde_json::from_str(&text).context("the server answered something that is not JSON");
+        return serde_json::from_str(&text)
+            .context("the server answered something that is not JSON");
     }
     match serde_json::from_str::<Value>(&text) {
         Ok(error) => bail!(
@@ -293,9 +296,11 @@ pub async fn login(args: LoginArgs) -> Result<()> {
 }
 
 fn looks_like_url(source: &str) -> bool {
-    ["http://", "https://", "sftp://", "scp://", "tftp://", "ftp://"]
-        .iter()
-        .any(|scheme| source.to_ascii_lowercase().starts_with(scheme))
+    [
+        "http://", "https://", "sftp://", "scp://", "tftp://", "ftp://",
+    ]
+    .iter()
+    .any(|scheme| source.to_ascii_lowercase().starts_with(scheme))
 }
 
 pub async fn image(command: RemoteImageCommand) -> Result<()> {
@@ -314,7 +319,9 @@ pub async fn image(command: RemoteImageCommand) -> Result<()> {
                             .json(&json!({"url": source, "md5": md5, "sha512": sha512})),
                     )
                     .await?;
-                let id = job["id"].as_i64().ok_or_else(|| anyhow!("the server returned no job"))?;
+                let id = job["id"]
+                    .as_i64()
+                    .ok_or_else(|| anyhow!("the server returned no job"))?;
                 let finished = watch_job(&api, id, !client.json).await?;
                 if finished["status"] != "success" {
                     bail!(
@@ -367,8 +374,11 @@ pub async fn image(command: RemoteImageCommand) -> Result<()> {
             let api = Api::new(&client)?;
             let image = api
                 .send(
-                    api.request(reqwest::Method::PATCH, &format!("/api/v1/images/{id}/requirements"))
-                        .json(&json!({"min_ram_bytes": min_ram, "min_flash_bytes": min_flash})),
+                    api.request(
+                        reqwest::Method::PATCH,
+                        &format!("/api/v1/images/{id}/requirements"),
+                    )
+                    .json(&json!({"min_ram_bytes": min_ram, "min_flash_bytes": min_flash})),
                 )
                 .await?;
             output::print(&image, client.json)
@@ -467,7 +477,11 @@ async fn watch_job(api: &Api, id: i64, print: bool) -> Result<Value> {
             for run in job["runs"].as_array().into_iter().flatten() {
                 for task in run["tasks"].as_array().into_iter().flatten() {
                     for operation in task["operations"].as_array().into_iter().flatten() {
-                        let key = (task["id"].as_i64(), operation["seq"].as_i64(), operation["status"].to_string());
+                        let key = (
+                            task["id"].as_i64(),
+                            operation["seq"].as_i64(),
+                            operation["status"].to_string(),
+                        );
                         if seen.insert(key) {
                             eprintln!(
                                 "{:<24} {:<12} {:<10} {}",
@@ -500,10 +514,13 @@ pub async fn device(command: DeviceCommand) -> Result<()> {
         } => {
             let api = Api::new(&client)?;
             let device = api
-                .send(api.request(reqwest::Method::POST, "/api/v1/devices").json(&json!({
-                    "name": name, "host": host, "port": port, "os": os,
-                    "credential_profile": credential_profile,
-                })))
+                .send(
+                    api.request(reqwest::Method::POST, "/api/v1/devices")
+                        .json(&json!({
+                            "name": name, "host": host, "port": port, "os": os,
+                            "credential_profile": credential_profile,
+                        })),
+                )
                 .await?;
             output::print(&device, client.json)
         }
@@ -545,7 +562,10 @@ pub async fn device(command: DeviceCommand) -> Result<()> {
         }
         DeviceCommand::Show { id, client } => {
             let api = Api::new(&client)?;
-            output::print(&api.get(&format!("/api/v1/devices/{id}")).await?, client.json)
+            output::print(
+                &api.get(&format!("/api/v1/devices/{id}")).await?,
+                client.json,
+            )
         }
         DeviceCommand::Sync { ids, client } => {
             let api = Api::new(&client)?;
@@ -555,7 +575,9 @@ pub async fn device(command: DeviceCommand) -> Result<()> {
                         .json(&json!({"device_ids": ids})),
                 )
                 .await?;
-            let id = job["id"].as_i64().ok_or_else(|| anyhow!("the server returned no job"))?;
+            let id = job["id"]
+                .as_i64()
+                .ok_or_else(|| anyhow!("the server returned no job"))?;
             let finished = watch_job(&api, id, !client.json).await?;
             output::print(&finished, client.json)
         }
@@ -654,7 +676,9 @@ fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
             .trim_end()
             .to_owned()
     };
-    let mut text = vec![line(headers.iter().map(|header| header.to_string()).collect())];
+    let mut text = vec![line(
+        headers.iter().map(|header| header.to_string()).collect(),
+    )];
     text.extend(rows.iter().map(|row| line(row.clone())));
     output::print_text(&text.join("\n"))
 }

@@ -30,7 +30,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
     let url = args.db.clone().unwrap_or_else(|| {
-        format!("sqlite://{}?mode=rwc", args.data.join("netswim.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            args.data.join("netswim.db").display()
+        )
     });
     let store = Store::open(&url).await?;
     let blobs = LocalBlobStore::open(args.data.join("blobs")).await?;
@@ -46,7 +49,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (hint: pick a free address with --listen)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (hint: pick a free address with --listen)",
+                args.listen
+            )
+        })?;
     let address = listener.local_addr()?;
     // Tests and scripts wait for this line to know the port.
     println!("netswim API listening on http://{address}");
@@ -74,7 +82,9 @@ async fn ensure_admin(store: &Store) -> Result<()> {
         .insert_user("admin", &hash_password(&password)?, Role::Admin)
         .await?;
     if generated {
-        println!("created user admin with password {password} (shown once; set {ADMIN_PASSWORD_ENV} to choose it)");
+        println!(
+            "created user admin with password {password} (shown once; set {ADMIN_PASSWORD_ENV} to choose it)"
+        );
     } else {
         println!("created user admin with the password from {ADMIN_PASSWORD_ENV}");
     }

@@ -93,7 +93,14 @@ fn cli_login_import_and_list_json_against_a_real_server() {
 
     let login = json_of(&client(
         config.path(),
-        &["login", "--server", &server.url, "--user", "admin", "--json"],
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "admin",
+            "--json",
+        ],
     ));
     assert_eq!(login["role"], "admin");
     let saved = config.path().join("netswim").join("client.json");
@@ -122,7 +129,14 @@ fn cli_login_import_and_list_json_against_a_real_server() {
     };
     let imported = json_of(&client(
         config.path(),
-        &["image", "import", path.to_str().unwrap(), "--md5", &md5, "--json"],
+        &[
+            "image",
+            "import",
+            path.to_str().unwrap(),
+            "--md5",
+            &md5,
+            "--json",
+        ],
     ));
     assert_eq!(imported["image"]["version"], "15.2(2)E7");
     assert_eq!(imported["duplicate"], false);
@@ -139,16 +153,28 @@ fn cli_login_import_and_list_json_against_a_real_server() {
     let table = client(config.path(), &["image", "list"]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("ID"), "{text}");
-    assert!(text.contains("c3750e") && text.contains("15.2(2)E7") && text.contains("256 MiB"), "{text}");
+    assert!(
+        text.contains("c3750e") && text.contains("15.2(2)E7") && text.contains("256 MiB"),
+        "{text}"
+    );
 
     // A wrong MD5 fails the command with the server's words.
     let rejected = client(
         config.path(),
-        &["image", "import", path.to_str().unwrap(), "--md5", "00000000000000000000000000000000"],
+        &[
+            "image",
+            "import",
+            path.to_str().unwrap(),
+            "--md5",
+            "00000000000000000000000000000000",
+        ],
     );
     assert!(!rejected.status.success());
     let error = String::from_utf8_lossy(&rejected.stderr);
-    assert!(error.contains("MD5 mismatch") && error.contains("hint"), "{error}");
+    assert!(
+        error.contains("MD5 mismatch") && error.contains("hint"),
+        "{error}"
+    );
 
     let jobs = json_of(&client(config.path(), &["job", "list", "--json"]));
     let statuses: Vec<&str> = jobs
@@ -225,11 +251,18 @@ async fn kill_9_during_an_upload_leaves_no_orphan_blob_no_half_image_and_the_job
             .json()
             .await
             .unwrap();
-        let running = jobs.as_array().unwrap().iter().any(|job| job["status"] == "running");
+        let running = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|job| job["status"] == "running");
         if running && temporary_files(data.path()) > 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the upload never started: {jobs}");
+        assert!(
+            Instant::now() < deadline,
+            "the upload never started: {jobs}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -261,8 +294,14 @@ async fn kill_9_during_an_upload_leaves_no_orphan_blob_no_half_image_and_the_job
         .await
         .unwrap();
     assert_eq!(detail["runs"][0]["status"], "interrupted");
-    assert_eq!(detail["runs"][0]["tasks"][0]["operations"][0]["name"], "fetch");
-    assert_eq!(detail["runs"][0]["tasks"][0]["operations"][0]["status"], "interrupted");
+    assert_eq!(
+        detail["runs"][0]["tasks"][0]["operations"][0]["name"],
+        "fetch"
+    );
+    assert_eq!(
+        detail["runs"][0]["tasks"][0]["operations"][0]["status"],
+        "interrupted"
+    );
     let images: Value = http
         .get(format!("{}/api/v1/images", server.url))
         .bearer_auth(&token)

@@ -25,9 +25,14 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let data = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", data.path().join("netswim.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            data.path().join("netswim.db").display()
+        );
         let store = Store::open(&url).await.unwrap();
-        let blobs = LocalBlobStore::open(data.path().join("blobs")).await.unwrap();
+        let blobs = LocalBlobStore::open(data.path().join("blobs"))
+            .await
+            .unwrap();
         for (name, role) in [
             ("admin", Role::Admin),
             ("operator", Role::Operator),
@@ -79,8 +84,16 @@ impl TestServer {
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.request("get", path, Some("admin")).send().await.unwrap();
-        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        let response = self
+            .request("get", path, Some("admin"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
         response.json().await.unwrap()
     }
 
