@@ -377,3 +377,130 @@ async fn requirements_are_editable_and_delete_is_refused_while_a_scheduled_job_u
     assert!(listed_images(&server).await.is_empty());
     assert!(server.engine.blobs().list().await.unwrap().is_empty());
 }
+
+fn minisign(arguments: &[&str], directory: &Path) {
+    let status = Command::new("minisign")
+        .args(arguments)
+        .current_dir(directory)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|error| {
+            panic!("cannot run minisign: {error} (hint: apt-get install minisign; scripts/test-all.sh installs it)")
+        });
+    assert!(status.success(), "minisign {arguments:?} failed");
+}
+
+#[tokio::test]
+async fn minisign_sidecar_signatures_verify_against_trusted_keys_and_bad_ones_reject() {
+    let server = TestServer::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    minisign(
+        &["-G", "-W", "-p", "trusted.pub", "-s", "trusted.key"],
+        keys.path(),
+    );
+    minisign(
+        &["-G", "-W", "-p", "other.pub", "-s", "other.key"],
+        keys.path(),
+    );
+    let (name, bytes) = lab_tar(256 * 1024, MIN_DRAM_MB);
+    let signed = write_file(root.path(), &name, &bytes);
+    minisign(
+        &[
+            "-S",
+            "-s",
+            keys.path().join("trusted.key").to_str().unwrap(),
+            "-m",
+            signed.to_str().unwrap(),
+        ],
+        keys.path(),
+    );
+    // Same image bytes, signed by a key nobody trusts.
+    let stranger_name = "c3750e-ipbasek9-tar.152-2.E5.tar";
+    let stranger = write_file(root.path(), stranger_name, &bytes);
+    minisign(
+        &[
+            "-S",
+            "-s",
+            keys.path().join("other.key").to_str().unwrap(),
+            "-m",
+            stranger.to_str().unwrap(),
+        ],
+        keys.path(),
+    );
+    // Signed bytes altered afterwards.
+    let (tampered_name, mut tampered_bytes) = ("c3750e-ipbasek9-tar.152-2.E4.tar", bytes.clone());
+    let tampered = write_file(root.path(), tampered_name, &tampered_bytes);
+    minisign(
+        &[
+            "-S",
+            "-s",
+            keys.path().join("trusted.key").to_str().unwrap(),
+            "-m",
+            tampered.to_str().unwrap(),
+        ],
+        keys.path(),
+    );
+    let last = tampered_bytes.len() - 1;
+    tampered_bytes[last] ^= 1;
+    std::fs::write(&tampered, &tampered_bytes).unwrap();
+
+    let mut config = netswim_transfer::FileserverConfig::new(root.path());
+    config.http = Some("127.0.0.1:0".parse().unwrap());
+    let fileserver = netswim_transfer::Fileserver::bind(config).await.unwrap();
+    let http = fileserver.addresses().http.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(fileserver.run(async {
+        let _ = stopped.await;
+    }));
+
+    // No trusted key yet: a signature cannot be checked, so the image is refused.
+    let job = import_url(&server, json!({"url": format!("http://{http}/{name}")})).await;
+    assert_eq!(job["status"], "failure");
+    assert!(
+        task_message(&job).contains("no signing key is trusted"),
+        "{job}"
+    );
+
+    let trusted = std::fs::read_to_string(keys.path().join("trusted.pub")).unwrap();
+    let response = server
+        .request(
+            "put",
+            "/api/v1/settings/trusted_signing_keys",
+            Some("admin"),
+        )
+        .json(&json!([trusted]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    let job = import_url(
+        &server,
+        json!({"url": format!("http://{http}/{stranger_name}")}),
+    )
+    .await;
+    assert_eq!(job["status"], "failure");
+    assert!(task_message(&job).contains("not trusted"), "{job}");
+
+    let job = import_url(
+        &server,
+        json!({"url": format!("http://{http}/{tampered_name}")}),
+    )
+    .await;
+    assert_eq!(job["status"], "failure");
+    assert!(
+        task_message(&job).contains("signature does not verify"),
+        "{job}"
+    );
+
+    let job = import_url(&server, json!({"url": format!("http://{http}/{name}")})).await;
+    assert_eq!(job["status"], "success", "{job}");
+    let images = listed_images(&server).await;
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["signature_status"], "verified");
+
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+}
