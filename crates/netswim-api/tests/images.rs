@@ -504,3 +504,36 @@ async fn minisign_sidecar_signatures_verify_against_trusted_keys_and_bad_ones_re
     let _ = stop.send(());
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn import_by_tftp_url_from_netswim_tftp_server() {
+    let server = TestServer::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let (name, bytes) = lab_tar(512 * 1024, MIN_DRAM_MB);
+    write_file(root.path(), &name, &bytes);
+    let mut config = netswim_transfer::FileserverConfig::new(root.path());
+    config.tftp = Some("127.45.0.31:0".parse().unwrap());
+    let fileserver = netswim_transfer::Fileserver::bind(config).await.unwrap();
+    let tftp = fileserver.addresses().tftp.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(fileserver.run(async {
+        let _ = stopped.await;
+    }));
+
+    let job = import_url(
+        &server,
+        json!({"url": format!("tftp://{tftp}/{name}"), "md5": md5_hex(&bytes)}),
+    )
+    .await;
+    assert_eq!(job["status"], "success", "{job}");
+    let images = listed_images(&server).await;
+    assert_eq!(images.len(), 1);
+    assert_lab_image(&images[0], &bytes);
+
+    let job = import_url(&server, json!({"url": format!("tftp://{tftp}/absent.tar")})).await;
+    assert_eq!(job["status"], "failure");
+    assert!(task_message(&job).contains("cannot fetch"), "{job}");
+
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+}
