@@ -537,3 +537,52 @@ async fn import_by_tftp_url_from_netswim_tftp_server() {
     let _ = stop.send(());
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn multipart_upload_with_md5_field_is_imported_and_a_wrong_md5_field_rejects() {
+    let server = TestServer::start().await;
+    let (name, bytes) = lab_tar(256 * 1024, MIN_DRAM_MB);
+    let form = |md5: &str| {
+        let boundary = "netswim-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"md5\"\r\n\r\n{md5}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    };
+    let (content_type, body) = form("ffffffffffffffffffffffffffffffff");
+    let response = server
+        .request("post", "/api/v1/images", Some("operator"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert!(
+        error["message"].as_str().unwrap().contains("MD5 mismatch"),
+        "{error}"
+    );
+
+    let (content_type, body) = form(&md5_hex(&bytes));
+    let response = server
+        .request("post", "/api/v1/images", Some("operator"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let imported: Value = response.json().await.unwrap();
+    assert_eq!(imported["verified"], json!(["md5 (given)"]));
+    assert_lab_image(&imported["image"], &bytes);
+    assert_eq!(imported["image"]["file_name"], name);
+}

@@ -176,6 +176,25 @@ fn cli_login_import_and_list_json_against_a_real_server() {
         "{error}"
     );
 
+    let device = json_of(&client(
+        config.path(),
+        &[
+            "device",
+            "add",
+            "sw1",
+            "--host",
+            "127.45.2.1",
+            "--os",
+            "ios",
+            "--json",
+        ],
+    ));
+    assert_eq!(device["name"], "sw1");
+    let devices = json_of(&client(config.path(), &["device", "list", "--json"]));
+    assert_eq!(devices[0]["host"], "127.45.2.1");
+    let shown = json_of(&client(config.path(), &["image", "show", "1", "--json"]));
+    assert_eq!(shown["version"], "15.2(2)E7");
+
     let jobs = json_of(&client(config.path(), &["job", "list", "--json"]));
     let statuses: Vec<&str> = jobs
         .as_array()
