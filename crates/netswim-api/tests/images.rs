@@ -586,3 +586,43 @@ async fn multipart_upload_with_md5_field_is_imported_and_a_wrong_md5_field_rejec
     assert_lab_image(&imported["image"], &bytes);
     assert_eq!(imported["image"]["file_name"], name);
 }
+
+#[tokio::test]
+async fn import_by_ftp_url_with_a_login_from_netswim_ftp_server() {
+    let server = TestServer::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let (name, bytes) = lab_tar(512 * 1024, MIN_DRAM_MB);
+    write_file(root.path(), &name, &bytes);
+    let mut config = netswim_transfer::FileserverConfig::new(root.path());
+    config.ftp = Some("127.45.0.41:0".parse().unwrap());
+    config.credentials.insert("images", "ftp-secret");
+    let fileserver = netswim_transfer::Fileserver::bind(config).await.unwrap();
+    let ftp = fileserver.addresses().ftp.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(fileserver.run(async {
+        let _ = stopped.await;
+    }));
+
+    let job = import_url(
+        &server,
+        json!({"url": format!("ftp://images:ftp-secret@{ftp}/{name}"), "md5": md5_hex(&bytes)}),
+    )
+    .await;
+    assert_eq!(job["status"], "success", "{job}");
+    // The password never shows in the job.
+    assert!(!job.to_string().contains("ftp-secret"), "{job}");
+    let images = listed_images(&server).await;
+    assert_eq!(images.len(), 1);
+    assert_lab_image(&images[0], &bytes);
+
+    let job = import_url(
+        &server,
+        json!({"url": format!("ftp://images:wrong@{ftp}/{name}")}),
+    )
+    .await;
+    assert_eq!(job["status"], "failure");
+    assert!(task_message(&job).contains("cannot fetch"), "{job}");
+
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+}

@@ -37,7 +37,7 @@ pub const TRUSTED_SIGNING_KEYS_SETTING: &str = "trusted_signing_keys";
 pub enum ImportSource {
     /// A file on the server's file system.
     File { path: PathBuf },
-    /// `http(s)://`, `sftp://`, `scp://` or `tftp://` URL.
+    /// `http(s)://`, `ftp://`, `sftp://`, `scp://` or `tftp://` URL.
     Url { url: String },
     /// Bytes streamed by the client (the API's upload).
     Upload { file_name: String },
@@ -563,11 +563,12 @@ pub(crate) async fn open_source(
                     writer,
                 )),
                 "tftp" => tokio::spawn(fetch_tftp(parsed.clone(), writer)),
+                "ftp" => tokio::spawn(fetch_ftp(parsed.clone(), writer)),
                 other => {
                     return Err(EngineError::Invalid {
                         what: "image URL",
                         reason: format!(
-                            "scheme {other:?} is not supported (hint: use http, https, sftp, scp or tftp; ftp is not built yet)"
+                            "scheme {other:?} is not supported (hint: use http, https, ftp, sftp, scp or tftp)"
                         ),
                     });
                 }
@@ -606,6 +607,7 @@ async fn read_sidecar(source: &ImportSource, extension: &str, spec: &ImportSpec)
                         fetch_sftp(parsed.clone(), spec.identity_file.clone(), writer).await
                     }
                     "tftp" => fetch_tftp(parsed.clone(), writer).await,
+                    "ftp" => fetch_ftp(parsed.clone(), writer).await,
                     _ => Ok(()),
                 }
             };
@@ -695,6 +697,59 @@ async fn fetch_tftp(url: url::Url, mut writer: tokio::io::DuplexStream) -> Resul
     )
     .await
     .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    writer
+        .shutdown()
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))
+}
+
+/// Passive-mode binary RETR; anonymous unless the URL carries a login.
+async fn fetch_ftp(url: url::Url, mut writer: tokio::io::DuplexStream) -> Result<(), EngineError> {
+    use suppaftp::tokio::AsyncFtpStream;
+    let shown = {
+        let mut safe = url.clone();
+        let _ = safe.set_password(None);
+        safe.to_string()
+    };
+    let hint = "check the FTP server, the login and the file path";
+    let host = url
+        .host_str()
+        .ok_or_else(|| EngineError::fetch(&shown, "the URL has no host", hint))?
+        .to_owned();
+    let port = url.port().unwrap_or(21);
+    let (user, password) = match url.username() {
+        "" => ("anonymous".to_owned(), "netswim@".to_owned()),
+        user => (
+            percent_decode(user),
+            url.password().map(percent_decode).unwrap_or_default(),
+        ),
+    };
+    let mut ftp = tokio::time::timeout(
+        Duration::from_secs(30),
+        AsyncFtpStream::connect((host.as_str(), port)),
+    )
+    .await
+    .map_err(|_| EngineError::fetch(&shown, "connection timed out", hint))?
+    .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    ftp.login(user.as_str(), password.as_str())
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    ftp.transfer_type(suppaftp::types::FileType::Binary)
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    let path = percent_decode(url.path());
+    let mut data = ftp
+        .retr_as_stream(path.as_str())
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    tokio::io::copy(&mut data, &mut writer)
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    // The server's 226 after the data connection closes says the file was whole.
+    ftp.finalize_retr_stream(data)
+        .await
+        .map_err(|error| EngineError::fetch(&shown, error, hint))?;
+    let _ = ftp.quit().await;
     writer
         .shutdown()
         .await
