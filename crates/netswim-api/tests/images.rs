@@ -609,8 +609,24 @@ async fn import_by_ftp_url_with_a_login_from_netswim_ftp_server() {
     )
     .await;
     assert_eq!(job["status"], "success", "{job}");
-    // The password never shows in the job.
+    // The password never shows in the job, nor is it stored with it.
     assert!(!job.to_string().contains("ftp-secret"), "{job}");
+    let stored = server
+        .engine
+        .store()
+        .get_job(job["id"].as_i64().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !stored.spec.to_string().contains("ftp-secret"),
+        "{}",
+        stored.spec
+    );
+    assert!(
+        stored.spec.to_string().contains("images:***@"),
+        "{}",
+        stored.spec
+    );
     let images = listed_images(&server).await;
     assert_eq!(images.len(), 1);
     assert_lab_image(&images[0], &bytes);

@@ -155,8 +155,15 @@ impl Engine {
                 reason: "uploads run through import_upload".into(),
             });
         }
+        // A password in the URL is used for this run only, never stored.
+        let mut stored_spec = spec.clone();
+        if let ImportSource::Url { url } = &source {
+            stored_spec.source = Some(ImportSource::Url {
+                url: without_password(url),
+            });
+        }
         let job = self
-            .create_job(IMPORT_JOB, &source_label(&source), &spec, actor)
+            .create_job(IMPORT_JOB, &source_label(&source), &stored_spec, actor)
             .await?;
         let engine = self.clone();
         let job_for_task = job.clone();
@@ -576,17 +583,20 @@ fn outcome_message(outcome: &crate::sync::SyncOutcome) -> &str {
 fn source_label(source: &ImportSource) -> String {
     match source {
         ImportSource::File { path } => format!("import {}", path.display()),
-        ImportSource::Url { url } => {
-            // Never show a password that came in the URL.
-            let shown = url::Url::parse(url)
-                .map(|mut parsed| {
-                    let _ = parsed.set_password(None);
-                    parsed.to_string()
-                })
-                .unwrap_or_else(|_| url.clone());
-            format!("import {shown}")
-        }
+        ImportSource::Url { url } => format!("import {}", without_password(url)),
         ImportSource::Upload { file_name } => format!("upload {file_name}"),
+    }
+}
+
+/// The URL with its password (if any) replaced by `***`.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url.to_owned(),
     }
 }
 
