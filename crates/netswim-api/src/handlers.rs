@@ -185,6 +185,7 @@ pub async fn upload_image(
                 // The field borrows the form; a pipe lets the engine read it
                 // while this future feeds it, without buffering the image.
                 let (mut writer, reader) = tokio::io::duplex(256 * 1024);
+                let (complete, completion) = tokio::sync::oneshot::channel();
                 let feed = async move {
                     use tokio::io::AsyncWriteExt;
                     let mut field = field;
@@ -194,16 +195,21 @@ pub async fn upload_image(
                         .map_err(|error| bad(error.to_string()))?
                     {
                         if writer.write_all(&chunk).await.is_err() {
-                            break;
+                            return Ok(());
                         }
                     }
+                    // Only a part read to its end counts as the whole file.
+                    let _ = complete.send(());
                     let _ = writer.shutdown().await;
                     Ok::<(), ApiError>(())
                 };
-                let import =
-                    state
-                        .engine
-                        .import_upload(spec.clone(), &name, Box::new(reader), &caller.name);
+                let import = state.engine.import_upload(
+                    spec.clone(),
+                    &name,
+                    Box::new(reader),
+                    Some(completion),
+                    &caller.name,
+                );
                 let (fed, imported) = tokio::join!(feed, import);
                 fed?;
                 result = Some(imported?);
@@ -234,7 +240,8 @@ pub async fn upload_image(
         let reader = StreamReader::new(stream);
         state
             .engine
-            .import_upload(spec, &file_name, Box::new(reader), &caller.name)
+            // The body stream reports a cut connection as an error itself.
+            .import_upload(spec, &file_name, Box::new(reader), None, &caller.name)
             .await?
     };
     caller

@@ -23,7 +23,6 @@ use netswim_store::{BlobStore, Image, LocalBlobStore, NewImage, SignatureStatus,
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
-use tokio::task::JoinHandle;
 
 use crate::EngineError;
 
@@ -80,11 +79,16 @@ pub struct ImportProgress {
     pub bytes: Arc<AtomicU64>,
 }
 
+/// The feeding side of a source: resolves when it has handed over everything.
+pub(crate) type Producer = Pin<Box<dyn Future<Output = Result<(), EngineError>> + Send>>;
+
 /// A byte source plus, for network sources, the task that feeds it: its
 /// result tells a complete transfer from a cut one.
 pub(crate) struct OpenedSource {
     pub reader: Box<dyn AsyncRead + Send + Unpin>,
-    pub producer: Option<JoinHandle<Result<(), EngineError>>>,
+    /// Resolves when the feeding side finished: `Err` means the bytes
+    /// stopped early, so what was stored is a prefix, not the image.
+    pub producer: Option<Producer>,
     pub file_name: String,
 }
 
@@ -113,12 +117,7 @@ pub(crate) async fn import_from_reader(
     let digests = hashing.digests();
     let put = blobs.put(Box::new(hashing), None).await;
     let producer_result = match opened.producer {
-        Some(producer) => producer.await.unwrap_or_else(|error| {
-            Err(EngineError::Invalid {
-                what: "transfer task",
-                reason: error.to_string(),
-            })
-        }),
+        Some(producer) => producer.await,
         None => Ok(()),
     };
     let put = match (put, producer_result) {
@@ -575,7 +574,14 @@ pub(crate) async fn open_source(
             };
             Ok(OpenedSource {
                 reader: Box::new(reader),
-                producer: Some(producer),
+                producer: Some(Box::pin(async move {
+                    producer.await.unwrap_or_else(|error| {
+                        Err(EngineError::Invalid {
+                            what: "transfer task",
+                            reason: error.to_string(),
+                        })
+                    })
+                })),
                 file_name,
             })
         }
@@ -871,14 +877,28 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-/// An upload from the API as an opened source.
+/// An upload from the API as an opened source; `completion` (when given)
+/// fires once the client's last byte was handed over.
 pub(crate) fn upload_source(
     reader: Box<dyn AsyncRead + Send + Unpin>,
     file_name: &str,
+    completion: Option<tokio::sync::oneshot::Receiver<()>>,
 ) -> OpenedSource {
+    let name = bare_file_name(file_name).to_owned();
+    let shown = name.clone();
     OpenedSource {
         reader,
-        producer: None,
-        file_name: bare_file_name(file_name).to_owned(),
+        producer: completion.map(|completion| {
+            Box::pin(async move {
+                completion.await.map_err(|_| {
+                    EngineError::fetch(
+                        &format!("upload {shown}"),
+                        "the client stopped sending before the end",
+                        "upload the file again",
+                    )
+                })
+            }) as Producer
+        }),
+        file_name: name,
     }
 }

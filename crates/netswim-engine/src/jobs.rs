@@ -182,12 +182,17 @@ impl Engine {
     }
 
     /// Imports bytes streamed by a client; returns when the image is stored
-    /// or rejected. The job is recorded like any other.
+    /// or rejected. The job is recorded like any other. `completion`, when
+    /// given, must fire after the last byte: a reader that ends without it
+    /// (the client went away) fails the import instead of storing a prefix.
+    /// The import runs in its own task, so the job ends with a status even
+    /// when the caller stops waiting.
     pub async fn import_upload(
         &self,
         mut spec: ImportSpec,
         file_name: &str,
         reader: Box<dyn AsyncRead + Send + Unpin>,
+        completion: Option<tokio::sync::oneshot::Receiver<()>>,
         actor: &str,
     ) -> Result<(Job, ImportOutcome), EngineError> {
         spec.source = Some(ImportSource::Upload {
@@ -196,11 +201,20 @@ impl Engine {
         let label = format!("upload {file_name}");
         let job = self.create_job(IMPORT_JOB, &label, &spec, actor).await?;
         let name = file_name.to_owned();
-        let outcome = self
-            .run_import(&job, &spec, move || async move {
-                Ok(upload_source(reader, &name))
-            })
-            .await?;
+        let engine = self.clone();
+        let job_for_task = job.clone();
+        let outcome = tokio::spawn(async move {
+            engine
+                .run_import(&job_for_task, &spec, move || async move {
+                    Ok(upload_source(reader, &name, completion))
+                })
+                .await
+        })
+        .await
+        .map_err(|error| EngineError::Invalid {
+            what: "import task",
+            reason: error.to_string(),
+        })??;
         let job = self.inner.store.get_job(job.id).await?;
         Ok((job, outcome))
     }

@@ -88,6 +88,7 @@ async fn start_keeps_blobs_that_images_use() {
             Default::default(),
             &name,
             Box::new(std::io::Cursor::new(bytes)),
+            None,
             "test",
         )
         .await
@@ -103,4 +104,46 @@ async fn start_keeps_blobs_that_images_use() {
         engine.store().list_images().await.unwrap()[0].sha256,
         outcome.image.sha256
     );
+}
+
+#[tokio::test]
+async fn an_upload_that_ends_without_its_completion_fails_and_keeps_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let (store, blobs) = open(data.path()).await;
+    let (engine, _) = Engine::start(store, blobs, SecretKey::generate())
+        .await
+        .unwrap();
+    // A .bin is not inspected: only the completion signal tells a cut upload.
+    let (complete, completion) = tokio::sync::oneshot::channel::<()>();
+    drop(complete);
+    let error = engine
+        .import_upload(
+            Default::default(),
+            "c3750e-universalk9-mz.152-2.E7.bin",
+            Box::new(std::io::Cursor::new(vec![1u8; 4096])),
+            Some(completion),
+            "test",
+        )
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("stopped sending"), "{error}");
+    assert!(engine.store().list_images().await.unwrap().is_empty());
+    assert!(engine.blobs().list().await.unwrap().is_empty());
+    let jobs = engine.store().list_jobs().await.unwrap();
+    assert_eq!(jobs[0].status, Status::Failure);
+
+    let (complete, completion) = tokio::sync::oneshot::channel::<()>();
+    complete.send(()).unwrap();
+    let (job, outcome) = engine
+        .import_upload(
+            Default::default(),
+            "c3750e-universalk9-mz.152-2.E7.bin",
+            Box::new(std::io::Cursor::new(vec![1u8; 4096])),
+            Some(completion),
+            "test",
+        )
+        .await
+        .unwrap();
+    assert_eq!(job.status, Status::Success);
+    assert_eq!(outcome.image.size_bytes, 4096);
 }
