@@ -20,16 +20,17 @@ fi
 #  - netswim-lab: OpenSSH client with sshpass, tftpd-hpa, Netmiko (+ ntc-templates),
 #    Scrapli 1.x,
 #    pyftpdlib (the FTP server lab switches pull from and push to)
+#  - netswim-api: OpenSSH sshd (private SFTP server for URL imports), minisign (signatures)
 as_root=""
 if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
 missing=0
-for tool in tftp atftp curl lftp ssh sshpass in.tftpd; do
+for tool in tftp atftp curl lftp ssh sshpass in.tftpd sshd minisign; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing=1
 done
 if [ "$missing" = 1 ]; then
   $as_root apt-get update -qq
   $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    tftp-hpa atftp curl lftp tftpd-hpa openssh-client sshpass
+    tftp-hpa atftp curl lftp tftpd-hpa openssh-client openssh-server sshpass minisign
 fi
 if ! python3 -c 'import netmiko, ntc_templates' >/dev/null 2>&1; then
   python3 -m pip install -q --break-system-packages netmiko==4.8.0

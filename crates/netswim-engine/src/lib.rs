@@ -5,7 +5,11 @@
 
 pub mod credentials;
 mod error;
+pub mod import;
 pub mod inventory;
+pub mod jobs;
 pub mod sync;
 
 pub use error::EngineError;
+pub use import::{ImportOutcome, ImportSource, ImportSpec, TRUSTED_SIGNING_KEYS_SETTING};
+pub use jobs::{Engine, IMPORT_JOB, JobDetail, RecoveryReport, SYNC_JOB, SyncSpec};

@@ -229,6 +229,26 @@ async fn learn_identity(
     Ok(())
 }
 
+/// `sync_device`, with a store error turned into this device's failure.
+async fn sync_device_or_failure(
+    store: &Store,
+    key: &SecretKey,
+    device: &Device,
+    options: &SyncOptions,
+) -> DeviceSyncResult {
+    match sync_device(store, key, device, options).await {
+        Ok(result) => result,
+        // A store hiccup fails this device, not the whole sync.
+        Err(error) => DeviceSyncResult {
+            device_id: device.id,
+            device_name: device.name.clone(),
+            outcome: SyncOutcome::Failed {
+                message: error.to_string(),
+            },
+        },
+    }
+}
+
 /// Syncs many devices, `options.concurrency` at a time; `progress` sees each
 /// result as it lands. Per-device failures are results, not errors.
 pub async fn sync_devices(
@@ -238,21 +258,13 @@ pub async fn sync_devices(
     options: &SyncOptions,
     progress: &(dyn Fn(&DeviceSyncResult) + Send + Sync),
 ) -> Result<Vec<DeviceSyncResult>, EngineError> {
-    let mut running = futures::stream::iter(devices)
-        .map(|device| async move {
-            match sync_device(store, key, device, options).await {
-                Ok(result) => result,
-                // A store hiccup fails this device, not the whole sync.
-                Err(error) => DeviceSyncResult {
-                    device_id: device.id,
-                    device_name: device.name.clone(),
-                    outcome: SyncOutcome::Failed {
-                        message: error.to_string(),
-                    },
-                },
-            }
-        })
-        .buffer_unordered(options.concurrency.max(1));
+    // The futures are made up front (not by a closure inside the stream) so the
+    // whole sync stays `Send` for every lifetime when a job spawns it.
+    let pending: Vec<_> = devices
+        .iter()
+        .map(|device| sync_device_or_failure(store, key, device, options))
+        .collect();
+    let mut running = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
     let mut results = Vec::with_capacity(devices.len());
     while let Some(result) = running.next().await {
         progress(&result);

@@ -1,7 +1,9 @@
 //! The `netswim` binary: argument handling and printing only. Every decision
 //! lives in the library crates.
 
+mod client;
 mod output;
+mod serve;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -39,6 +41,16 @@ enum Command {
     Lab(netswim_lab::cli::LabCommand),
     /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
     Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
+    /// Run the server: REST API, jobs, image repository (`--data DIR`).
+    Serve(serve::ServeArgs),
+    /// Log in to a server; the token is saved in your config folder.
+    Login(client::LoginArgs),
+    /// Device inventory on the server.
+    #[command(subcommand)]
+    Device(client::DeviceCommand),
+    /// Jobs on the server.
+    #[command(subcommand)]
+    Job(client::JobCommand),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +97,8 @@ enum ImageCommand {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Remote(client::RemoteImageCommand),
 }
 
 fn main() -> ExitCode {
@@ -114,11 +128,24 @@ fn run(cli: Cli) -> Result<()> {
         Command::Fileserver(args) => Ok(tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")?
             .block_on(netswim_transfer::cli::run(*args))?),
+        Command::Image(ImageCommand::Remote(command)) => block_on(client::image(command)),
+        Command::Serve(args) => block_on(serve::run(args)),
+        Command::Login(args) => block_on(client::login(args)),
+        Command::Device(command) => block_on(client::device(command)),
+        Command::Job(command) => block_on(client::job(command)),
         Command::Demo => bail!(
             "the demo (server, lab fleet and web UI) is not built yet \
              (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"
         ),
     }
+}
+
+fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(future)
 }
 
 fn parse_os(name: &str) -> Result<Os> {

@@ -1,0 +1,912 @@
+//! Route handlers: check the caller's role, convert wire types, call the
+//! store or the engine, write the audit row of every mutation.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use netswim_engine::credentials::DeviceSecrets;
+use netswim_engine::{ImportSource, ImportSpec, SyncSpec};
+use netswim_store::crypto::{generate_token, hash_password, hash_token, verify_password};
+use netswim_store::{
+    NewApiToken, NewCredentialProfile, NewDevice, NewDistributionServer, Role, Timestamp,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_util::io::StreamReader;
+
+use crate::auth::Caller;
+use crate::wire::*;
+use crate::{ApiError, AppState};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
+}
+
+// ---------------------------------------------------------------- login
+
+pub async fn login(
+    State(state): State<AppState>,
+    Json(request): Json<LoginRequest>,
+) -> ApiResult<Json<IssuedToken>> {
+    let store = state.engine.store();
+    let user = store.find_user_by_name(&request.user).await?;
+    // The same answer for an unknown user and a wrong password.
+    let user = match user {
+        Some(user) if verify_password(&request.password, &user.password_hash)? => user,
+        _ => return Err(ApiError::Unauthorized),
+    };
+    let token = generate_token();
+    let expires_at = Timestamp::now().plus(Duration::from_secs(30 * 24 * 3600));
+    store
+        .insert_api_token(&NewApiToken {
+            user_id: Some(user.id),
+            name: format!("login {} {}", user.name, Timestamp::now().as_millis()),
+            token_hash: hash_token(&token),
+            role: user.role,
+            expires_at: Some(expires_at),
+        })
+        .await?;
+    let caller = Caller {
+        name: user.name.clone(),
+        role: user.role,
+    };
+    caller
+        .audit(&state, "user.login", format!("user:{}", user.id), json!({}))
+        .await?;
+    Ok(Json(IssuedToken {
+        token,
+        role: user.role.as_str().to_owned(),
+        name: user.name,
+        expires_at: Some(expires_at.as_millis()),
+    }))
+}
+
+// ---------------------------------------------------------------- images
+
+pub async fn list_images(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<ImageView>>> {
+    let images = state.engine.store().list_images().await?;
+    Ok(Json(images.into_iter().map(ImageView::from).collect()))
+}
+
+pub async fn show_image(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ImageView>> {
+    Ok(Json(state.engine.store().get_image(id).await?.into()))
+}
+
+pub async fn delete_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Operator, "delete images")?;
+    state.engine.delete_image(id).await?;
+    caller
+        .audit(&state, "image.delete", format!("image:{id}"), json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn edit_requirements(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(edit): Json<RequirementsEdit>,
+) -> ApiResult<Json<ImageView>> {
+    caller.require(Role::Operator, "edit image requirements")?;
+    let store = state.engine.store();
+    let mut image = store.get_image(id).await?;
+    if edit.min_ram_bytes.is_some() {
+        image.min_ram_bytes = edit.min_ram_bytes;
+    }
+    if edit.min_flash_bytes.is_some() {
+        image.min_flash_bytes = edit.min_flash_bytes;
+    }
+    for (name, value) in &edit.requirements {
+        if value.is_null() {
+            image.requirements.remove(name);
+        } else {
+            image.requirements.insert(name.clone(), value.clone());
+        }
+    }
+    let updated = store.update_image(&image).await?;
+    caller
+        .audit(
+            &state,
+            "image.requirements",
+            format!("image:{id}"),
+            serde_json::to_value(&edit).unwrap_or_default(),
+        )
+        .await?;
+    Ok(Json(updated.into()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    pub file_name: Option<String>,
+    pub md5: Option<String>,
+    pub sha512: Option<String>,
+}
+
+/// `POST /images`: the image bytes as the raw body (`?file_name=`), or a
+/// `multipart/form-data` form with optional `md5`/`sha512`/`file_name`
+/// fields before the `file` part. The body is streamed, never buffered.
+pub async fn upload_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+    caller.require(Role::Operator, "import images")?;
+    let is_multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    let mut spec = ImportSpec {
+        expected_md5: query.md5.clone(),
+        expected_sha512: query.sha512.clone(),
+        ..ImportSpec::default()
+    };
+    let (job, outcome) = if is_multipart {
+        use axum::extract::FromRequest;
+        let mut multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|error| bad(format!("malformed multipart body: {error}")))?;
+        let mut file_name = query.file_name.clone();
+        let mut result = None;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|error| bad(format!("malformed multipart body: {error}")))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let name = file_name
+                    .clone()
+                    .or_else(|| field.file_name().map(str::to_owned))
+                    .ok_or_else(|| {
+                        bad("the file part has no file name (hint: add a file_name field)")
+                    })?;
+                // The field borrows the form; a pipe lets the engine read it
+                // while this future feeds it, without buffering the image.
+                let (mut writer, reader) = tokio::io::duplex(256 * 1024);
+                let (complete, completion) = tokio::sync::oneshot::channel();
+                let feed = async move {
+                    use tokio::io::AsyncWriteExt;
+                    let mut field = field;
+                    while let Some(chunk) = field
+                        .chunk()
+                        .await
+                        .map_err(|error| bad(error.to_string()))?
+                    {
+                        if writer.write_all(&chunk).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    // Only a part read to its end counts as the whole file.
+                    let _ = complete.send(());
+                    let _ = writer.shutdown().await;
+                    Ok::<(), ApiError>(())
+                };
+                let import = state.engine.import_upload(
+                    spec.clone(),
+                    &name,
+                    Box::new(reader),
+                    Some(completion),
+                    &caller.name,
+                );
+                let (fed, imported) = tokio::join!(feed, import);
+                fed?;
+                result = Some(imported?);
+                break;
+            }
+            let text = field
+                .text()
+                .await
+                .map_err(|error| bad(format!("malformed form field {name}: {error}")))?;
+            match name.as_str() {
+                "md5" => spec.expected_md5 = Some(text),
+                "sha512" => spec.expected_sha512 = Some(text),
+                "file_name" => file_name = Some(text),
+                "signature" => spec.signature = Some(text),
+                _ => {}
+            }
+        }
+        result.ok_or_else(|| bad("the form has no `file` part"))?
+    } else {
+        let file_name = query
+            .file_name
+            .clone()
+            .ok_or_else(|| bad("a raw upload needs ?file_name=NAME"))?;
+        let stream = request
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other);
+        let reader = StreamReader::new(stream);
+        state
+            .engine
+            // The body stream reports a cut connection as an error itself.
+            .import_upload(spec, &file_name, Box::new(reader), None, &caller.name)
+            .await?
+    };
+    caller
+        .audit(
+            &state,
+            "image.import",
+            format!("image:{}", outcome.image.id),
+            json!({"job_id": job.id, "source": "upload", "duplicate": outcome.duplicate, "sha256": outcome.image.sha256}),
+        )
+        .await?;
+    let status = if outcome.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(ImportResult {
+            job_id: job.id,
+            duplicate: outcome.duplicate,
+            verified: outcome.verified,
+            image: outcome.image.into(),
+        }),
+    ))
+}
+
+/// `POST /images/import`: from a URL or a path on the server; answers the
+/// job at once (202), the job carries the outcome.
+pub async fn import_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(request): Json<ImportRequest>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "import images")?;
+    let source = match (&request.url, &request.path) {
+        (Some(url), None) => ImportSource::Url { url: url.clone() },
+        (None, Some(path)) => ImportSource::File { path: path.into() },
+        _ => return Err(bad("give exactly one of `url` or `path`")),
+    };
+    let spec = ImportSpec {
+        source: Some(source),
+        file_name: request.file_name.clone(),
+        expected_md5: request.md5.clone(),
+        expected_sha512: request.sha512.clone(),
+        signature: request.signature.clone(),
+        identity_file: request.identity_file.as_ref().map(Into::into),
+    };
+    let job = state.engine.submit_import(spec, &caller.name).await?;
+    caller
+        .audit(
+            &state,
+            "image.import",
+            format!("job:{}", job.id),
+            json!({"job_id": job.id}),
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job.into())))
+}
+
+// ---------------------------------------------------------------- devices
+
+async fn resolve_device(state: &AppState, input: DeviceInput) -> ApiResult<NewDevice> {
+    let os = match &input.os {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|error: netswim_domain::DomainError| bad(error.to_string()))?,
+        ),
+        None => None,
+    };
+    let credential_profile_id = match (&input.credential_profile, input.credential_profile_id) {
+        (Some(name), _) => Some(
+            state
+                .engine
+                .store()
+                .find_credential_profile_by_name(name)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("credential profile {name} not found")))?
+                .id,
+        ),
+        (None, id) => id,
+    };
+    if input.name.trim().is_empty() || input.host.trim().is_empty() {
+        return Err(bad("a device needs a name and a host"));
+    }
+    Ok(NewDevice {
+        name: input.name,
+        os,
+        platform: input.platform,
+        host: input.host,
+        port: input.port.unwrap_or(22),
+        credential_profile_id,
+        site_id: input.site_id,
+        role: input.role,
+        redundancy_peer_id: input.redundancy_peer_id,
+    })
+}
+
+pub async fn list_devices(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<DeviceView>>> {
+    let devices = state.engine.store().list_devices().await?;
+    Ok(Json(devices.into_iter().map(DeviceView::from).collect()))
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DeviceDetail {
+    #[serde(flatten)]
+    device: DeviceView,
+    facts: Option<Value>,
+    facts_collected_at: Option<i64>,
+}
+
+pub async fn show_device(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DeviceDetail>> {
+    let store = state.engine.store();
+    let device = store.get_device(id).await?;
+    let facts = store.latest_device_facts(id).await?;
+    Ok(Json(DeviceDetail {
+        device: device.into(),
+        facts_collected_at: facts
+            .as_ref()
+            .map(|snapshot| snapshot.collected_at.as_millis()),
+        facts: facts.map(|snapshot| snapshot.facts),
+    }))
+}
+
+pub async fn add_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<DeviceInput>,
+) -> ApiResult<(StatusCode, Json<DeviceView>)> {
+    caller.require(Role::Operator, "add devices")?;
+    let new = resolve_device(&state, input).await?;
+    let device = state.engine.store().insert_device(&new).await?;
+    caller
+        .audit(
+            &state,
+            "device.create",
+            format!("device:{}", device.id),
+            json!({"name": device.name, "host": device.host}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(device.into())))
+}
+
+pub async fn update_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(input): Json<DeviceInput>,
+) -> ApiResult<Json<DeviceView>> {
+    caller.require(Role::Operator, "change devices")?;
+    let store = state.engine.store();
+    let mut device = store.get_device(id).await?;
+    let new = resolve_device(&state, input).await?;
+    device.name = new.name;
+    device.os = new.os;
+    device.platform = new.platform;
+    device.host = new.host;
+    device.port = new.port;
+    device.credential_profile_id = new.credential_profile_id;
+    device.site_id = new.site_id;
+    device.role = new.role;
+    device.redundancy_peer_id = new.redundancy_peer_id;
+    let updated = store.update_device(&device).await?;
+    caller
+        .audit(
+            &state,
+            "device.update",
+            format!("device:{id}"),
+            json!({"name": updated.name}),
+        )
+        .await?;
+    Ok(Json(updated.into()))
+}
+
+pub async fn delete_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Operator, "delete devices")?;
+    state.engine.store().delete_device(id).await?;
+    caller
+        .audit(&state, "device.delete", format!("device:{id}"), json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /devices/import`: a CSV in the lab's `--inventory-out` format
+/// (name, host, port, platform, username, password, site, role, peer and an
+/// optional enable_secret); devices are created or updated by name, bad rows
+/// come back by line number.
+pub async fn import_devices(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> ApiResult<Json<netswim_engine::inventory::ImportReport>> {
+    caller.require(Role::Operator, "import devices")?;
+    let report =
+        netswim_engine::inventory::import_csv(state.engine.store(), state.engine.key(), &body)
+            .await?;
+    caller
+        .audit(
+            &state,
+            "device.import",
+            "devices".into(),
+            json!({
+                "created": report.created.len(),
+                "updated": report.updated.len(),
+                "rejected_rows": report.errors.len(),
+            }),
+        )
+        .await?;
+    Ok(Json(report))
+}
+
+pub async fn sync_devices(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Option<Json<SyncRequest>>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "sync devices")?;
+    let request = body.map(|Json(request)| request).unwrap_or_default();
+    let job = state
+        .engine
+        .submit_sync(
+            SyncSpec {
+                device_ids: request.device_ids.clone(),
+            },
+            &caller.name,
+        )
+        .await?;
+    caller
+        .audit(
+            &state,
+            "device.sync",
+            format!("job:{}", job.id),
+            json!({"device_ids": request.device_ids}),
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job.into())))
+}
+
+// ---------------------------------------------------------------- credentials
+
+pub async fn list_credentials(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<CredentialView>>> {
+    let profiles = state.engine.store().list_credential_profiles().await?;
+    Ok(Json(
+        profiles.into_iter().map(CredentialView::from).collect(),
+    ))
+}
+
+pub async fn add_credential(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<CredentialInput>,
+) -> ApiResult<(StatusCode, Json<CredentialView>)> {
+    caller.require(Role::Admin, "manage credential profiles")?;
+    let secrets = DeviceSecrets {
+        password: input.password,
+        enable_secret: input.enable_secret,
+    };
+    let sealed = secrets.seal(state.engine.key())?;
+    let profile = state
+        .engine
+        .store()
+        .insert_credential_profile(&NewCredentialProfile {
+            name: input.name,
+            username: input.username,
+            secret: sealed,
+        })
+        .await?;
+    caller
+        .audit(
+            &state,
+            "credential.create",
+            format!("credential:{}", profile.id),
+            json!({"name": profile.name, "username": profile.username}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(profile.into())))
+}
+
+pub async fn delete_credential(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin, "manage credential profiles")?;
+    state.engine.store().delete_credential_profile(id).await?;
+    caller
+        .audit(
+            &state,
+            "credential.delete",
+            format!("credential:{id}"),
+            json!({}),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- sites and distribution servers
+
+pub async fn list_sites(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<SiteView>>> {
+    let sites = state.engine.store().list_sites().await?;
+    Ok(Json(sites.into_iter().map(SiteView::from).collect()))
+}
+
+pub async fn add_site(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<SiteInput>,
+) -> ApiResult<(StatusCode, Json<SiteView>)> {
+    caller.require(Role::Operator, "add sites")?;
+    let site = state
+        .engine
+        .store()
+        .insert_site(&input.name, &input.description)
+        .await?;
+    caller
+        .audit(
+            &state,
+            "site.create",
+            format!("site:{}", site.id),
+            json!({"name": site.name}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(site.into())))
+}
+
+pub async fn delete_site(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Operator, "delete sites")?;
+    state.engine.store().delete_site(id).await?;
+    caller
+        .audit(&state, "site.delete", format!("site:{id}"), json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_distribution_servers(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<DistributionServerView>>> {
+    let servers = state.engine.store().list_distribution_servers().await?;
+    Ok(Json(
+        servers
+            .into_iter()
+            .map(DistributionServerView::from)
+            .collect(),
+    ))
+}
+
+pub async fn add_distribution_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<DistributionServerInput>,
+) -> ApiResult<(StatusCode, Json<DistributionServerView>)> {
+    caller.require(Role::Operator, "add distribution servers")?;
+    let server = state
+        .engine
+        .store()
+        .insert_distribution_server(&NewDistributionServer {
+            name: input.name,
+            url: input.url,
+            site_ids: input.site_ids,
+        })
+        .await?;
+    caller
+        .audit(
+            &state,
+            "distribution_server.create",
+            format!("distribution_server:{}", server.id),
+            json!({"name": server.name, "url": server.url}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(server.into())))
+}
+
+pub async fn delete_distribution_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Operator, "delete distribution servers")?;
+    state.engine.store().delete_distribution_server(id).await?;
+    caller
+        .audit(
+            &state,
+            "distribution_server.delete",
+            format!("distribution_server:{id}"),
+            json!({}),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- jobs
+
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<JobView>>> {
+    let jobs = state.engine.store().list_jobs().await?;
+    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
+}
+
+pub async fn show_job(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobDetailView>> {
+    let detail = state.engine.job_detail(id).await?;
+    Ok(Json(JobDetailView {
+        job: detail.job.into(),
+        runs: detail
+            .runs
+            .into_iter()
+            .map(|(run, tasks)| {
+                RunView::new(
+                    run,
+                    tasks
+                        .into_iter()
+                        .map(|(task, operations)| TaskView::new(task, operations))
+                        .collect(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------- settings
+
+pub async fn list_settings(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let settings = state.engine.store().list_settings().await?;
+    Ok(Json(Value::Object(settings.into_iter().collect())))
+}
+
+pub async fn put_setting(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Json(value): Json<Value>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin, "change settings")?;
+    state.engine.store().set_setting(&key, &value).await?;
+    caller
+        .audit(
+            &state,
+            "setting.set",
+            format!("setting:{key}"),
+            json!({"value": value}),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- users and tokens
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UserView>>> {
+    caller.require(Role::Admin, "list users")?;
+    let users = state.engine.store().list_users().await?;
+    Ok(Json(users.into_iter().map(UserView::from).collect()))
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<UserInput>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    caller.require(Role::Admin, "add users")?;
+    let role: Role = input.role.parse()?;
+    if input.password.len() < 8 {
+        return Err(bad("a password needs at least 8 characters"));
+    }
+    let user = state
+        .engine
+        .store()
+        .insert_user(&input.name, &hash_password(&input.password)?, role)
+        .await?;
+    caller
+        .audit(
+            &state,
+            "user.create",
+            format!("user:{}", user.id),
+            json!({"name": user.name, "role": role.as_str()}),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+pub async fn delete_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin, "delete users")?;
+    state.engine.store().delete_user(id).await?;
+    caller
+        .audit(&state, "user.delete", format!("user:{id}"), json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    caller.require(Role::Admin, "list API tokens")?;
+    let tokens = state.engine.store().list_api_tokens(None).await?;
+    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+}
+
+pub async fn add_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<TokenInput>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    caller.require(Role::Admin, "issue API tokens")?;
+    let role: Role = input.role.as_deref().unwrap_or("viewer").parse()?;
+    let token = generate_token();
+    let expires_at = input
+        .days
+        .map(|days| Timestamp::now().plus(Duration::from_secs(days * 24 * 3600)));
+    let stored = state
+        .engine
+        .store()
+        .insert_api_token(&NewApiToken {
+            user_id: None,
+            name: input.name.clone(),
+            token_hash: hash_token(&token),
+            role,
+            expires_at,
+        })
+        .await?;
+    caller
+        .audit(
+            &state,
+            "token.create",
+            format!("token:{}", stored.id),
+            json!({"name": input.name, "role": role.as_str()}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            token,
+            role: role.as_str().to_owned(),
+            name: input.name,
+            expires_at: expires_at.map(Timestamp::as_millis),
+        }),
+    ))
+}
+
+pub async fn delete_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin, "revoke API tokens")?;
+    state.engine.store().delete_api_token(id).await?;
+    caller
+        .audit(&state, "token.delete", format!("token:{id}"), json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_audit(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<AuditView>>> {
+    caller.require(Role::Admin, "read the audit log")?;
+    let entries = state.engine.store().list_audit(1000).await?;
+    Ok(Json(entries.into_iter().map(AuditView::from).collect()))
+}
+
+// ---------------------------------------------------------------- events, metrics, openapi
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    pub job_id: Option<i64>,
+}
+
+/// Live events as server-sent events (`event:` = kind, `data:` = JSON).
+pub async fn events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<EventsQuery>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let receiver = state.engine.subscribe();
+    let wanted = query.job_id;
+    let stream = tokio_stream::wrappers::BroadcastStream::new(receiver).filter_map(move |event| {
+        let item = match event {
+            Ok(event) if wanted.is_none() || event.job_id == wanted => {
+                let data = json!({
+                    "id": event.id,
+                    "at": event.at.as_millis(),
+                    "kind": event.kind,
+                    "job_id": event.job_id,
+                    "run_id": event.run_id,
+                    "task_id": event.task_id,
+                    "payload": event.payload,
+                });
+                Some(Ok(SseEvent::default()
+                    .id(event.id.to_string())
+                    .event(event.kind.clone())
+                    .data(data.to_string())))
+            }
+            _ => None,
+        };
+        std::future::ready(item)
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let store = state.engine.store();
+    let mut text = state.metrics.render();
+    let images = store.list_images().await?;
+    let bytes: u64 = images.iter().map(|image| image.size_bytes).sum();
+    text.push_str("# HELP netswim_images Images in the repository.\n# TYPE netswim_images gauge\n");
+    text.push_str(&format!("netswim_images {}\n", images.len()));
+    text.push_str(
+        "# HELP netswim_image_bytes Bytes of all images.\n# TYPE netswim_image_bytes gauge\n",
+    );
+    text.push_str(&format!("netswim_image_bytes {bytes}\n"));
+    let devices = store.list_devices().await?.len();
+    text.push_str(
+        "# HELP netswim_devices Devices in the inventory.\n# TYPE netswim_devices gauge\n",
+    );
+    text.push_str(&format!("netswim_devices {devices}\n"));
+    let mut by_status = std::collections::BTreeMap::new();
+    for job in store.list_jobs().await? {
+        *by_status.entry(job.status.as_str()).or_insert(0u64) += 1;
+    }
+    text.push_str("# HELP netswim_jobs Jobs by status.\n# TYPE netswim_jobs gauge\n");
+    for (status, count) in by_status {
+        text.push_str(&format!("netswim_jobs{{status=\"{status}\"}} {count}\n"));
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        Body::from(text),
+    ))
+}
+
+pub async fn openapi() -> Json<Value> {
+    Json(crate::routes::openapi_document())
+}
