@@ -22,6 +22,9 @@ pub enum Protocol {
     Http,
     Https,
     Ftp,
+    Sftp,
+    /// Legacy SCP over an SSH exec channel (`scp -O`).
+    Scp,
 }
 
 impl Protocol {
@@ -31,6 +34,8 @@ impl Protocol {
             Protocol::Http => "http",
             Protocol::Https => "https",
             Protocol::Ftp => "ftp",
+            Protocol::Sftp => "sftp",
+            Protocol::Scp => "scp",
         }
     }
 }
@@ -277,8 +282,14 @@ impl TransferGuard {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    fn is_cut(&self) -> bool {
+    /// Whether a drain has cut the running transfers.
+    pub fn is_cut(&self) -> bool {
         self.tracker.cut.load(Ordering::Acquire)
+    }
+
+    /// Accounts the transfer as failed for `reason` (one line).
+    pub fn fail(&mut self, reason: impl Into<String>) {
+        self.failure = Some(reason.into());
     }
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::error::TransferError;
 use crate::fileserver::{FileserverConfig, TlsFiles, run_fileserver};
 
-/// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
+/// Serve files devices pull (TFTP, HTTP, HTTPS, FTP, SFTP, SCP) from one
+/// directory.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FileserverArgs {
     /// The directory served (read-only) by every server.
@@ -33,13 +34,20 @@ pub struct FileserverArgs {
     /// FTP listening address (passive mode), e.g. 0.0.0.0:21.
     #[arg(long)]
     pub ftp: Option<SocketAddr>,
-    /// Standing FTP user name.
+    /// SSH listening address serving SFTP and legacy SCP, e.g. 0.0.0.0:22.
+    #[arg(long)]
+    pub sftp: Option<SocketAddr>,
+    /// SSH host key (unencrypted OpenSSH private key); generated at start
+    /// when not given.
+    #[arg(long)]
+    pub host_key: Option<PathBuf>,
+    /// Standing FTP/SFTP/SCP user name.
     #[arg(long, requires = "password")]
     pub user: Option<String>,
-    /// Standing FTP password.
+    /// Standing FTP/SFTP/SCP password.
     #[arg(long, requires = "user")]
     pub password: Option<String>,
-    /// Directory TFTP uploads (device image backups) go to.
+    /// Directory TFTP and SCP uploads (device image backups) go to.
     #[arg(long)]
     pub upload: Option<PathBuf>,
     /// Byte quota of the upload directory.
@@ -59,6 +67,8 @@ impl FileserverArgs {
         config.tftp = self.tftp;
         config.http = self.http;
         config.ftp = self.ftp;
+        config.sftp = self.sftp;
+        config.host_key = self.host_key.clone();
         config.https = match (self.https, &self.cert, &self.key) {
             (Some(address), Some(cert), Some(key)) => Some((
                 address,
@@ -179,6 +189,10 @@ mod tests {
             "k.pem",
             "--ftp",
             "127.0.0.1:2121",
+            "--sftp",
+            "127.0.0.1:2222",
+            "--host-key",
+            "/etc/netswim/host_ed25519",
             "--user",
             "ops",
             "--password",
@@ -196,6 +210,11 @@ mod tests {
         assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
         assert_eq!(config.https.as_ref().unwrap().1.key, PathBuf::from("k.pem"));
         assert!(config.credentials.accepts("ops", "pw"));
+        assert_eq!(config.sftp, Some("127.0.0.1:2222".parse().unwrap()));
+        assert_eq!(
+            config.host_key,
+            Some(PathBuf::from("/etc/netswim/host_ed25519"))
+        );
         assert_eq!(config.upload, Some((PathBuf::from("/up"), 1000)));
         assert_eq!(config.drain_timeout, Duration::from_secs(5));
     }

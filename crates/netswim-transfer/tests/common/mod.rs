@@ -154,6 +154,11 @@ impl Running {
         format!("ftp://{}/{path}", self.addresses.ftp.unwrap())
     }
 
+    /// The SSH (SFTP/SCP) server's port.
+    pub fn ssh_port(&self) -> String {
+        self.addresses.sftp.unwrap().port().to_string()
+    }
+
     pub fn tftp(&self, path: &str) -> String {
         format!("tftp://{}/{path}", self.addresses.tftp.unwrap())
     }
