@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
 use crate::error::TransferError;
 use crate::ftp::{CredentialStore, FtpServer};
 use crate::http::{HttpState, router};
+use crate::metrics::{ControlState, control_router};
 use crate::source::{DigestCache, FileSource, LocalDirectory, TftpSource};
 use crate::ssh::{SshServer, host_key};
 
@@ -31,6 +32,8 @@ pub struct FileserverConfig {
     pub http: Option<SocketAddr>,
     pub https: Option<(SocketAddr, TlsFiles)>,
     pub ftp: Option<SocketAddr>,
+    /// Control listener: `GET /metrics` (Prometheus) and `POST /drain`.
+    pub control: Option<SocketAddr>,
     /// SSH listening address: SFTP subsystem and legacy SCP.
     pub sftp: Option<SocketAddr>,
     /// SSH host key (OpenSSH private key file); a fresh Ed25519 key when
@@ -56,6 +59,7 @@ impl FileserverConfig {
             https: None,
             ftp: None,
             sftp: None,
+            control: None,
             host_key: None,
             credentials: CredentialStore::default(),
             upload: None,
@@ -73,6 +77,7 @@ pub struct BoundAddresses {
     pub https: Option<SocketAddr>,
     pub ftp: Option<SocketAddr>,
     pub sftp: Option<SocketAddr>,
+    pub control: Option<SocketAddr>,
 }
 
 /// How a file server run ended.
@@ -97,6 +102,8 @@ pub struct Fileserver<S = LocalDirectory> {
     )>,
     ftp: Option<FtpServer<S>>,
     ssh: Option<SshServer<S>>,
+    control: Option<tokio::net::TcpListener>,
+    drain_requested: Arc<Notify>,
     tftp_records: Option<mpsc::UnboundedReceiver<netswim_tftp::TransferRecord>>,
 }
 
@@ -265,6 +272,21 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             ssh = Some(server);
         }
 
+        let mut control = None;
+        if let Some(address) = config.control {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| TransferError::Bind {
+                    protocol: "control (metrics)",
+                    address,
+                    source,
+                })?;
+            addresses.control = Some(listener.local_addr().map_err(|source| {
+                TransferError::io("cannot read the control listener address", source)
+            })?);
+            control = Some(listener);
+        }
+
         Ok(Fileserver {
             addresses,
             tracker,
@@ -273,6 +295,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             http_servers,
             ftp,
             ssh,
+            control,
+            drain_requested: Arc::new(Notify::new()),
             tftp_records,
         })
     }
@@ -297,6 +321,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             http_servers,
             ftp,
             ssh,
+            control,
+            drain_requested,
             tftp_records,
         } = self;
         tracing::info!(
@@ -305,6 +331,7 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             https = ?addresses.https,
             ftp = ?addresses.ftp,
             sftp = ?addresses.sftp,
+            control = ?addresses.control,
             "file servers listening"
         );
         let (drain_sender, drain_receiver) = watch::channel(false);
@@ -329,7 +356,23 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         let ftp_task = ftp.map(|server| tokio::spawn(server.run()));
         let ssh_task = ssh.map(|server| tokio::spawn(server.run()));
 
-        shutdown.await;
+        let control_task = control.map(|listener| {
+            let app = control_router(Arc::new(ControlState {
+                tracker: Arc::clone(&tracker),
+                drain: Arc::clone(&drain_requested),
+            }));
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, app).await {
+                    tracing::error!(%error, "control listener failed");
+                }
+            })
+        });
+
+        // A signal (the caller's `shutdown`) or `POST /drain` starts it.
+        tokio::select! {
+            () = shutdown => {}
+            () = drain_requested.notified() => {}
+        }
         tracing::info!(
             busy = tracker.busy_count(),
             timeout_s = drain_timeout.as_secs(),
@@ -367,6 +410,9 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             task.abort();
         }
         if let Some(task) = ssh_task {
+            task.abort();
+        }
+        if let Some(task) = control_task {
             task.abort();
         }
         if let Some(task) = tftp_accounting {

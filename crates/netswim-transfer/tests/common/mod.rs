@@ -95,6 +95,7 @@ impl Fixture {
         config.http = Some(any);
         config.https = Some((any, self.tls.clone()));
         config.ftp = Some(any);
+        config.sftp = Some(any);
         config.credentials.insert(USER, PASSWORD);
         config
     }
@@ -168,6 +169,14 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Waits for a drain started some other way (`POST /drain`).
+    pub async fn ended_by_itself(self) -> FileserverReport {
+        tokio::time::timeout(Duration::from_secs(60), self.task)
+            .await
+            .expect("the drain must end")
+            .unwrap()
     }
 
     pub async fn finish(mut self) -> FileserverReport {
