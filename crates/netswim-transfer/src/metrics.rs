@@ -39,7 +39,7 @@ type DurationFamily = Family<ResultLabels, Histogram, fn() -> Histogram>;
 
 fn duration_histogram() -> Histogram {
     // 10 ms .. ~45 min: TFTP of a config file to a slow image download.
-    Histogram::new(exponential_buckets(0.01, 4.0, 12))
+    Histogram::new(exponential_buckets(0.01, 4.0, 10))
 }
 
 /// The counters, histogram and gauge of one file server process.
