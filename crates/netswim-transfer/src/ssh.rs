@@ -19,8 +19,7 @@ use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
 use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use russh_sftp::protocol::{
-    Attrs, Data, ExtendedReply, File, FileAttributes, Handle, Name, OpenFlags, Packet, Status,
-    StatusCode, Version,
+    Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -35,11 +34,8 @@ use crate::source::{DirectoryEntry, EntryKind, FileInfo, FileSource, SourceReade
 /// reads are blocking-pool round trips, SFTP clients ask 32–256 KiB at a
 /// time.
 const READ_BUFFER: usize = 1024 * 1024;
-/// The largest SFTP packet a client may send (russh-sftp's default).
-const MAX_PACKET: u32 = 256 * 1024;
-/// The largest SFTP read answered at once: what OpenSSH's sftp-server
-/// allows, so a reply fits the client's 256 KiB packet limit.
-const MAX_READ: u32 = 255 * 1024;
+/// The largest SFTP read answered at once (OpenSSH asks at most 256 KiB).
+const MAX_READ: u32 = 256 * 1024;
 /// An SCP control line longer than this is a protocol error.
 const MAX_SCP_LINE: usize = 4096;
 
@@ -437,36 +433,12 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
         StatusCode::OpUnsupported.into()
     }
 
-    /// Announces `limits@openssh.com`: OpenSSH clients then read in
-    /// chunks of `MAX_READ` instead of 32 KiB, an eighth of the requests.
     async fn init(
         &mut self,
         _version: u32,
         _extensions: HashMap<String, String>,
     ) -> Result<Version, Self::Error> {
-        let mut version = Version::new();
-        version
-            .extensions
-            .insert(russh_sftp::extensions::LIMITS.to_string(), "1".to_string());
-        Ok(version)
-    }
-
-    async fn extended(
-        &mut self,
-        id: u32,
-        request: String,
-        _data: Vec<u8>,
-    ) -> Result<Packet, Self::Error> {
-        if request != russh_sftp::extensions::LIMITS {
-            return Err(StatusCode::OpUnsupported.into());
-        }
-        // Max packet, read, write (writes are refused anyway) and open
-        // handles, as four big-endian u64.
-        let mut data = Vec::with_capacity(32);
-        for limit in [u64::from(MAX_PACKET), u64::from(MAX_READ), 32 * 1024, 1024] {
-            data.extend_from_slice(&limit.to_be_bytes());
-        }
-        Ok(Packet::ExtendedReply(ExtendedReply { id, data }))
+        Ok(Version::new())
     }
 
     async fn open(
