@@ -34,7 +34,9 @@ use crate::source::{DirectoryEntry, EntryKind, FileInfo, FileSource, SourceReade
 /// reads are blocking-pool round trips, SFTP clients ask 32–256 KiB at a
 /// time.
 const READ_BUFFER: usize = 1024 * 1024;
-/// The largest SFTP read answered at once (OpenSSH asks at most 256 KiB).
+/// The largest SFTP read answered at once (OpenSSH asks 32 KiB; its
+/// `limits@openssh.com` extension is not announced: with 255 KiB reads a
+/// 256 MiB download stalled after ~28 MB, so the plain protocol is kept).
 const MAX_READ: u32 = 256 * 1024;
 /// An SCP control line longer than this is a protocol error.
 const MAX_SCP_LINE: usize = 4096;
