@@ -34,10 +34,12 @@ use crate::source::{DirectoryEntry, EntryKind, FileInfo, FileSource, SourceReade
 /// reads are blocking-pool round trips, SFTP clients ask 32–256 KiB at a
 /// time.
 const READ_BUFFER: usize = 1024 * 1024;
-/// The largest SFTP read answered at once (OpenSSH asks 32 KiB; its
-/// `limits@openssh.com` extension is not announced: with 255 KiB reads a
-/// 256 MiB download stalled after ~28 MB, so the plain protocol is kept).
-const MAX_READ: u32 = 256 * 1024;
+/// The largest SFTP read answered at once; larger requests get a short
+/// read, which the protocol allows. OpenSSH asks 32 KiB unless the server
+/// announces `limits@openssh.com`; announcing it (255 KiB reads) stalled
+/// a 256 MiB download after ~28 MB in russh's channel writes, so neither
+/// is done until that is understood.
+const MAX_READ: u32 = 32 * 1024;
 /// An SCP control line longer than this is a protocol error.
 const MAX_SCP_LINE: usize = 4096;
 
