@@ -89,7 +89,20 @@ fn wait_listening(port: u16) -> Result<(), String> {
 struct Daemon(Child);
 
 impl Drop for Daemon {
+    /// SIGTERM first: nginx's master stops its workers on it, while a
+    /// SIGKILL would leave them running. SIGKILL after 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
