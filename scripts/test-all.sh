@@ -16,7 +16,7 @@ fi
 
 # Peers the interop tests drive; a missing peer fails those tests, never skips them.
 #  - netswim-tftp: tftp-hpa and atftp clients, curl, tftpd-hpa (for our client)
-#  - netswim-transfer: curl (http/https/ftp/tftp) and lftp
+#  - netswim-transfer: curl (http/https/ftp/tftp/sftp/scp), lftp, OpenSSH sftp/scp/ssh-keygen, sshpass
 #  - netswim-lab: OpenSSH client with sshpass, tftpd-hpa, Netmiko (+ ntc-templates),
 #    Scrapli 1.x,
 #    pyftpdlib (the FTP server lab switches pull from and push to)
@@ -24,7 +24,7 @@ fi
 as_root=""
 if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
 missing=0
-for tool in tftp atftp curl lftp ssh sshpass in.tftpd sshd minisign; do
+for tool in tftp atftp curl lftp ssh sftp scp ssh-keygen sshpass in.tftpd sshd minisign; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing=1
 done
 if [ "$missing" = 1 ]; then

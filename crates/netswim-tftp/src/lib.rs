@@ -32,5 +32,5 @@ pub use client::ClientOptions;
 pub use error::TftpError;
 pub use packet::{ErrorCode, Mode, Packet, TransferOptions};
 pub use server::{CutTransfer, Direction, DrainReport, ServerConfig, TftpServer, TransferRecord};
-pub use source::{LocalDirectory, ServeSource, UploadArea};
+pub use source::{LocalDirectory, ServeSource, Upload, UploadArea};
 pub use transfer::{RetryPolicy, ServerLimits};

@@ -207,7 +207,7 @@ impl UploadArea {
 
     /// Starts an upload of `requested`; `announced_size` (tsize) is checked
     /// against the quota up front so a too-large upload fails at once.
-    pub(crate) async fn create(
+    pub async fn create(
         &self,
         requested: &str,
         announced_size: Option<u64>,
@@ -275,7 +275,7 @@ impl UploadArea {
 /// One upload in progress; dropped without `commit`, its partial file is
 /// removed and its quota released.
 #[derive(Debug)]
-pub(crate) struct Upload<'a> {
+pub struct Upload<'a> {
     area: &'a UploadArea,
     requested: String,
     file: tokio::io::BufWriter<tokio::fs::File>,
@@ -286,7 +286,7 @@ pub(crate) struct Upload<'a> {
 }
 
 impl Upload<'_> {
-    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<(), TftpError> {
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), TftpError> {
         self.area.reserve(&self.requested, bytes.len() as u64)?;
         self.reserved += bytes.len() as u64;
         self.file
@@ -295,7 +295,7 @@ impl Upload<'_> {
             .map_err(|source| TftpError::io("cannot write the upload", source))
     }
 
-    pub(crate) async fn commit(mut self) -> Result<(), TftpError> {
+    pub async fn commit(mut self) -> Result<(), TftpError> {
         self.file
             .flush()
             .await

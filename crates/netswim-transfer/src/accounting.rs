@@ -22,15 +22,29 @@ pub enum Protocol {
     Http,
     Https,
     Ftp,
+    Sftp,
+    /// Legacy SCP over an SSH exec channel (`scp -O`).
+    Scp,
 }
 
 impl Protocol {
+    pub const ALL: [Protocol; 6] = [
+        Protocol::Tftp,
+        Protocol::Http,
+        Protocol::Https,
+        Protocol::Ftp,
+        Protocol::Sftp,
+        Protocol::Scp,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Tftp => "tftp",
             Protocol::Http => "http",
             Protocol::Https => "https",
             Protocol::Ftp => "ftp",
+            Protocol::Sftp => "sftp",
+            Protocol::Scp => "scp",
         }
     }
 }
@@ -118,6 +132,7 @@ pub struct TransferTracker {
     preparing: std::sync::atomic::AtomicUsize,
     changed: Notify,
     records: Option<mpsc::UnboundedSender<TransferRecord>>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl TransferTracker {
@@ -186,6 +201,18 @@ impl TransferTracker {
         cut
     }
 
+    /// The Prometheus text of every transfer metric, now.
+    pub fn metrics_text(&self) -> String {
+        let mut running: Vec<(Protocol, usize)> = Vec::new();
+        for transfer in self.lock().values() {
+            match running.iter_mut().find(|(p, _)| *p == transfer.protocol) {
+                Some((_, count)) => *count += 1,
+                None => running.push((transfer.protocol, 1)),
+            }
+        }
+        self.metrics.encode(&running)
+    }
+
     /// Registers a transfer of `expected_bytes`; it is accounted when the
     /// returned guard drops.
     pub fn begin(
@@ -223,6 +250,7 @@ impl TransferTracker {
     /// its own registry).
     pub fn record(&self, record: TransferRecord) {
         record.log();
+        self.metrics.observe(&record);
         if let Some(records) = &self.records {
             let _ = records.send(record);
         }
@@ -277,8 +305,14 @@ impl TransferGuard {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    fn is_cut(&self) -> bool {
+    /// Whether a drain has cut the running transfers.
+    pub fn is_cut(&self) -> bool {
         self.tracker.cut.load(Ordering::Acquire)
+    }
+
+    /// Accounts the transfer as failed for `reason` (one line).
+    pub fn fail(&mut self, reason: impl Into<String>) {
+        self.failure = Some(reason.into());
     }
 }
 

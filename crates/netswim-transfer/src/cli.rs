@@ -8,13 +8,18 @@ use std::time::Duration;
 
 use crate::error::TransferError;
 use crate::fileserver::{FileserverConfig, TlsFiles, run_fileserver};
+use crate::metrics::request_drain;
 
-/// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
+/// Serve files devices pull (TFTP, HTTP, HTTPS, FTP, SFTP, SCP) from one
+/// directory.
 #[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct FileserverArgs {
+    #[command(subcommand)]
+    pub command: Option<FileserverCommand>,
     /// The directory served (read-only) by every server.
-    #[arg(long)]
-    pub root: PathBuf,
+    #[arg(long, required = true)]
+    pub root: Option<PathBuf>,
     /// TFTP listening address, e.g. 0.0.0.0:69.
     #[arg(long)]
     pub tftp: Option<SocketAddr>,
@@ -33,13 +38,24 @@ pub struct FileserverArgs {
     /// FTP listening address (passive mode), e.g. 0.0.0.0:21.
     #[arg(long)]
     pub ftp: Option<SocketAddr>,
-    /// Standing FTP user name.
+    /// Control listener: Prometheus metrics at GET /metrics, POST /drain
+    /// starts the graceful drain (see `netswim fileserver drain`).
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
+    /// SSH listening address serving SFTP and legacy SCP, e.g. 0.0.0.0:22.
+    #[arg(long)]
+    pub sftp: Option<SocketAddr>,
+    /// SSH host key (unencrypted OpenSSH private key); generated at start
+    /// when not given.
+    #[arg(long)]
+    pub host_key: Option<PathBuf>,
+    /// Standing FTP/SFTP/SCP user name.
     #[arg(long, requires = "password")]
     pub user: Option<String>,
-    /// Standing FTP password.
+    /// Standing FTP/SFTP/SCP password.
     #[arg(long, requires = "user")]
     pub password: Option<String>,
-    /// Directory TFTP uploads (device image backups) go to.
+    /// Directory TFTP and SCP uploads (device image backups) go to.
     #[arg(long)]
     pub upload: Option<PathBuf>,
     /// Byte quota of the upload directory.
@@ -53,12 +69,33 @@ pub struct FileserverArgs {
     pub log_json: bool,
 }
 
+/// Commands addressed to a running file server.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum FileserverCommand {
+    /// Ask a running file server to drain: refuse new transfers, let the
+    /// running ones finish, then exit.
+    Drain {
+        /// The server's control listener (its --metrics address).
+        #[arg(long)]
+        control: SocketAddr,
+    },
+}
+
 impl FileserverArgs {
     pub fn to_config(&self) -> Result<FileserverConfig, TransferError> {
-        let mut config = FileserverConfig::new(&self.root);
+        let Some(root) = &self.root else {
+            return Err(TransferError::Config {
+                reason: "no directory to serve".to_string(),
+                hint: "give --root DIR",
+            });
+        };
+        let mut config = FileserverConfig::new(root);
         config.tftp = self.tftp;
         config.http = self.http;
         config.ftp = self.ftp;
+        config.sftp = self.sftp;
+        config.control = self.metrics;
+        config.host_key = self.host_key.clone();
         config.https = match (self.https, &self.cert, &self.key) {
             (Some(address), Some(cert), Some(key)) => Some((
                 address,
@@ -128,6 +165,11 @@ pub async fn shutdown_signal() {
 /// Runs `netswim fileserver` until SIGTERM/Ctrl-C and its drain end, then
 /// prints the transfers the drain had to cut.
 pub async fn run(args: FileserverArgs) -> Result<(), TransferError> {
+    if let Some(FileserverCommand::Drain { control }) = args.command {
+        let answer = request_drain(control).await?;
+        println!("{answer}");
+        return Ok(());
+    }
     init_logging(args.log_json);
     let config = args.to_config()?;
     let report = run_fileserver(config, shutdown_signal()).await?;
@@ -179,6 +221,10 @@ mod tests {
             "k.pem",
             "--ftp",
             "127.0.0.1:2121",
+            "--sftp",
+            "127.0.0.1:2222",
+            "--host-key",
+            "/etc/netswim/host_ed25519",
             "--user",
             "ops",
             "--password",
@@ -189,6 +235,8 @@ mod tests {
             "1000",
             "--drain-timeout",
             "5",
+            "--metrics",
+            "127.0.0.1:9469",
         ])
         .unwrap();
         let config = args.to_config().unwrap();
@@ -196,8 +244,25 @@ mod tests {
         assert_eq!(config.http, Some("127.0.0.1:8080".parse().unwrap()));
         assert_eq!(config.https.as_ref().unwrap().1.key, PathBuf::from("k.pem"));
         assert!(config.credentials.accepts("ops", "pw"));
+        assert_eq!(config.sftp, Some("127.0.0.1:2222".parse().unwrap()));
+        assert_eq!(
+            config.host_key,
+            Some(PathBuf::from("/etc/netswim/host_ed25519"))
+        );
         assert_eq!(config.upload, Some((PathBuf::from("/up"), 1000)));
         assert_eq!(config.drain_timeout, Duration::from_secs(5));
+        assert_eq!(config.control, Some("127.0.0.1:9469".parse().unwrap()));
+    }
+
+    #[test]
+    fn drain_subcommand_needs_only_the_control_address() {
+        let args = parse(&["drain", "--control", "127.0.0.1:9469"]).unwrap();
+        assert!(matches!(
+            args.command,
+            Some(FileserverCommand::Drain { control }) if control.port() == 9469
+        ));
+        assert!(parse(&["drain"]).is_err());
+        assert!(parse(&["--root", "/srv", "drain", "--control", "127.0.0.1:1"]).is_err());
     }
 
     #[test]

@@ -7,13 +7,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
 use crate::error::TransferError;
 use crate::ftp::{CredentialStore, FtpServer};
 use crate::http::{HttpState, router};
+use crate::metrics::{ControlState, control_router};
 use crate::source::{DigestCache, FileSource, LocalDirectory, TftpSource};
+use crate::ssh::{SshServer, host_key};
 
 /// Certificate and key of the HTTPS server, PEM files.
 #[derive(Debug, Clone)]
@@ -30,10 +32,18 @@ pub struct FileserverConfig {
     pub http: Option<SocketAddr>,
     pub https: Option<(SocketAddr, TlsFiles)>,
     pub ftp: Option<SocketAddr>,
-    /// Accepted FTP logins: the standing user plus per-transfer credentials
+    /// Control listener: `GET /metrics` (Prometheus) and `POST /drain`.
+    pub control: Option<SocketAddr>,
+    /// SSH listening address: SFTP subsystem and legacy SCP.
+    pub sftp: Option<SocketAddr>,
+    /// SSH host key (OpenSSH private key file); a fresh Ed25519 key when
+    /// `None`.
+    pub host_key: Option<PathBuf>,
+    /// Accepted FTP/SFTP/SCP logins: the standing user plus per-transfer credentials
     /// added and revoked while the server runs (keep a clone to do so).
     pub credentials: CredentialStore,
-    /// TFTP uploads (device image backups) land here, within the quota.
+    /// TFTP and SCP uploads (device image backups) land here, within the
+    /// quota.
     pub upload: Option<(PathBuf, u64)>,
     pub drain_timeout: Duration,
     /// Every finished transfer is also sent here (besides the log line).
@@ -48,6 +58,9 @@ impl FileserverConfig {
             http: None,
             https: None,
             ftp: None,
+            sftp: None,
+            control: None,
+            host_key: None,
             credentials: CredentialStore::default(),
             upload: None,
             drain_timeout: Duration::from_secs(30),
@@ -63,6 +76,8 @@ pub struct BoundAddresses {
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
     pub ftp: Option<SocketAddr>,
+    pub sftp: Option<SocketAddr>,
+    pub control: Option<SocketAddr>,
 }
 
 /// How a file server run ended.
@@ -86,6 +101,9 @@ pub struct Fileserver<S = LocalDirectory> {
         tokio::task::JoinHandle<()>,
     )>,
     ftp: Option<FtpServer<S>>,
+    ssh: Option<SshServer<S>>,
+    control: Option<tokio::net::TcpListener>,
+    drain_requested: Arc<Notify>,
     tftp_records: Option<mpsc::UnboundedReceiver<netswim_tftp::TransferRecord>>,
 }
 
@@ -123,10 +141,11 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             && config.http.is_none()
             && config.https.is_none()
             && config.ftp.is_none()
+            && config.sftp.is_none()
         {
             return Err(TransferError::Config {
                 reason: "no server configured".to_string(),
-                hint: "give at least one of --tftp, --http, --https, --ftp",
+                hint: "give at least one of --tftp, --http, --https, --ftp, --sftp",
             });
         }
         let tracker = Arc::new(TransferTracker::new(config.records.clone()));
@@ -134,18 +153,19 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         let mut addresses = BoundAddresses::default();
         let mut http_servers = Vec::new();
 
+        // One upload area, one quota, whichever protocol uploads.
+        let upload = match &config.upload {
+            Some((directory, quota)) => {
+                Some(Arc::new(netswim_tftp::UploadArea::new(directory, *quota)?))
+            }
+            None => None,
+        };
         let mut tftp = None;
         let mut tftp_records = None;
         if let Some(address) = config.tftp {
             let (sender, receiver) = mpsc::unbounded_channel();
-            let upload = match &config.upload {
-                Some((directory, quota)) => {
-                    Some(Arc::new(netswim_tftp::UploadArea::new(directory, *quota)?))
-                }
-                None => None,
-            };
             let server_config = netswim_tftp::ServerConfig {
-                upload,
+                upload: upload.clone(),
                 accounting: Some(sender),
                 ..netswim_tftp::ServerConfig::default()
             };
@@ -237,6 +257,36 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             ftp = Some(server);
         }
 
+        let mut ssh = None;
+        if let Some(address) = config.sftp {
+            let server = SshServer::bind(
+                address,
+                host_key(config.host_key.as_deref())?,
+                Arc::clone(&source),
+                Arc::clone(&tracker),
+                config.credentials.clone(),
+                upload,
+            )
+            .await?;
+            addresses.sftp = Some(server.local_addr()?);
+            ssh = Some(server);
+        }
+
+        let mut control = None;
+        if let Some(address) = config.control {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| TransferError::Bind {
+                    protocol: "control (metrics)",
+                    address,
+                    source,
+                })?;
+            addresses.control = Some(listener.local_addr().map_err(|source| {
+                TransferError::io("cannot read the control listener address", source)
+            })?);
+            control = Some(listener);
+        }
+
         Ok(Fileserver {
             addresses,
             tracker,
@@ -244,6 +294,9 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             tftp,
             http_servers,
             ftp,
+            ssh,
+            control,
+            drain_requested: Arc::new(Notify::new()),
             tftp_records,
         })
     }
@@ -253,7 +306,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
     }
 
     /// Serves until `shutdown` completes, then drains: new transfers are
-    /// refused (TFTP error packet, HTTP 503, FTP 421), running ones may
+    /// refused (TFTP error packet, HTTP 503, FTP 421, SSH connections
+    /// closed and SFTP opens failed), running ones may
     /// finish for up to the drain timeout, the rest are cut and reported.
     pub async fn run(
         self,
@@ -266,6 +320,9 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             tftp,
             http_servers,
             ftp,
+            ssh,
+            control,
+            drain_requested,
             tftp_records,
         } = self;
         tracing::info!(
@@ -273,6 +330,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             http = ?addresses.http,
             https = ?addresses.https,
             ftp = ?addresses.ftp,
+            sftp = ?addresses.sftp,
+            control = ?addresses.control,
             "file servers listening"
         );
         let (drain_sender, drain_receiver) = watch::channel(false);
@@ -295,8 +354,25 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             })
         });
         let ftp_task = ftp.map(|server| tokio::spawn(server.run()));
+        let ssh_task = ssh.map(|server| tokio::spawn(server.run()));
 
-        shutdown.await;
+        let control_task = control.map(|listener| {
+            let app = control_router(Arc::new(ControlState {
+                tracker: Arc::clone(&tracker),
+                drain: Arc::clone(&drain_requested),
+            }));
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, app).await {
+                    tracing::error!(%error, "control listener failed");
+                }
+            })
+        });
+
+        // A signal (the caller's `shutdown`) or `POST /drain` starts it.
+        tokio::select! {
+            () = shutdown => {}
+            () = drain_requested.notified() => {}
+        }
         tracing::info!(
             busy = tracker.busy_count(),
             timeout_s = drain_timeout.as_secs(),
@@ -331,6 +407,12 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
         }
         if let Some(task) = ftp_task {
+            task.abort();
+        }
+        if let Some(task) = ssh_task {
+            task.abort();
+        }
+        if let Some(task) = control_task {
             task.abort();
         }
         if let Some(task) = tftp_accounting {

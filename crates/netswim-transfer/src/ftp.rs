@@ -21,12 +21,31 @@ use crate::accounting::{CountingReader, Protocol, TransferTracker};
 use crate::error::TransferError;
 use crate::source::{EntryKind, FileInfo, FileSource};
 
-/// User names and passwords the FTP server accepts, shared with whoever
-/// creates per-transfer credentials (the engine, or a test) and changed at
-/// run time. Clones share one map.
+/// User names with passwords (FTP, SFTP, SCP) or SSH public keys (SFTP,
+/// SCP) the servers accept, shared with whoever creates per-transfer
+/// credentials (the engine, or a test) and changed at run time. Clones
+/// share one map.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialStore {
     users: Arc<RwLock<HashMap<String, String>>>,
+    /// Per user, the accepted keys as (algorithm, base64 key blob): the
+    /// first two fields of an OpenSSH `authorized_keys` line.
+    keys: Arc<RwLock<HashMap<String, Vec<KeyFields>>>>,
+}
+
+/// (algorithm, base64 key blob) of an SSH public key.
+type KeyFields = (String, String);
+
+/// The (algorithm, base64 blob) of an OpenSSH public key line, or `None`
+/// when it is not one (`ssh-ed25519 AAAA... comment`).
+fn key_fields(line: &str) -> Option<KeyFields> {
+    let mut fields = line.split_whitespace();
+    let algorithm = fields.next()?;
+    let blob = fields.next()?;
+    let plausible = algorithm.starts_with("ssh-")
+        || algorithm.starts_with("ecdsa-")
+        || algorithm.starts_with("sk-");
+    (plausible && blob.starts_with("AAAA")).then(|| (algorithm.to_string(), blob.to_string()))
 }
 
 impl CredentialStore {
@@ -35,10 +54,51 @@ impl CredentialStore {
         self.write().insert(user.into(), password.into());
     }
 
-    /// Revokes a credential; sessions already logged in keep running, new
-    /// logins with it fail. Returns whether it existed.
+    /// Accepts `user` logging in with the key of `public_key_line` (an
+    /// OpenSSH `authorized_keys` line) on the SSH server.
+    pub fn insert_key(
+        &self,
+        user: impl Into<String>,
+        public_key_line: &str,
+    ) -> Result<(), TransferError> {
+        let key = key_fields(public_key_line).ok_or_else(|| TransferError::Config {
+            reason: format!("'{public_key_line}' is not an OpenSSH public key"),
+            hint: "give one line of a .pub file, e.g. 'ssh-ed25519 AAAA... comment'",
+        })?;
+        let mut keys = self.write_keys();
+        let accepted = keys.entry(user.into()).or_default();
+        if !accepted.contains(&key) {
+            accepted.push(key);
+        }
+        Ok(())
+    }
+
+    /// Revokes a credential (its password and keys); sessions already
+    /// logged in keep running, new logins with it fail. Returns whether it
+    /// existed.
     pub fn revoke(&self, user: &str) -> bool {
-        self.write().remove(user).is_some()
+        let password = self.write().remove(user).is_some();
+        let keys = self.write_keys().remove(user).is_some();
+        password || keys
+    }
+
+    /// Whether `user` may log in with the key of `public_key_line`.
+    pub fn accepts_key(&self, user: &str, public_key_line: &str) -> bool {
+        let Some(offered) = key_fields(public_key_line) else {
+            return false;
+        };
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys.get(user)
+            .is_some_and(|accepted| accepted.contains(&offered))
+    }
+
+    fn write_keys(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Vec<KeyFields>>> {
+        self.keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn accepts(&self, user: &str, password: &str) -> bool {
@@ -394,6 +454,20 @@ mod tests {
         assert!(shared.revoke("job-17"));
         assert!(!store.accepts("job-17", "s3cret"));
         assert!(!store.revoke("job-17"));
+    }
+
+    #[test]
+    fn ssh_keys_can_be_added_and_revoked_at_run_time() {
+        let store = CredentialStore::default();
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 job@host";
+        store.insert_key("job-3", key).unwrap();
+        assert!(store.accepts_key("job-3", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1"));
+        assert!(!store.accepts_key("job-3", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey2"));
+        assert!(!store.accepts_key("job-4", key));
+        assert!(!store.accepts("job-3", ""));
+        assert!(store.insert_key("job-3", "not a key").is_err());
+        assert!(store.revoke("job-3"));
+        assert!(!store.accepts_key("job-3", key));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! File servers devices pull images from: TFTP (from `netswim-tftp`), HTTP
-//! and HTTPS with ranges, and FTP, all reading one serving source
+//! and HTTPS with ranges, FTP, SFTP and SCP, all reading one serving source
 //! (`source::FileSource`: a local directory now, the blob store later),
-//! with per-transfer FTP credentials, transfer accounting and a graceful
+//! with per-transfer credentials (password or SSH key), transfer accounting and a graceful
 //! drain. This crate serves what it is told to; it never decides what to
 //! transfer.
 
@@ -11,7 +11,9 @@ mod error;
 pub mod fileserver;
 pub mod ftp;
 pub mod http;
+pub mod metrics;
 pub mod source;
+pub mod ssh;
 
 pub use accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
 pub use error::TransferError;

@@ -1,5 +1,5 @@
 //! Graceful drain across protocols: a download in progress finishes while
-//! new ones are refused (HTTP 503, FTP 421), and a drain that times out
+//! new ones are refused (HTTP 503, FTP 421, SSH closed), and a drain that times out
 //! cuts and reports what still runs.
 
 mod common;
@@ -138,6 +138,20 @@ async fn running_download_finishes_during_drain_while_new_ones_are_refused() {
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("< 421"),
         "FTP must answer 421 while draining: {refused:?}"
+    );
+    // SSH (SFTP/SCP): the connection is closed before the handshake.
+    let refused = curl(&[
+        "--insecure",
+        "-u",
+        &format!("{USER}:{PASSWORD}"),
+        "-o",
+        "/dev/null",
+        &format!("sftp://{}/images/small.txt", server.addresses.sftp.unwrap()),
+    ])
+    .await;
+    assert!(
+        !refused.status.success(),
+        "SFTP must be refused: {refused:?}"
     );
 
     let finished = slow.await.unwrap();

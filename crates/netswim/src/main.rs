@@ -39,7 +39,7 @@ enum Command {
     /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
     #[command(subcommand)]
     Lab(netswim_lab::cli::LabCommand),
-    /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
+    /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP, SFTP, SCP) from one directory.
     Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
     /// Run the server: REST API, jobs, image repository (`--data DIR`).
     Serve(serve::ServeArgs),

@@ -95,6 +95,7 @@ impl Fixture {
         config.http = Some(any);
         config.https = Some((any, self.tls.clone()));
         config.ftp = Some(any);
+        config.sftp = Some(any);
         config.credentials.insert(USER, PASSWORD);
         config
     }
@@ -154,6 +155,11 @@ impl Running {
         format!("ftp://{}/{path}", self.addresses.ftp.unwrap())
     }
 
+    /// The SSH (SFTP/SCP) server's port.
+    pub fn ssh_port(&self) -> String {
+        self.addresses.sftp.unwrap().port().to_string()
+    }
+
     pub fn tftp(&self, path: &str) -> String {
         format!("tftp://{}/{path}", self.addresses.tftp.unwrap())
     }
@@ -163,6 +169,14 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Waits for a drain started some other way (`POST /drain`).
+    pub async fn ended_by_itself(self) -> FileserverReport {
+        tokio::time::timeout(Duration::from_secs(60), self.task)
+            .await
+            .expect("the drain must end")
+            .unwrap()
     }
 
     pub async fn finish(mut self) -> FileserverReport {
