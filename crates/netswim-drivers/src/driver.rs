@@ -297,12 +297,24 @@ async fn collect_catalyst<C: Cli>(os: Os, cli: &mut C) -> Result<CollectedFacts,
 }
 
 fn from_version(os: Os, version: VersionFacts) -> CollectedFacts {
+    // IOS-XE states its release twice: `Cisco IOS XE Software, Version
+    // 17.09.04a` and the IOS banner's `Version 17.9.4a`. The first is how
+    // images are named (`cat9k_iosxe.17.09.04a.SPA.bin`) and what an
+    // upgrade targets, so it is the device's version.
+    let xe_version = match os {
+        Os::Iosxe => version
+            .details
+            .get("xe_version")
+            .and_then(|detail| detail.as_text())
+            .map(str::to_string),
+        _ => None,
+    };
     CollectedFacts {
         os: Some(os),
         hostname: version.hostname,
         model: version.model,
         serial: version.serial,
-        version: version.version,
+        version: xe_version.or(version.version),
         running_image: version.running_image,
         ram_bytes: version.ram_bytes,
         uptime_seconds: version.uptime_seconds,

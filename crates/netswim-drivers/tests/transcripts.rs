@@ -230,3 +230,24 @@ async fn a_missing_show_version_is_a_failure_not_empty_facts() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_iosxe_driver_reports_the_xe_release_as_images_name_it() {
+    let mut cli = Transcript::new()
+        .with(
+            "show version",
+            corpus!("genie/iosxe/ShowVersion/golden_output_c9800.raw"),
+        )
+        .with(
+            "dir flash:",
+            corpus!("genie/iosxe/Dir/golden_output_c3850.raw"),
+        )
+        .with(
+            "show boot",
+            corpus!("genie/iosxe/ShowBoot/golden_output_c3850.raw"),
+        );
+    let facts = IosXeDriver.collect_facts(&mut cli).await.unwrap();
+    // `Cisco IOS XE Software, Version 17.07.01prd16`, not the IOS banner's
+    // `Version 17.7.1prd16`: upgrade images carry the first form.
+    assert_eq!(facts.version.as_deref(), Some("17.07.01prd16"));
+}
