@@ -11,7 +11,7 @@ use std::future::Future;
 use netswim_domain::Os;
 use netswim_domain::facts::{
     BootFacts, DeviceFacts, DirListing, FileSystemSpace, FileSystems, InstallFacts, InstallMode,
-    InstallPackage, StackFacts, StackMemberVersion, SwitchMember, VersionFacts,
+    InstallPackage, Inventory, StackFacts, StackMemberVersion, SwitchMember, VersionFacts,
 };
 use netswim_parse::Parsed;
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,20 @@ impl Driver for IosXrDriver {
     async fn collect_facts<C: Cli>(&self, cli: &mut C) -> Result<CollectedFacts, DriverError> {
         let version = parse_version(Os::Iosxr, &cli.run("show version").await?)?;
         let mut facts = from_version(Os::Iosxr, version);
+        // 64-bit XR's `show version` names only the family (`cisco ASR9K ()
+        // processor`) and no serial: the chassis (`Rack 0`, listed first)
+        // in `show inventory` gives both.
+        if let Some(output) = optional(cli.run("show inventory").await)? {
+            let inventory = parse_inventory(&output)?;
+            if let Some(chassis) = inventory.items.first() {
+                if chassis.pid.is_some() {
+                    facts.model.clone_from(&chassis.pid);
+                }
+                if chassis.serial.is_some() {
+                    facts.serial.clone_from(&chassis.serial);
+                }
+            }
+        }
         let output = cli.run("show install active summary").await?;
         facts.packages = parse_install(Os::Iosxr, "show install active summary", &output)?.packages;
         facts.install_mode = Some(InstallMode::Install);
@@ -355,6 +369,14 @@ fn parse_version(os: Os, output: &str) -> Result<VersionFacts, DriverError> {
     }
 }
 
+fn parse_inventory(output: &str) -> Result<Inventory, DriverError> {
+    match netswim_parse::parse(Os::Iosxr, "show inventory", output) {
+        Ok(Parsed::Inventory(inventory)) => Ok(inventory),
+        Ok(_) => Err(unexpected("show inventory")),
+        Err(error) => Err(parse_error("show inventory", error)),
+    }
+}
+
 fn parse_switch(output: &str) -> Result<StackFacts, DriverError> {
     match netswim_parse::parse(Os::Ios, "show switch detail", output) {
         Ok(Parsed::Switch(facts)) => Ok(facts),
@@ -416,9 +438,13 @@ fn storage(file_systems: Option<&FileSystems>, stacked: bool) -> Vec<FileSystemS
                 .flat_map(|prefix| prefix.split_inclusive(':'))
                 .map(str::to_string)
                 .collect();
+            // A Catalyst 9300 lists `bootflash: flash:`; `flash:` is the
+            // name its `show version` image path and `dir` use, so the
+            // Catalyst name wins over the first alias.
             let name = names
                 .iter()
                 .find(|prefix| member_of(prefix).is_some())
+                .or_else(|| names.iter().find(|prefix| prefix.as_str() == "flash:"))
                 .or_else(|| names.first())?
                 .clone();
             if name.starts_with("crashinfo") {

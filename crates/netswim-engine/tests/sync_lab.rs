@@ -160,7 +160,7 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
         for fs in &status.file_systems {
             let seen = facts
                 .file_system(&fs.name)
-                .unwrap_or_else(|| panic!("{name} has no {}", fs.name));
+                .unwrap_or_else(|| panic!("{name} has no {}: {:?}", fs.name, facts.file_systems));
             assert_eq!(seen.free_bytes, fs.free, "{name} {} free", fs.name);
             assert_eq!(seen.total_bytes, fs.capacity, "{name} {} total", fs.name);
         }

@@ -90,6 +90,7 @@ enum Command {
     ShowInstallCommittedSummary,
     ShowInstallCommitted,
     ShowClock,
+    ShowInventory,
     Dir,
     DirPath,
     InstallAddSource,
@@ -130,6 +131,7 @@ const EXEC: &[Pattern<Command>] = &[
         Command::ShowInstallCommitted,
     ),
     (&["show", "clock"], Command::ShowClock),
+    (&["show", "inventory"], Command::ShowInventory),
     (&["dir", "W"], Command::DirPath),
     (&["dir"], Command::Dir),
     (
@@ -282,6 +284,7 @@ pub fn handle_line(
             )
         )),
         Command::ShowClock => text(stamp),
+        Command::ShowInventory => text(format!("{stamp}{}", show_inventory(device))),
         Command::Dir => text(format!("{stamp}{}", dir(device, "harddisk:"))),
         Command::DirPath => text(format!("{stamp}{}", dir(device, &argument(0)))),
         Command::InstallAddSource => install_add(device, &argument(0), &argument(1), &stamp),
@@ -386,7 +389,28 @@ pub fn show_version(device: &Device, now: Instant) -> String {
          \n\
          cisco {} () processor\n\
          System uptime is {uptime}\n",
-        master.facts.family_upper
+        // What real eXR prints: `cisco ASR9K () processor`,
+        // `cisco NCS-5500 () processor`.
+        match master.facts.family {
+            "ncs5500" => "NCS-5500",
+            _ => master.facts.family_upper,
+        }
+    )
+}
+
+/// `show inventory`: eXR's `show version` names only the family
+/// (`cisco ASR9K () processor`), so the chassis PID and serial are here,
+/// under `Rack 0`.
+fn show_inventory(device: &Device) -> String {
+    let master = device.master_member();
+    let description = match master.facts.family {
+        "asr9k" => "ASR 9006 4 Line Card Slot Chassis with V2 AC PEM",
+        _ => "NCS 5501 - 1RU Chassis",
+    };
+    format!(
+        "NAME: \"Rack 0\", DESCR: \"{description}\"\n\
+         PID: {}, VID: V02, SN: {}\n\n",
+        master.facts.model, master.serial
     )
 }
 
