@@ -487,7 +487,8 @@ pub struct DeviceStatus {
     pub state: String,
     pub running_version: Option<String>,
     pub running_image: Option<String>,
-    /// The master's BOOT variable, `;`-separated as `show boot` prints it.
+    /// The master's BOOT variable, `;`-separated as `show boot` prints it;
+    /// empty on IOS-XR, which has none.
     pub boot_variable: String,
     pub config_saved: bool,
     pub reload_count: u64,
@@ -530,7 +531,11 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
         .to_string(),
         running_version: running.as_ref().map(|image| image.version.clone()),
         running_image: running.as_ref().map(|image| image.path.clone()),
-        boot_variable: device.master_member().boot_path.join(";"),
+        // IOS-XR has no BOOT variable: it boots its committed install set.
+        boot_variable: match &device.platform {
+            PlatformState::IosXr(_) => String::new(),
+            _ => device.master_member().boot_path.join(";"),
+        },
         config_saved: device.config_saved,
         reload_count: device.reload_count,
         active_sessions: device.active_sessions,
@@ -549,26 +554,40 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
                 boot_path: member.boot_path.clone(),
             })
             .collect(),
-        file_systems: device
-            .members
-            .iter()
-            .map(|member| FileSystemStatus {
-                name: member.flash.name.clone(),
-                capacity: member.flash.capacity,
-                free: member.flash.free(),
-                files: member
-                    .flash
-                    .files
-                    .iter()
-                    .map(|file| FileStatus {
-                        path: file.path.clone(),
-                        size: file.size,
-                        md5: file.md5.clone(),
-                        sha256: file.sha256.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        file_systems: {
+            let mut file_systems: Vec<FileSystemStatus> = device
+                .members
+                .iter()
+                .map(|member| FileSystemStatus {
+                    name: member.flash.name.clone(),
+                    capacity: member.flash.capacity,
+                    free: member.flash.free(),
+                    files: member
+                        .flash
+                        .files
+                        .iter()
+                        .map(|file| FileStatus {
+                            path: file.path.clone(),
+                            size: file.size,
+                            md5: file.md5.clone(),
+                            sha256: file.sha256.clone(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            // XR routers also show an empty `disk0:` (see `xr_cli::dir`).
+            if matches!(device.platform, PlatformState::IosXr(_))
+                && !file_systems.iter().any(|fs| fs.name == "disk0:")
+            {
+                file_systems.push(FileSystemStatus {
+                    name: "disk0:".into(),
+                    capacity: crate::xr_cli::XR_DISK0_BYTES,
+                    free: crate::xr_cli::XR_DISK0_BYTES,
+                    files: Vec::new(),
+                });
+            }
+            file_systems
+        },
         install_mode: match &device.platform {
             PlatformState::IosXe(_) => running.as_ref().map(|image| {
                 if image.path.ends_with(".conf") {

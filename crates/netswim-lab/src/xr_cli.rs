@@ -480,6 +480,9 @@ fn show_install(device: &Device, which: Which, summary: bool) -> String {
 }
 
 /// `dir harddisk:` in eXR's Linux-style listing.
+/// Size of the (empty) `disk0:` every lab XR router shows besides `harddisk:`.
+pub const XR_DISK0_BYTES: u64 = 3_865_470_976;
+
 fn dir(device: &Device, target: &str) -> String {
     let name = target.to_ascii_lowercase();
     let name = if name.ends_with(':') {
@@ -492,7 +495,7 @@ fn dir(device: &Device, target: &str) -> String {
     let file_system = match device.file_system(&name) {
         Some(file_system) => file_system,
         None if name == "disk0:" => {
-            empty = FileSystem::new("disk0:", 3_865_470_976);
+            empty = FileSystem::new("disk0:", XR_DISK0_BYTES);
             &empty
         }
         None => return format!("%Error opening {target} (No such device)\n"),
