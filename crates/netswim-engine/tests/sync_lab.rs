@@ -170,6 +170,24 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
             assert_eq!(seen.free_bytes, free, "{name} {} free", fs.name);
             assert_eq!(seen.total_bytes, capacity, "{name} {} total", fs.name);
         }
+        // XR: the active release is among the packages; XE: booted from the bundle.
+        for release in &status.xr_active_packages {
+            assert!(
+                facts
+                    .packages
+                    .iter()
+                    .any(|package| package.name.contains(release.as_str())),
+                "{name} active {release}: {:?}",
+                facts.packages
+            );
+        }
+        if status.platform == "iosxe" {
+            assert_eq!(
+                facts.install_mode,
+                Some(netswim_domain::facts::InstallMode::Bundle),
+                "{name} install mode"
+            );
+        }
         if status.members.len() > 1 {
             stacks += 1;
             assert_eq!(
