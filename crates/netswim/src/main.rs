@@ -36,7 +36,7 @@ enum Command {
     Demo,
     /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
     #[command(subcommand)]
-    Lab(netswim_lab::cli::LabCommand),
+    Lab(Box<netswim_lab::cli::LabCommand>),
     /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP) from one directory.
     Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
 }
@@ -109,7 +109,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lab(command) => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(netswim_lab::cli::run(command))
+            .block_on(netswim_lab::cli::run(*command))
             .map_err(Into::into),
         Command::Fileserver(args) => Ok(tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")?
