@@ -536,4 +536,20 @@ mod tests {
             assert_eq!(member_of(name), expected, "{name}");
         }
     }
+
+    #[test]
+    fn a_catalyst_9300s_bootflash_alias_is_stored_as_flash() {
+        let output = "File Systems:\n\n\
+       Size(b)       Free(b)      Type  Flags  Prefixes\n\
+            -             -    opaque     rw   system:\n\
+*  11353194496    8246091776      disk     rw   bootflash: flash:\n\
+    1651314688    1634201600      disk     rw   crashinfo:\n\
+       2097152       2077566     nvram     rw   nvram:\n";
+        let parsed = parse_file_systems(output).unwrap();
+        let names: Vec<(String, u64)> = storage(Some(&parsed), false)
+            .into_iter()
+            .map(|fs| (fs.name, fs.free_bytes))
+            .collect();
+        assert_eq!(names, vec![("flash:".to_string(), 8_246_091_776)]);
+    }
 }
