@@ -11,7 +11,7 @@ use std::future::Future;
 use netswim_domain::Os;
 use netswim_domain::facts::{
     BootFacts, DeviceFacts, DirListing, FileSystemSpace, FileSystems, InstallFacts, InstallMode,
-    InstallPackage, StackFacts, StackMemberVersion, SwitchMember, VersionFacts,
+    InstallPackage, Inventory, StackFacts, StackMemberVersion, SwitchMember, VersionFacts,
 };
 use netswim_parse::Parsed;
 use serde::{Deserialize, Serialize};
@@ -178,6 +178,20 @@ impl Driver for IosXrDriver {
     async fn collect_facts<C: Cli>(&self, cli: &mut C) -> Result<CollectedFacts, DriverError> {
         let version = parse_version(Os::Iosxr, &cli.run("show version").await?)?;
         let mut facts = from_version(Os::Iosxr, version);
+        // 64-bit XR's `show version` names only the family (`cisco ASR9K ()
+        // processor`) and no serial: the chassis (`Rack 0`, listed first)
+        // in `show inventory` gives both.
+        if let Some(output) = optional(cli.run("show inventory").await)? {
+            let inventory = parse_inventory(&output)?;
+            if let Some(chassis) = inventory.items.first() {
+                if chassis.pid.is_some() {
+                    facts.model.clone_from(&chassis.pid);
+                }
+                if chassis.serial.is_some() {
+                    facts.serial.clone_from(&chassis.serial);
+                }
+            }
+        }
         let output = cli.run("show install active summary").await?;
         facts.packages = parse_install(Os::Iosxr, "show install active summary", &output)?.packages;
         facts.install_mode = Some(InstallMode::Install);
@@ -297,12 +311,24 @@ async fn collect_catalyst<C: Cli>(os: Os, cli: &mut C) -> Result<CollectedFacts,
 }
 
 fn from_version(os: Os, version: VersionFacts) -> CollectedFacts {
+    // IOS-XE states its release twice: `Cisco IOS XE Software, Version
+    // 17.09.04a` and the IOS banner's `Version 17.9.4a`. The first is how
+    // images are named (`cat9k_iosxe.17.09.04a.SPA.bin`) and what an
+    // upgrade targets, so it is the device's version.
+    let xe_version = match os {
+        Os::Iosxe => version
+            .details
+            .get("xe_version")
+            .and_then(|detail| detail.as_text())
+            .map(str::to_string),
+        _ => None,
+    };
     CollectedFacts {
         os: Some(os),
         hostname: version.hostname,
         model: version.model,
         serial: version.serial,
-        version: version.version,
+        version: xe_version.or(version.version),
         running_image: version.running_image,
         ram_bytes: version.ram_bytes,
         uptime_seconds: version.uptime_seconds,
@@ -340,6 +366,14 @@ fn parse_version(os: Os, output: &str) -> Result<VersionFacts, DriverError> {
         Ok(Parsed::Version(facts)) => Ok(facts),
         Ok(_) => Err(unexpected("show version")),
         Err(error) => Err(parse_error("show version", error)),
+    }
+}
+
+fn parse_inventory(output: &str) -> Result<Inventory, DriverError> {
+    match netswim_parse::parse(Os::Iosxr, "show inventory", output) {
+        Ok(Parsed::Inventory(inventory)) => Ok(inventory),
+        Ok(_) => Err(unexpected("show inventory")),
+        Err(error) => Err(parse_error("show inventory", error)),
     }
 }
 
@@ -404,9 +438,13 @@ fn storage(file_systems: Option<&FileSystems>, stacked: bool) -> Vec<FileSystemS
                 .flat_map(|prefix| prefix.split_inclusive(':'))
                 .map(str::to_string)
                 .collect();
+            // A Catalyst 9300 lists `bootflash: flash:`; `flash:` is the
+            // name its `show version` image path and `dir` use, so the
+            // Catalyst name wins over the first alias.
             let name = names
                 .iter()
                 .find(|prefix| member_of(prefix).is_some())
+                .or_else(|| names.iter().find(|prefix| prefix.as_str() == "flash:"))
                 .or_else(|| names.first())?
                 .clone();
             if name.starts_with("crashinfo") {
@@ -497,5 +535,21 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(member_of(name), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn a_catalyst_9300s_bootflash_alias_is_stored_as_flash() {
+        let output = "File Systems:\n\n\
+       Size(b)       Free(b)      Type  Flags  Prefixes\n\
+            -             -    opaque     rw   system:\n\
+*  11353194496    8246091776      disk     rw   bootflash: flash:\n\
+    1651314688    1634201600      disk     rw   crashinfo:\n\
+       2097152       2077566     nvram     rw   nvram:\n";
+        let parsed = parse_file_systems(output).unwrap();
+        let names: Vec<(String, u64)> = storage(Some(&parsed), false)
+            .into_iter()
+            .map(|fs| (fs.name, fs.free_bytes))
+            .collect();
+        assert_eq!(names, vec![("flash:".to_string(), 8_246_091_776)]);
     }
 }

@@ -230,3 +230,55 @@ async fn a_missing_show_version_is_a_failure_not_empty_facts() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_iosxe_driver_reports_the_xe_release_as_images_name_it() {
+    let mut cli = Transcript::new()
+        .with(
+            "show version",
+            corpus!("genie/iosxe/ShowVersion/golden_output_c9800.raw"),
+        )
+        .with(
+            "dir flash:",
+            corpus!("genie/iosxe/Dir/golden_output_c3850.raw"),
+        )
+        .with(
+            "show boot",
+            corpus!("genie/iosxe/ShowBoot/golden_output_c3850.raw"),
+        );
+    let facts = IosXeDriver.collect_facts(&mut cli).await.unwrap();
+    // `Cisco IOS XE Software, Version 17.07.01prd16`, not the IOS banner's
+    // `Version 17.7.1prd16`: upgrade images carry the first form.
+    assert_eq!(facts.version.as_deref(), Some("17.07.01prd16"));
+}
+
+#[tokio::test]
+async fn the_iosxr_driver_takes_the_64_bit_chassis_model_and_serial_from_show_inventory() {
+    // eXR's `show version` says only `cisco NCS-5500 () processor`.
+    let mut cli = Transcript::new()
+        .with(
+            "show version",
+            corpus!("ntc/cisco_xr/show_version/cisco_xr_show_version.raw"),
+        )
+        .with(
+            "show inventory",
+            "Wed Mar 14 12:31:30.118 UTC\n\
+             NAME: \"Rack 0\", DESCR: \"NCS 5501 - 1RU Chassis\"\n\
+             PID: NCS-5501, VID: V02, SN: FOC2217R0AB\n\
+             \n\
+             NAME: \"0/RP0/CPU0\", DESCR: \"NCS 5501 Route Processor\"\n\
+             PID: NCS-5501-RP, VID: V01, SN: FOC2217R1CD\n",
+        )
+        .with(
+            "show install active summary",
+            corpus!("genie/iosxr/ShowInstallActiveSummary/golden_output_1.raw"),
+        )
+        .with(
+            "dir harddisk:",
+            corpus!("genie/iosxr/Dir/golden_output_1.raw"),
+        );
+    let facts = IosXrDriver.collect_facts(&mut cli).await.unwrap();
+    assert_eq!(facts.version.as_deref(), Some("6.1.4"));
+    assert_eq!(facts.model.as_deref(), Some("NCS-5501"));
+    assert_eq!(facts.serial.as_deref(), Some("FOC2217R0AB"));
+}

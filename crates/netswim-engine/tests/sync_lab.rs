@@ -1,8 +1,10 @@
-//! Inventory import and sync against a 200-device lab over real SSH: stored
-//! facts equal the lab's ground truth (from its control endpoint) for every
+//! Inventory import and sync against a 200-device lab of IOS switches and
+//! stacks, IOS-XE Catalysts and IOS-XR routers over real SSH: stored facts
+//! equal the lab's ground truth (from its control endpoint) for every
 //! reachable device; an unreachable and a wrong-password device are reported
 //! as such; a second sync records no changes; host keys are pinned.
-//! Loopback range 127.44.0.0/16 (this file: 127.44.100.0/24 and 127.44.101.0/24).
+//! Loopback: 127.46.100.0/24 and 127.46.101.0/24 (the 200-device test),
+//! 127.44.102.0/24 and 127.44.103.0/24 (the host-key test).
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -27,8 +29,8 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
     let lab = Arc::new(
         Lab::start(&LabOptions {
             devices: DEVICES,
-            mix: parse_mix("ios-stack:40,ios:155,ios+legacy:5").unwrap(),
-            address_base: "127.44.100.1".parse::<Ipv4Addr>().unwrap(),
+            mix: parse_mix("ios-stack:40,ios:75,ios+legacy:5,iosxe:40,iosxr:40").unwrap(),
+            address_base: "127.46.100.1".parse::<Ipv4Addr>().unwrap(),
             ssh_port: 0,
             username: "admin".into(),
             password: "lab-password".into(),
@@ -46,25 +48,19 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
         .await
         .unwrap();
 
-    // The lab's CSV, with one wrong password and one row nobody answers.
-    // The lab's CSV carries no enable secret, and `show file systems`, `dir`
-    // and `show boot` need `enable`: the column is added here.
+    // The lab's CSV (enable secret included), with one wrong password and
+    // one row nobody answers.
     let mut csv = String::new();
-    for (index, line) in lab.inventory_csv().lines().enumerate() {
+    for line in lab.inventory_csv().lines() {
         let line = if line.starts_with(&format!("{WRONG_PASSWORD_DEVICE},")) {
             line.replace(",lab-password,", ",not-the-password,")
         } else {
             line.to_string()
         };
-        let enable = if index == 0 {
-            "enable_secret"
-        } else {
-            "lab-enable"
-        };
-        csv.push_str(&format!("{line},{enable}\n"));
+        csv.push_str(&format!("{line}\n"));
     }
     csv.push_str(&format!(
-        "{UNREACHABLE_DEVICE},127.44.101.1,22,ios,admin,lab-password,site-99,access,,lab-enable\n"
+        "{UNREACHABLE_DEVICE},127.46.101.1,22,ios,admin,lab-password,site-99,access,,lab-enable\n"
     ));
 
     let folder = tempfile::tempdir().unwrap();
@@ -125,6 +121,7 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
         serde_json::from_str(&control_get(control, "/devices").await.unwrap()).unwrap();
     assert_eq!(truth.len(), DEVICES);
     let mut stacks = 0;
+    let mut platforms: HashMap<String, usize> = HashMap::new();
     for status in &truth {
         let device = store
             .find_device_by_name(&status.name)
@@ -150,17 +147,9 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
             status.boot_variable,
             "{name} boot"
         );
-        let serial = lab
-            .device(name)
-            .unwrap()
-            .handle
-            .lock()
-            .master_member()
-            .serial
-            .clone();
         assert_eq!(
             facts.serial.as_deref(),
-            Some(serial.as_str()),
+            Some(status.serial.as_str()),
             "{name} serial"
         );
         assert_eq!(
@@ -172,8 +161,32 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
             let seen = facts
                 .file_system(&fs.name)
                 .unwrap_or_else(|| panic!("{name} has no {}", fs.name));
-            assert_eq!(seen.free_bytes, fs.free, "{name} {} free", fs.name);
-            assert_eq!(seen.total_bytes, fs.capacity, "{name} {} total", fs.name);
+            // XR's `dir` states kbytes: the lab's bytes, rounded down.
+            let (free, capacity) = if status.platform == "iosxr" {
+                (fs.free / 1024 * 1024, fs.capacity / 1024 * 1024)
+            } else {
+                (fs.free, fs.capacity)
+            };
+            assert_eq!(seen.free_bytes, free, "{name} {} free", fs.name);
+            assert_eq!(seen.total_bytes, capacity, "{name} {} total", fs.name);
+        }
+        // XR: the active release is among the packages; XE: booted from the bundle.
+        for release in &status.xr_active_packages {
+            assert!(
+                facts
+                    .packages
+                    .iter()
+                    .any(|package| package.name.contains(release.as_str())),
+                "{name} active {release}: {:?}",
+                facts.packages
+            );
+        }
+        if status.platform == "iosxe" {
+            assert_eq!(
+                facts.install_mode,
+                Some(netswim_domain::facts::InstallMode::Bundle),
+                "{name} install mode"
+            );
         }
         if status.members.len() > 1 {
             stacks += 1;
@@ -184,7 +197,14 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
             );
         }
         // Learned OS and platform, pinned host key.
-        assert_eq!(device.os, Some(netswim_domain::Os::Ios));
+        let os = match status.platform.as_str() {
+            "iosxe" => netswim_domain::Os::Iosxe,
+            "iosxr" => netswim_domain::Os::Iosxr,
+            _ => netswim_domain::Os::Ios,
+        };
+        *platforms.entry(status.platform.clone()).or_insert(0) += 1;
+        assert_eq!(device.os, Some(os), "{name} os");
+        assert_eq!(facts.os, Some(os), "{name} facts os");
         assert_eq!(device.platform.as_deref(), Some(status.model.as_str()));
         assert!(device.ssh_host_key.is_some(), "{name} host key not pinned");
         if status.legacy_ssh {
@@ -199,6 +219,9 @@ async fn syncing_200_lab_devices_stores_their_ground_truth_and_reports_the_rest(
     }
     // 40 stacks in the mix; lab-sw-007, the wrong-password one, is one of them.
     assert_eq!(stacks, 39);
+    assert_eq!(platforms["ios"], 119);
+    assert_eq!(platforms["iosxe"], 40);
+    assert_eq!(platforms["iosxr"], 40);
 
     // A second sync with the pinned keys changes nothing.
     let one = store

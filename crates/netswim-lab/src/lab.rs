@@ -157,34 +157,21 @@ impl Lab {
             if let Some(flash_size) = options.flash_size {
                 facts.flash_bytes = flash_size;
             }
+            let platform_name = match kind {
+                DeviceKind::IosXe => "iosxe",
+                DeviceKind::IosXr => "iosxr",
+                _ => "ios",
+            };
             let image = match images.get(model) {
                 Some(image) => image.clone(),
-                None if kind == DeviceKind::IosXe || kind == DeviceKind::IosXr => {
-                    let spec = PlatformImageSpec {
-                        model: model.to_string(),
-                        version: if kind == DeviceKind::IosXe {
-                            XE_START_VERSION
-                        } else {
-                            XR_START_VERSION
-                        }
-                        .to_string(),
-                        size: options.image_size,
-                    };
-                    let name = platform_image_file_name(&spec)?;
-                    let record = record_from_bytes(&name, &make_platform_image(&spec)?, 0);
-                    images.insert(facts.model, record.clone());
-                    record
-                }
                 None => {
-                    let spec = ImageSpec {
-                        model: model.to_string(),
-                        version: options.image_version.clone(),
-                        feature: "universalk9".into(),
-                        min_dram_mb: 256,
-                        size: options.image_size,
+                    let version = match kind {
+                        DeviceKind::IosXe => XE_START_VERSION,
+                        DeviceKind::IosXr => XR_START_VERSION,
+                        _ => options.image_version.as_str(),
                     };
-                    let name = image_file_name(&spec, ImageFormat::Bin)?;
-                    let record = record_from_bytes(&name, &make_bin(&spec)?, 0);
+                    let record =
+                        start_image(platform_name, facts.model, version, options.image_size)?;
                     images.insert(facts.model, record.clone());
                     record
                 }
@@ -193,27 +180,7 @@ impl Lab {
                 DeviceKind::IosXr => format!("lab-rtr-{:03}", index + 1),
                 _ => format!("lab-sw-{:03}", index + 1),
             };
-            let platform = match kind {
-                DeviceKind::IosXe => PlatformState::IosXe(XeState::default()),
-                DeviceKind::IosXr => {
-                    let header = image.bin_header().ok_or_else(|| LabError::BadVersion {
-                        version: image.path.clone(),
-                    })?;
-                    let release = xr_release_name(&header);
-                    PlatformState::IosXr(XrState {
-                        packages: vec![XrPackage {
-                            add_id: 0,
-                            name: release.clone(),
-                            version: header.version,
-                            file: image.path.clone(),
-                        }],
-                        active: release.clone(),
-                        committed: release,
-                        ..XrState::default()
-                    })
-                }
-                _ => PlatformState::Ios,
-            };
+            let platform = start_platform_state(platform_name, &image)?;
             let device = Device::new_with_platform(
                 &DeviceSpec {
                     name: name.clone(),
@@ -268,7 +235,12 @@ impl Lab {
         let mut devices = Vec::new();
         let mut tasks = JoinSet::new();
         for (index, planned) in plan.iter().enumerate() {
-            let mut facts = model_facts(&planned.model)?;
+            let mut facts = match planned.platform.as_str() {
+                "ios" => model_facts(&planned.model)?,
+                _ => xe_xr_model(&planned.model).ok_or_else(|| LabError::UnknownModel {
+                    model: planned.model.clone(),
+                })?,
+            };
             if let Some(flash_size) = planned.flash_size {
                 facts.flash_bytes = flash_size;
             }
@@ -280,20 +252,18 @@ impl Lab {
             let image = match images.get(&key) {
                 Some(image) => image.clone(),
                 None => {
-                    let spec = ImageSpec {
-                        model: facts.model.to_string(),
-                        version: planned.image_version.clone(),
-                        feature: "universalk9".into(),
-                        min_dram_mb: 256,
-                        size: planned.image_size,
-                    };
-                    let name = image_file_name(&spec, ImageFormat::Bin)?;
-                    let record = record_from_bytes(&name, &make_bin(&spec)?, 0);
+                    let record = start_image(
+                        &planned.platform,
+                        facts.model,
+                        &planned.image_version,
+                        planned.image_size,
+                    )?;
                     images.insert(key, record.clone());
                     record
                 }
             };
-            let mut device = Device::new(
+            let platform = start_platform_state(&planned.platform, &image)?;
+            let mut device = Device::new_with_platform(
                 &DeviceSpec {
                     name: planned.name.clone(),
                     facts,
@@ -308,6 +278,7 @@ impl Lab {
                         .wrapping_mul(1_000_003)
                         .wrapping_add(index as u64),
                 },
+                platform,
                 now,
             );
             device.set_faults(planned.faults.clone());
@@ -346,21 +317,25 @@ impl Lab {
         self.devices.iter().find(|device| device.name == name)
     }
 
-    /// The inventory CSV: name,host,port,platform,username,password,site,role,peer.
+    /// The inventory CSV: name,host,port,platform,username,password,site,role,peer,
+    /// enable_secret (the lab's `--enable-secret`, empty when none).
     pub fn inventory_csv(&self) -> String {
-        let mut out = String::from("name,host,port,platform,username,password,site,role,peer\n");
+        let mut out = String::from(
+            "name,host,port,platform,username,password,site,role,peer,enable_secret\n",
+        );
         for device in &self.devices {
             let address = device.handle.ssh_address();
-            let (username, password, platform) = {
+            let (username, password, enable_secret, platform) = {
                 let model = device.handle.lock();
                 (
                     model.username.clone(),
                     model.password.clone(),
+                    model.enable_secret.clone(),
                     model.platform.name(),
                 )
             };
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{}\n",
                 device.name,
                 address.ip(),
                 address.port(),
@@ -369,7 +344,8 @@ impl Lab {
                 password,
                 device.site,
                 device.role,
-                device.peer
+                device.peer,
+                enable_secret
             ));
         }
         out
@@ -384,6 +360,60 @@ impl Lab {
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
+}
+
+/// The image a device of `platform` (`ios`, `iosxe`, `iosxr`) boots at start:
+/// an IOS `.bin`, an XE `.SPA.bin` bundle or an XR `.iso`, in flash root.
+fn start_image(
+    platform: &str,
+    model: &str,
+    version: &str,
+    size: u64,
+) -> Result<FileRecord, LabError> {
+    if platform == "ios" {
+        let spec = ImageSpec {
+            model: model.to_string(),
+            version: version.to_string(),
+            feature: "universalk9".into(),
+            min_dram_mb: 256,
+            size,
+        };
+        let name = image_file_name(&spec, ImageFormat::Bin)?;
+        return Ok(record_from_bytes(&name, &make_bin(&spec)?, 0));
+    }
+    let spec = PlatformImageSpec {
+        model: model.to_string(),
+        version: version.to_string(),
+        size,
+    };
+    let name = platform_image_file_name(&spec)?;
+    Ok(record_from_bytes(&name, &make_platform_image(&spec)?, 0))
+}
+
+/// The install state a device starts with: XR has its start image's release
+/// added, active and committed; XE starts booted from the bundle.
+fn start_platform_state(platform: &str, image: &FileRecord) -> Result<PlatformState, LabError> {
+    Ok(match platform {
+        "iosxe" => PlatformState::IosXe(XeState::default()),
+        "iosxr" => {
+            let header = image.bin_header().ok_or_else(|| LabError::BadVersion {
+                version: image.path.clone(),
+            })?;
+            let release = xr_release_name(&header);
+            PlatformState::IosXr(XrState {
+                packages: vec![XrPackage {
+                    add_id: 0,
+                    name: release.clone(),
+                    version: header.version,
+                    file: image.path.clone(),
+                }],
+                active: release.clone(),
+                committed: release,
+                ..XrState::default()
+            })
+        }
+        _ => PlatformState::Ios,
+    })
 }
 
 impl Drop for Lab {
@@ -432,6 +462,9 @@ pub struct FileSystemStatus {
 pub struct MemberStatus {
     pub number: u32,
     pub model: String,
+    /// The member's serial number, as `show version` prints it.
+    #[serde(default)]
+    pub serial: String,
     /// `Ready`, `Version Mismatch` or `Removed` (did not boot).
     pub state: String,
     pub running_version: Option<String>,
@@ -447,11 +480,15 @@ pub struct DeviceStatus {
     pub port: u16,
     pub platform: String,
     pub model: String,
+    /// The master's serial number: the device's serial in `show version`.
+    #[serde(default)]
+    pub serial: String,
     /// `up`, `reloading` or `rommon`.
     pub state: String,
     pub running_version: Option<String>,
     pub running_image: Option<String>,
-    /// The master's BOOT variable, `;`-separated as `show boot` prints it.
+    /// The master's BOOT variable, `;`-separated as `show boot` prints it;
+    /// empty on IOS-XR, which has none.
     pub boot_variable: String,
     pub config_saved: bool,
     pub reload_count: u64,
@@ -485,6 +522,7 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
         port: address.port(),
         platform: device.platform.name().into(),
         model: device.master_member().facts.model.to_string(),
+        serial: device.master_member().serial.clone(),
         state: match device.power {
             // Past its deadline but not yet ticked: still reloading.
             PowerState::Reloading { .. } => "reloading",
@@ -493,7 +531,11 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
         .to_string(),
         running_version: running.as_ref().map(|image| image.version.clone()),
         running_image: running.as_ref().map(|image| image.path.clone()),
-        boot_variable: device.master_member().boot_path.join(";"),
+        // IOS-XR has no BOOT variable: it boots its committed install set.
+        boot_variable: match &device.platform {
+            PlatformState::IosXr(_) => String::new(),
+            _ => device.master_member().boot_path.join(";"),
+        },
         config_saved: device.config_saved,
         reload_count: device.reload_count,
         active_sessions: device.active_sessions,
@@ -505,32 +547,47 @@ fn device_status(lab_device: &LabDevice) -> DeviceStatus {
             .map(|member| MemberStatus {
                 number: member.number,
                 model: member.facts.model.to_string(),
+                serial: member.serial.clone(),
                 state: device.member_state(member).to_string(),
                 running_version: member.running.as_ref().map(|image| image.version.clone()),
                 running_image: member.running.as_ref().map(|image| image.path.clone()),
                 boot_path: member.boot_path.clone(),
             })
             .collect(),
-        file_systems: device
-            .members
-            .iter()
-            .map(|member| FileSystemStatus {
-                name: member.flash.name.clone(),
-                capacity: member.flash.capacity,
-                free: member.flash.free(),
-                files: member
-                    .flash
-                    .files
-                    .iter()
-                    .map(|file| FileStatus {
-                        path: file.path.clone(),
-                        size: file.size,
-                        md5: file.md5.clone(),
-                        sha256: file.sha256.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        file_systems: {
+            let mut file_systems: Vec<FileSystemStatus> = device
+                .members
+                .iter()
+                .map(|member| FileSystemStatus {
+                    name: member.flash.name.clone(),
+                    capacity: member.flash.capacity,
+                    free: member.flash.free(),
+                    files: member
+                        .flash
+                        .files
+                        .iter()
+                        .map(|file| FileStatus {
+                            path: file.path.clone(),
+                            size: file.size,
+                            md5: file.md5.clone(),
+                            sha256: file.sha256.clone(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            // XR routers also show an empty `disk0:` (see `xr_cli::dir`).
+            if matches!(device.platform, PlatformState::IosXr(_))
+                && !file_systems.iter().any(|fs| fs.name == "disk0:")
+            {
+                file_systems.push(FileSystemStatus {
+                    name: "disk0:".into(),
+                    capacity: crate::xr_cli::XR_DISK0_BYTES,
+                    free: crate::xr_cli::XR_DISK0_BYTES,
+                    files: Vec::new(),
+                });
+            }
+            file_systems
+        },
         install_mode: match &device.platform {
             PlatformState::IosXe(_) => running.as_ref().map(|image| {
                 if image.path.ends_with(".conf") {

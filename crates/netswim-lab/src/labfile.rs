@@ -13,6 +13,8 @@ use crate::device::Faults;
 use crate::error::LabError;
 use crate::fault_rates::{FaultRate, faults_for, parse_fault_rates};
 use crate::image::{model_facts, parse_size};
+use crate::lab::{XE_START_VERSION, XR_START_VERSION};
+use crate::platform::model_platform;
 
 /// Lab-wide settings; each one falls back to the `netswim lab run` flag.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,7 +42,10 @@ pub struct DeviceEntry {
     pub name: String,
     #[serde(default = "one")]
     pub count: usize,
-    /// `ios` (a standalone switch or, with `members` > 1, a stack).
+    /// `ios` (a standalone switch or, with `members` > 1, a stack), `iosxe`
+    /// (C9300-48P unless `model` says otherwise, starting at 17.09.04a) or
+    /// `iosxr` (ASR-9006, starting at 6.5.3); `[defaults]` model and
+    /// image_version are IOS ones and apply to `ios` entries only.
     #[serde(default = "ios")]
     pub platform: String,
     pub model: Option<String>,
@@ -163,24 +168,50 @@ impl LabFile {
         };
         let mut planned = Vec::new();
         for entry in &self.devices {
-            if entry.platform != "ios" {
-                return Err(bad(format!(
-                    "device `{}` has platform `{}`; this lab plays `ios` switches and stacks",
-                    entry.name, entry.platform
-                )));
-            }
+            let (default_model, default_version) = match entry.platform.as_str() {
+                "ios" => (
+                    defaults
+                        .model
+                        .clone()
+                        .unwrap_or_else(|| fallbacks.model.clone()),
+                    defaults
+                        .image_version
+                        .clone()
+                        .unwrap_or_else(|| fallbacks.image_version.clone()),
+                ),
+                "iosxe" => ("C9300-48P".to_string(), XE_START_VERSION.to_string()),
+                "iosxr" => ("ASR-9006".to_string(), XR_START_VERSION.to_string()),
+                other => {
+                    return Err(bad(format!(
+                        "device `{}` has platform `{other}`; this lab plays `ios`, `iosxe` and `iosxr`",
+                        entry.name
+                    )));
+                }
+            };
             if entry.count == 0 || !(1..=9).contains(&entry.members) {
                 return Err(bad(format!(
                     "device `{}` needs count >= 1 and members from 1 to 9",
                     entry.name
                 )));
             }
-            let model = entry
-                .model
-                .clone()
-                .or_else(|| defaults.model.clone())
-                .unwrap_or_else(|| fallbacks.model.clone());
-            model_facts(&model)?;
+            // XE/XR devices are single chassis here: their install flows
+            // act on one member.
+            if entry.platform != "ios" && entry.members != 1 {
+                return Err(bad(format!(
+                    "device `{}` is `{}`: only `ios` devices can be stacks (members = 1)",
+                    entry.name, entry.platform
+                )));
+            }
+            let model = entry.model.clone().unwrap_or(default_model);
+            if entry.platform == "ios" {
+                model_facts(&model)?;
+            } else if model_platform(&model) != Some(entry.platform.as_str()) {
+                return Err(bad(format!(
+                    "device `{}` has model `{model}`, which is not an `{}` model (hint: C9300-48P, WS-C3850-48P, ASR-9006, NCS-5501)",
+                    entry.name, entry.platform
+                )));
+            }
+            let image_version = entry.image_version.clone().unwrap_or(default_version);
             let width = entry.count.to_string().len().max(2);
             for number in 1..=entry.count {
                 let name = if entry.count == 1 {
@@ -211,11 +242,7 @@ impl LabFile {
                         Some(text) => Some(parse_size(text)?),
                         None => default_flash,
                     },
-                    image_version: entry
-                        .image_version
-                        .clone()
-                        .or_else(|| defaults.image_version.clone())
-                        .unwrap_or_else(|| fallbacks.image_version.clone()),
+                    image_version: image_version.clone(),
                     image_size: size(&entry.image_size, default_image_size)?,
                     site: entry.site.clone(),
                     role: entry.role.clone(),
@@ -364,6 +391,18 @@ mod tests {
                 "[[devices]]\nname = \"a\"\nplatform = \"junos\"",
                 "platform `junos`",
             ),
+            (
+                "[[devices]]\nname = \"a\"\nplatform = \"iosxe\"\nmembers = 2",
+                "only `ios` devices can be stacks",
+            ),
+            (
+                "[[devices]]\nname = \"a\"\nplatform = \"iosxr\"\nmodel = \"C9300-48P\"",
+                "is not an `iosxr` model",
+            ),
+            (
+                "[[devices]]\nname = \"a\"\nplatform = \"iosxe\"\nmodel = \"WS-C2960X-48FPD-L\"",
+                "is not an `iosxe` model",
+            ),
         ] {
             let error = plan(text).unwrap_err().to_string();
             assert!(error.contains(expected), "{text:?}: {error}");
@@ -380,5 +419,57 @@ mod tests {
         assert!(devices.len() >= 4, "{devices:?}");
         assert!(devices.iter().any(|d| d.members > 1));
         assert!(devices.iter().any(|d| !d.peer.is_empty()));
+        for platform in ["ios", "iosxe", "iosxr"] {
+            assert!(
+                devices.iter().any(|d| d.platform == platform),
+                "no {platform} device"
+            );
+        }
+    }
+
+    #[test]
+    fn xe_and_xr_entries_take_their_own_model_and_version_not_the_ios_defaults() {
+        let text = r#"
+            [defaults]
+            model = "WS-C3750X-24P"
+            image_version = "15.0(2)SE11"
+            [[devices]]
+            name = "edge"
+            count = 2
+            platform = "iosxe"
+            [[devices]]
+            name = "c3850"
+            platform = "iosxe"
+            model = "WS-C3850-48P"
+            image_version = "16.12.10"
+            [[devices]]
+            name = "pe"
+            platform = "iosxr"
+            [[devices]]
+            name = "ncs"
+            platform = "iosxr"
+            model = "NCS-5501"
+            image_version = "7.3.2"
+            [[devices]]
+            name = "sw"
+            "#;
+        let planned: Vec<(String, String, String, String)> = plan(text)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.name, d.platform, d.model, d.image_version))
+            .collect();
+        let expected = [
+            ("edge-01", "iosxe", "C9300-48P", "17.09.04a"),
+            ("edge-02", "iosxe", "C9300-48P", "17.09.04a"),
+            ("c3850", "iosxe", "WS-C3850-48P", "16.12.10"),
+            ("pe", "iosxr", "ASR-9006", "6.5.3"),
+            ("ncs", "iosxr", "NCS-5501", "7.3.2"),
+            ("sw", "ios", "WS-C3750X-24P", "15.0(2)SE11"),
+        ];
+        let expected: Vec<(String, String, String, String)> = expected
+            .iter()
+            .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+            .collect();
+        assert_eq!(planned, expected);
     }
 }

@@ -90,6 +90,7 @@ enum Command {
     ShowInstallCommittedSummary,
     ShowInstallCommitted,
     ShowClock,
+    ShowInventory,
     Dir,
     DirPath,
     InstallAddSource,
@@ -130,6 +131,7 @@ const EXEC: &[Pattern<Command>] = &[
         Command::ShowInstallCommitted,
     ),
     (&["show", "clock"], Command::ShowClock),
+    (&["show", "inventory"], Command::ShowInventory),
     (&["dir", "W"], Command::DirPath),
     (&["dir"], Command::Dir),
     (
@@ -282,6 +284,7 @@ pub fn handle_line(
             )
         )),
         Command::ShowClock => text(stamp),
+        Command::ShowInventory => text(format!("{stamp}{}", show_inventory(device))),
         Command::Dir => text(format!("{stamp}{}", dir(device, "harddisk:"))),
         Command::DirPath => text(format!("{stamp}{}", dir(device, &argument(0)))),
         Command::InstallAddSource => install_add(device, &argument(0), &argument(1), &stamp),
@@ -386,7 +389,28 @@ pub fn show_version(device: &Device, now: Instant) -> String {
          \n\
          cisco {} () processor\n\
          System uptime is {uptime}\n",
-        master.facts.family_upper
+        // What real eXR prints: `cisco ASR9K () processor`,
+        // `cisco NCS-5500 () processor`.
+        match master.facts.family {
+            "ncs5500" => "NCS-5500",
+            _ => master.facts.family_upper,
+        }
+    )
+}
+
+/// `show inventory`: eXR's `show version` names only the family
+/// (`cisco ASR9K () processor`), so the chassis PID and serial are here,
+/// under `Rack 0`.
+fn show_inventory(device: &Device) -> String {
+    let master = device.master_member();
+    let description = match master.facts.family {
+        "asr9k" => "ASR 9006 4 Line Card Slot Chassis with V2 AC PEM",
+        _ => "NCS 5501 - 1RU Chassis",
+    };
+    format!(
+        "NAME: \"Rack 0\", DESCR: \"{description}\"\n\
+         PID: {}, VID: V02, SN: {}\n\n",
+        master.facts.model, master.serial
     )
 }
 
@@ -456,6 +480,9 @@ fn show_install(device: &Device, which: Which, summary: bool) -> String {
 }
 
 /// `dir harddisk:` in eXR's Linux-style listing.
+/// Size of the (empty) `disk0:` every lab XR router shows besides `harddisk:`.
+pub const XR_DISK0_BYTES: u64 = 3_865_470_976;
+
 fn dir(device: &Device, target: &str) -> String {
     let name = target.to_ascii_lowercase();
     let name = if name.ends_with(':') {
@@ -468,7 +495,7 @@ fn dir(device: &Device, target: &str) -> String {
     let file_system = match device.file_system(&name) {
         Some(file_system) => file_system,
         None if name == "disk0:" => {
-            empty = FileSystem::new("disk0:", 3_865_470_976);
+            empty = FileSystem::new("disk0:", XR_DISK0_BYTES);
             &empty
         }
         None => return format!("%Error opening {target} (No such device)\n"),

@@ -78,10 +78,11 @@ async fn lab_file_groups_peers_and_faults_give_the_inventory_and_ground_truth() 
         ("core-a", "127.43.10.5", "lyon", "core", "core-b"),
         ("core-b", "127.43.10.6", "lyon", "core", "core-a"),
     ];
-    let mut csv = String::from("name,host,port,platform,username,password,site,role,peer\n");
+    let mut csv =
+        String::from("name,host,port,platform,username,password,site,role,peer,enable_secret\n");
     for ((name, address, site, role, peer), port) in expected.iter().zip(&ports) {
         csv.push_str(&format!(
-            "{name},{address},{port},ios,{USERNAME},{PASSWORD},{site},{role},{peer}\n"
+            "{name},{address},{port},ios,{USERNAME},{PASSWORD},{site},{role},{peer},{ENABLE_SECRET}\n"
         ));
     }
     assert_eq!(lab.inventory_csv(), csv);
@@ -215,4 +216,109 @@ async fn full_flash_fault_set_at_run_time_fails_copies_until_cleared() {
         .await;
     let copy = shell.read_until("lab-sw-001#").await;
     assert!(copy.contains("bytes copied in"), "{copy}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lab_file_xe_and_xr_groups_give_their_platforms_in_the_inventory_and_ground_truth() {
+    let lab = start(
+        r#"
+[defaults]
+address_base = "127.46.20.1"
+image_size = "64KiB"
+model = "WS-C3750X-24P"
+
+[[devices]]
+name = "edge"
+count = 2
+platform = "iosxe"
+
+[[devices]]
+name = "pe"
+platform = "iosxr"
+image_version = "7.3.2"
+model = "NCS-5501"
+
+[[devices]]
+name = "sw"
+"#,
+    )
+    .await;
+    let statuses = lab.status();
+    // (name, platform, model, version, running image)
+    let expected = [
+        (
+            "edge-01",
+            "iosxe",
+            "C9300-48P",
+            "17.09.04a",
+            "flash:cat9k_iosxe.17.09.04a.SPA.bin",
+        ),
+        (
+            "edge-02",
+            "iosxe",
+            "C9300-48P",
+            "17.09.04a",
+            "flash:cat9k_iosxe.17.09.04a.SPA.bin",
+        ),
+        (
+            "pe",
+            "iosxr",
+            "NCS-5501",
+            "7.3.2",
+            "harddisk:/ncs5500-mini-x-7.3.2.iso",
+        ),
+        (
+            "sw",
+            "ios",
+            "WS-C3750X-24P",
+            "15.2(2)E7",
+            "flash:c3750e-universalk9-mz.152-2.E7.bin",
+        ),
+    ];
+    let csv: Vec<String> = lab.inventory_csv().lines().map(str::to_string).collect();
+    assert_eq!(csv.len(), expected.len() + 1);
+    for (row, (name, platform, model, version, image)) in expected.iter().enumerate() {
+        let status = find(&statuses, name);
+        assert_eq!(
+            (
+                status.platform.as_str(),
+                status.model.as_str(),
+                status.running_version.as_deref(),
+                status.running_image.as_deref(),
+            ),
+            (*platform, *model, Some(*version), Some(*image)),
+            "{name}"
+        );
+        assert!(
+            csv[row + 1].starts_with(&format!("{name},127.46.20.{},", row + 1)),
+            "{}",
+            csv[row + 1]
+        );
+        assert!(
+            csv[row + 1].contains(&format!(",{platform},{USERNAME},{PASSWORD},")),
+            "{}",
+            csv[row + 1]
+        );
+        // The serial in the ground truth is the one the device prints.
+        assert!(!status.serial.is_empty(), "{name}");
+        assert_eq!(status.members.len(), 1);
+        assert_eq!(status.members[0].serial, status.serial);
+    }
+    let pe = find(&statuses, "pe");
+    assert_eq!(pe.xr_active_packages, vec!["ncs5500-xr-7.3.2".to_string()]);
+    assert_eq!(pe.xr_committed_packages, pe.xr_active_packages);
+    assert_eq!(
+        find(&statuses, "edge-01").install_mode.as_deref(),
+        Some("bundle")
+    );
+    // Devices of one lab have distinct serials.
+    let serials: std::collections::HashSet<&str> =
+        statuses.iter().map(|s| s.serial.as_str()).collect();
+    assert_eq!(serials.len(), statuses.len());
+    // Over SSH, each device answers `show version` with its platform's release.
+    for (name, _, _, version, _) in &expected {
+        let handle = connect_with_password(lab.device(name).unwrap().handle.ssh_address()).await;
+        let (output, _) = exec(&handle, "show version").await;
+        assert!(output.contains(version), "{name}: {output}");
+    }
 }

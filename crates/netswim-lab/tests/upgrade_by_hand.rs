@@ -260,7 +260,14 @@ async fn control_endpoint_lists_devices_and_rejects_unknown_names() {
     assert!(table.starts_with("NAME "));
     assert!(table.contains("lab-sw-002"));
     let csv = lab.inventory_csv();
-    assert!(csv.starts_with("name,host,port,platform,username,password,site,role,peer\n"));
+    assert!(
+        csv.starts_with("name,host,port,platform,username,password,site,role,peer,enable_secret\n")
+    );
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|line| line.ends_with(",lab-enable"))
+    );
     assert!(csv.contains(&format!(
         "lab-sw-001,127.22.4.1,{},ios,admin,",
         devices[0].port
