@@ -1,14 +1,17 @@
-//! The HTTP and SSH benchmarks of issue 4: netswim's file servers against
-//! nginx (HTTP, 32 concurrent downloads) and a private OpenSSH `sshd`
-//! (SFTP via sftp-server, legacy SCP; 1 and 8 streams), with the same
-//! client programs (curl, OpenSSH sftp/scp) for both, printing throughput
-//! ratios measured in one run.
+//! The HTTP, SSH and FTP benchmarks of issue 4: netswim's file servers
+//! against nginx (HTTP, 32 concurrent downloads), a private OpenSSH `sshd`
+//! (SFTP via sftp-server, legacy SCP; 1 and 8 streams) and a private
+//! vsftpd (FTP, passive, 8 streams), with the same client programs (curl,
+//! OpenSSH sftp/scp) for both, printing throughput ratios measured in one
+//! run.
 //!
 //! `cargo run --release -p netswim-transfer --example transfer_bench --
-//! [--size-mib 256] [--http-clients 32] [--repeats 3] [--only http,sftp,scp]`
+//! [--size-mib 256] [--http-clients 32] [--ftp-streams 8] [--repeats 3]
+//! [--only http,sftp,scp,ftp]`
 //!
-//! Peers: `apt-get install nginx openssh-server openssh-client curl`; a
-//! missing peer ends the program with that hint. nginx and sshd run from
+//! Peers: `apt-get install nginx openssh-server openssh-client curl
+//! vsftpd`; a missing peer ends the program with that hint. nginx, sshd and
+//! vsftpd run from
 //! private configurations in a temporary directory, on loopback ephemeral
 //! ports; netswim runs in this process. Each measurement is the wall time
 //! from starting the clients until the last one exits, repeated with the
@@ -26,11 +29,15 @@ use sha2::{Digest, Sha256};
 
 const FILE_NAME: &str = "bench.bin";
 const HINT: &str =
-    "install the peers with `apt-get install nginx openssh-server openssh-client curl`";
+    "install the peers with `apt-get install nginx openssh-server openssh-client curl vsftpd`";
+/// netswim's FTP login in the benchmark (vsftpd serves anonymously).
+const FTP_USER: &str = "bench";
+const FTP_PASSWORD: &str = "bench-password";
 
 struct Options {
     size_mib: u64,
     http_clients: usize,
+    ftp_streams: usize,
     repeats: usize,
     only: Vec<String>,
 }
@@ -39,8 +46,9 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         size_mib: 256,
         http_clients: 32,
+        ftp_streams: 8,
         repeats: 3,
-        only: vec!["http".into(), "sftp".into(), "scp".into()],
+        only: vec!["http".into(), "sftp".into(), "scp".into(), "ftp".into()],
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -49,6 +57,7 @@ fn parse_options() -> Result<Options, String> {
         match flag.as_str() {
             "--size-mib" => options.size_mib = number()?,
             "--http-clients" => options.http_clients = number()? as usize,
+            "--ftp-streams" => options.ftp_streams = number()? as usize,
             "--repeats" => options.repeats = number()?.max(1) as usize,
             "--only" => options.only = value.split(',').map(str::to_string).collect(),
             other => return Err(format!("unknown option {other}")),
@@ -171,6 +180,8 @@ fn median(mut values: Vec<Duration>) -> Duration {
 struct Peers {
     _nginx: Option<Daemon>,
     nginx_port: u16,
+    _vsftpd: Option<Daemon>,
+    vsftpd_port: u16,
     _sshd: Option<Daemon>,
     sshd_port: u16,
 }
@@ -204,6 +215,70 @@ fn start_nginx(dir: &Path, root: &Path) -> Result<(Daemon, u16), String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start nginx: {e}"))?;
+    let daemon = Daemon(child);
+    wait_listening(port)?;
+    Ok((daemon, port))
+}
+
+/// A private vsftpd: standalone, anonymous read-only from `root`, passive
+/// mode on loopback, no logging (nginx logs nothing either).
+fn start_vsftpd(dir: &Path, root: &Path) -> Result<(Daemon, u16), String> {
+    let vsftpd = find("vsftpd").or_else(|_| {
+        Path::new("/usr/sbin/vsftpd")
+            .exists()
+            .then(|| PathBuf::from("/usr/sbin/vsftpd"))
+            .ok_or(format!("vsftpd is missing: {HINT}"))
+    })?;
+    // Anonymous sessions run as the `ftp` user inside the root: it must
+    // be able to read it; vsftpd also insists on its empty chroot dir.
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [(root.to_path_buf(), 0o755), (root.join(FILE_NAME), 0o644)] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| e.to_string())?;
+    }
+    let empty = dir.join("vsftpd-empty");
+    std::fs::create_dir_all(&empty).map_err(|e| e.to_string())?;
+    let port = free_port();
+    // Passive data ports: a window starting at a free ephemeral port
+    // (vsftpd retries the next one when a port is taken).
+    let low = free_port().min(65_000);
+    let config = dir.join("vsftpd.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={port}
+             background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root={}
+             local_enable=NO
+write_enable=NO
+pasv_enable=YES
+pasv_address=127.0.0.1
+             pasv_min_port={low}
+pasv_max_port={}
+xferlog_enable=NO
+             secure_chroot_dir={}
+seccomp_sandbox=NO
+max_clients=200
+max_per_ip=200
+             use_sendfile=YES
+",
+            root.display(),
+            low + 200,
+            empty.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let child = Command::new(vsftpd)
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start vsftpd: {e}"))?;
     let daemon = Daemon(child);
     wait_listening(port)?;
     Ok((daemon, port))
@@ -309,6 +384,19 @@ fn download(
                 .arg(format!("http://127.0.0.1:{port}/{FILE_NAME}"));
             command
         }
+        "ftp-netswim" | "ftp" => {
+            let login = if protocol == "ftp-netswim" {
+                format!("{FTP_USER}:{FTP_PASSWORD}@")
+            } else {
+                String::new()
+            };
+            let mut command = Command::new("curl");
+            command
+                .args(["-sSf", "-o"])
+                .arg(out)
+                .arg(format!("ftp://{login}127.0.0.1:{port}/{FILE_NAME}"));
+            command
+        }
         "sftp" => {
             let _ = std::fs::write(batch, format!("get {remote} {}\n", out.display()));
             let mut command = ssh_command("sftp", key);
@@ -367,6 +455,8 @@ fn run() -> Result<(), String> {
     let mut peers = Peers {
         _nginx: None,
         nginx_port: 0,
+        _vsftpd: None,
+        vsftpd_port: 0,
         _sshd: None,
         sshd_port: 0,
     };
@@ -374,6 +464,11 @@ fn run() -> Result<(), String> {
         let (daemon, port) = start_nginx(dir.path(), &root)?;
         peers._nginx = Some(daemon);
         peers.nginx_port = port;
+    }
+    if wants("ftp") {
+        let (daemon, port) = start_vsftpd(dir.path(), &root)?;
+        peers._vsftpd = Some(daemon);
+        peers.vsftpd_port = port;
     }
     if wants("sftp") || wants("scp") {
         let (daemon, port) = start_sshd(dir.path(), &root, &public)?;
@@ -390,6 +485,8 @@ fn run() -> Result<(), String> {
     let mut config = FileserverConfig::new(&root);
     config.http = Some(any);
     config.sftp = Some(any);
+    config.ftp = Some(any);
+    config.credentials.insert(FTP_USER, FTP_PASSWORD);
     config
         .credentials
         .insert_key("root", &public)
@@ -405,6 +502,7 @@ fn run() -> Result<(), String> {
     }));
     let netswim_http = addresses.http.map(|a| a.port()).unwrap_or(0);
     let netswim_ssh = addresses.sftp.map(|a| a.port()).unwrap_or(0);
+    let netswim_ftp = addresses.ftp.map(|a| a.port()).unwrap_or(0);
 
     let mut scenarios: Vec<(String, &str, usize)> = Vec::new();
     if wants("http") {
@@ -422,6 +520,13 @@ fn run() -> Result<(), String> {
             scenarios.push((format!("SCP -O {streams} stream(s)"), "scp", streams));
         }
     }
+    if wants("ftp") {
+        scenarios.push((
+            format!("FTP {} stream(s)", options.ftp_streams),
+            "ftp",
+            options.ftp_streams,
+        ));
+    }
     println!(
         "file {} MiB, {} repeat(s), median wall time until the last client exits",
         options.size_mib, options.repeats
@@ -431,12 +536,13 @@ fn run() -> Result<(), String> {
     for (name, protocol, streams) in &scenarios {
         let (peer_name, peer_port, peer_remote) = match *protocol {
             "http" => ("nginx", peers.nginx_port, FILE_NAME.to_string()),
+            "ftp" => ("vsftpd", peers.vsftpd_port, FILE_NAME.to_string()),
             _ => ("OpenSSH", peers.sshd_port, file.display().to_string()),
         };
-        let ours_port = if *protocol == "http" {
-            netswim_http
-        } else {
-            netswim_ssh
+        let ours_port = match *protocol {
+            "http" => netswim_http,
+            "ftp" => netswim_ftp,
+            _ => netswim_ssh,
         };
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
@@ -468,7 +574,13 @@ fn run() -> Result<(), String> {
                     .enumerate()
                     .map(|(i, out)| {
                         let batch = outputs.join(format!("batch-{i}"));
-                        download(protocol, &key, port, &remote, out, &batch)
+                        // netswim's FTP wants a login, vsftpd serves anonymously.
+                        let client = if netswim && *protocol == "ftp" {
+                            "ftp-netswim"
+                        } else {
+                            protocol
+                        };
+                        download(client, &key, port, &remote, out, &batch)
                     })
                     .collect();
                 let elapsed = timed(commands).map_err(|e| {
@@ -485,6 +597,14 @@ fn run() -> Result<(), String> {
                         let _ = std::fs::remove_file(out);
                     }
                 }
+                // Every repeat on stderr: the first one of a scenario is
+                // the cold one (page cache, digests).
+                eprintln!(
+                    "  {name}, repeat {}: {} {:.2} s",
+                    repeat + 1,
+                    if netswim { "netswim" } else { peer_name },
+                    elapsed.as_secs_f64()
+                );
                 if netswim {
                     ours.push(elapsed);
                 } else {

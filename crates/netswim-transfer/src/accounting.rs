@@ -383,6 +383,56 @@ impl<R: AsyncRead + Unpin> AsyncRead for CountingReader<R> {
     }
 }
 
+/// A served file's chunk stream that counts what it hands to the
+/// connection and fails once a drain has cut the transfers (the stream
+/// counterpart of `CountingReader`, for HTTP bodies).
+pub struct CountingStream<S> {
+    inner: S,
+    guard: TransferGuard,
+}
+
+impl<S> std::fmt::Debug for CountingStream<S> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CountingStream")
+            .field("guard", &self.guard)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> CountingStream<S> {
+    pub fn new(inner: S, guard: TransferGuard) -> Self {
+        CountingStream { inner, guard }
+    }
+}
+
+impl<S> futures_util::Stream for CountingStream<S>
+where
+    S: futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<std::io::Result<bytes::Bytes>>> {
+        if self.guard.is_cut() {
+            return Poll::Ready(Some(Err(std::io::Error::other(
+                "transfer cut: the server shut down",
+            ))));
+        }
+        let polled = Pin::new(&mut self.inner).poll_next(context);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => self.guard.add_bytes(chunk.len() as u64),
+            Poll::Ready(Some(Err(error))) => {
+                self.guard.failure = Some(format!("read error: {error}"));
+            }
+            _ => {}
+        }
+        polled
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

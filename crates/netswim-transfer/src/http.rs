@@ -8,16 +8,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::accounting::{CountingStream, Protocol, TransferTracker};
+use crate::error::TransferError;
+use crate::source::{DigestCache, EntryKind, FileInfo, FileSource};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::AsyncReadExt;
-use tokio_util::io::ReaderStream;
-
-use crate::accounting::{CountingReader, Protocol, TransferTracker};
-use crate::error::TransferError;
-use crate::source::{DigestCache, EntryKind, FileInfo, FileSource};
 
 /// What one HTTP listener serves from and reports to.
 #[derive(Debug)]
@@ -102,13 +99,14 @@ pub fn decide_range(range: Option<&str>, size: u64) -> RangeDecision {
 
 /// Whether an `If-Range` validator still matches the file: a strong entity
 /// tag compared strongly, or an HTTP date equal to `Last-Modified`.
-pub fn if_range_matches(validator: &str, etag: &str, last_modified: &str) -> bool {
+/// An entity tag never matches while the file's own is not yet known.
+pub fn if_range_matches(validator: &str, etag: Option<&str>, last_modified: &str) -> bool {
     let validator = validator.trim();
     if validator.starts_with("W/") {
         return false;
     }
     if validator.starts_with('"') {
-        return validator == etag;
+        return Some(validator) == etag;
     }
     validator == last_modified
 }
@@ -206,11 +204,14 @@ async fn serve_file<S: FileSource>(
         // No directory listings over HTTP.
         return Err(TransferError::NotFound { path });
     }
-    let digest = state
+    // `None` while a large file's digest is still being computed in the
+    // background: no ETag yet, so If-None-Match never matches and an
+    // entity-tag If-Range sends the whole file (RFC 9110 13.1.5).
+    let etag = state
         .digests
-        .sha256(state.source.as_ref(), &path, &info)
-        .await?;
-    let etag = format!("\"{}\"", hex::encode(digest));
+        .etag(&state.source, &path, &info)
+        .await?
+        .map(|digest| format!("\"{}\"", hex::encode(digest)));
     let last_modified = httpdate::fmt_http_date(truncate_to_seconds(info.modified));
     let header_text = |name: header::HeaderName| {
         headers
@@ -221,12 +222,14 @@ async fn serve_file<S: FileSource>(
 
     let mut builder = Response::builder()
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::ETAG, &etag)
         .header(header::LAST_MODIFIED, &last_modified)
         .header(header::CONTENT_TYPE, "application/octet-stream");
+    if let Some(etag) = &etag {
+        builder = builder.header(header::ETAG, etag);
+    }
 
-    if let Some(list) = header_text(header::IF_NONE_MATCH) {
-        if if_none_match_matches(&list, &etag) {
+    if let (Some(list), Some(etag)) = (header_text(header::IF_NONE_MATCH), &etag) {
+        if if_none_match_matches(&list, etag) {
             return Ok(builder
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
@@ -236,7 +239,7 @@ async fn serve_file<S: FileSource>(
 
     let range_header = header_text(header::RANGE);
     let range_applies = match header_text(header::IF_RANGE) {
-        Some(validator) => if_range_matches(&validator, &etag, &last_modified),
+        Some(validator) => if_range_matches(&validator, etag.as_deref(), &last_modified),
         None => true,
     };
     let decision = if range_applies {
@@ -268,10 +271,9 @@ async fn serve_file<S: FileSource>(
     if method == Method::HEAD {
         return Ok(builder.body(Body::empty()).unwrap_or_default());
     }
-    let reader = state.source.open_at(&path, start).await?;
+    let chunks = state.source.open_chunks(&path, start, length).await?;
     let guard = state.tracker.begin(state.protocol, client, &path, length);
-    let counted = CountingReader::new(reader.take(length), guard);
-    let body = Body::from_stream(ReaderStream::with_capacity(counted, 256 * 1024));
+    let body = Body::from_stream(CountingStream::new(chunks, guard));
     Ok(builder.body(body).unwrap_or_default())
 }
 
@@ -316,7 +318,7 @@ mod tests {
         let date = "Sun, 22 Nov 2026 16:00:00 GMT";
         let check = |validator: &str, expected: bool| {
             assert_eq!(
-                if_range_matches(validator, etag, date),
+                if_range_matches(validator, Some(etag), date),
                 expected,
                 "{validator}"
             );
@@ -326,6 +328,9 @@ mod tests {
         check("\"abd\"", false);
         check(date, true);
         check("Sun, 22 Nov 2026 15:59:59 GMT", false);
+        // While the digest is being computed, only a date can match.
+        assert!(!if_range_matches("\"abc\"", None, date));
+        assert!(if_range_matches(date, None, date));
     }
 
     #[test]
