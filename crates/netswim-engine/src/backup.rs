@@ -17,7 +17,9 @@ use std::time::Duration;
 use netswim_domain::image::bare_file_name;
 use netswim_drivers::{Algorithms, Answer, Session, SessionOptions, detect_and_collect};
 use netswim_store::{Device, Store};
-use netswim_tftp::{Direction, LocalDirectory, ServerConfig, TftpServer, TransferRecord, UploadArea};
+use netswim_tftp::{
+    Direction, LocalDirectory, ServerConfig, TftpServer, TransferRecord, UploadArea,
+};
 use tokio::sync::mpsc;
 
 use crate::EngineError;
@@ -212,14 +214,15 @@ async fn connect(context: &BackupContext<'_>, device: &Device) -> Result<Session
             ),
         })?;
     let profile = context.store.get_credential_profile(profile_id).await?;
-    let secrets =
-        DeviceSecrets::open(&profile.secret, context.key).map_err(|error| EngineError::Invalid {
+    let secrets = DeviceSecrets::open(&profile.secret, context.key).map_err(|error| {
+        EngineError::Invalid {
             what: "credential profile",
             reason: format!(
                 "{} cannot be opened: {error} (hint: re-enter the credentials)",
                 profile.name
             ),
-        })?;
+        }
+    })?;
     let options = SessionOptions {
         host: device.host.clone(),
         port: device.port,
@@ -284,7 +287,13 @@ async fn wait_for_upload(
     records: &mut mpsc::UnboundedReceiver<TransferRecord>,
     name: &str,
 ) -> Result<u64, EngineError> {
-    let failed = |reason: String| EngineError::fetch(&format!("upload of {name}"), reason, "retry the backup; check the device reaches the server over TFTP");
+    let failed = |reason: String| {
+        EngineError::fetch(
+            &format!("upload of {name}"),
+            reason,
+            "retry the backup; check the device reaches the server over TFTP",
+        )
+    };
     let wait = async {
         while let Some(record) = records.recv().await {
             if record.direction == Direction::Write && bare_file_name(&record.file) == name {

@@ -60,13 +60,18 @@ async fn setup(base: &str) -> Setup {
         csv.push_str(&format!("{line},{enable}\n"));
     }
     let data = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", data.path().join("netswim.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        data.path().join("netswim.db").display()
+    );
     let store = Store::open(&url).await.unwrap();
     let key = SecretKey::generate();
     let report = import_csv(&store, &key, &csv).await.unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let device_id = store.list_devices().await.unwrap()[0].id;
-    let blobs = LocalBlobStore::open(data.path().join("blobs")).await.unwrap();
+    let blobs = LocalBlobStore::open(data.path().join("blobs"))
+        .await
+        .unwrap();
     let (engine, _) = Engine::start(store, blobs, key).await.unwrap();
     Setup {
         lab,
@@ -99,7 +104,10 @@ async fn backup(setup: &Setup, path: Option<&str>) -> JobDetail {
         if detail.job.status != Status::Running {
             return detail;
         }
-        assert!(Instant::now() < deadline, "backup job still running after 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "backup job still running after 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -124,7 +132,10 @@ fn staging_is_empty(data: &Path) {
 async fn backing_up_the_running_image_stores_the_device_bytes_once() {
     let setup = setup("127.48.1.1").await;
     let truth = ground_truth(setup.control).await;
-    let running = truth.running_image.clone().expect("the lab device runs an image");
+    let running = truth
+        .running_image
+        .clone()
+        .expect("the lab device runs an image");
     let running_name = running.rsplit([':', '/']).next().unwrap().to_owned();
     let file = truth.file_systems[0]
         .files
@@ -139,7 +150,15 @@ async fn backing_up_the_running_image_stores_the_device_bytes_once() {
     let names: Vec<&str> = ops.iter().map(|(name, _, _)| name.as_str()).collect();
     assert_eq!(
         names,
-        ["connect", "checksum on device", "upload", "fetch", "verify", "inspect", "record"]
+        [
+            "connect",
+            "checksum on device",
+            "upload",
+            "fetch",
+            "verify",
+            "inspect",
+            "record"
+        ]
     );
     assert!(ops[1].2.contains(&file.md5), "{ops:?}");
     assert_eq!(ops[4].2, "verified: md5 (given)");
@@ -158,7 +177,12 @@ async fn backing_up_the_running_image_stores_the_device_bytes_once() {
 
     // Same bytes again, named by path this time: the same image.
     let second = backup(&setup, Some(&format!("flash:{running_name}"))).await;
-    assert_eq!(second.job.status, Status::Success, "{:?}", operations(&second));
+    assert_eq!(
+        second.job.status,
+        Status::Success,
+        "{:?}",
+        operations(&second)
+    );
     let task = &second.runs[0].1[0].0;
     assert_eq!(
         task.message,
@@ -235,7 +259,11 @@ async fn a_corrupted_device_file_is_rejected_naming_the_problem() {
     let ops = operations(&detail);
     assert_eq!(detail.job.status, Status::Failure, "{ops:?}");
     let (name, status, message) = ops.last().unwrap();
-    assert_eq!((name.as_str(), *status), ("upload", Status::Failure), "{ops:?}");
+    assert_eq!(
+        (name.as_str(), *status),
+        ("upload", Status::Failure),
+        "{ops:?}"
+    );
     assert!(
         message.contains("%Error reading flash:new.bin"),
         "{message}"
