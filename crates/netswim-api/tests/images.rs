@@ -646,10 +646,22 @@ async fn import_by_ftp_url_with_a_login_from_netswim_ftp_server() {
 #[tokio::test]
 async fn import_from_a_device_runs_as_a_job_and_mixed_sources_are_refused() {
     let server = TestServer::start().await;
-    // An unknown device: the job is accepted and fails naming the device.
-    let job = import_url(&server, json!({"device_id": 999, "path": "flash:x.bin"})).await;
-    assert_eq!(job["status"], "failure", "{job}");
-    assert!(task_message(&job).contains("999"), "{job}");
+    // An unknown device: refused before any job exists.
+    let response = server
+        .request("post", "/api/v1/images/import", Some("operator"))
+        .json(&json!({"device_id": 999, "path": "flash:x.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(
+        server
+            .get_json("/api/v1/jobs")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // A device and a URL at once is a bad request, not a guess.
     let response = server
         .request("post", "/api/v1/images/import", Some("operator"))

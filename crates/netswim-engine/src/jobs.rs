@@ -155,6 +155,10 @@ impl Engine {
                 reason: "uploads run through import_upload".into(),
             });
         }
+        // The task row names the device: it must exist before the job does.
+        if let ImportSource::Device { device_id, .. } = &source {
+            self.inner.store.get_device(*device_id).await?;
+        }
         // A password in the URL is used for this run only, never stored.
         let mut stored_spec = spec.clone();
         if let ImportSource::Url { url } = &source {
