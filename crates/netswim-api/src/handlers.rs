@@ -276,10 +276,18 @@ pub async fn import_image(
     Json(request): Json<ImportRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     caller.require(Role::Operator, "import images")?;
-    let source = match (&request.url, &request.path) {
-        (Some(url), None) => ImportSource::Url { url: url.clone() },
-        (None, Some(path)) => ImportSource::File { path: path.into() },
-        _ => return Err(bad("give exactly one of `url` or `path`")),
+    let source = match (request.device_id, &request.url, &request.path) {
+        (Some(device_id), None, path) => ImportSource::Device {
+            device_id,
+            path: path.clone(),
+        },
+        (None, Some(url), None) => ImportSource::Url { url: url.clone() },
+        (None, None, Some(path)) => ImportSource::File { path: path.into() },
+        _ => {
+            return Err(bad(
+                "give exactly one of `url`, `path` or `device_id` (with an optional device `path`)",
+            ));
+        }
     };
     let spec = ImportSpec {
         source: Some(source),

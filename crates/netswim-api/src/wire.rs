@@ -68,13 +68,17 @@ pub struct ImportResult {
     pub image: ImageView,
 }
 
-/// `POST /images/import` body: a URL or a path on the server.
+/// `POST /images/import` body: a URL, a path on the server, or a device to
+/// back up (`device_id`, with `path` then naming the file on the device;
+/// no `path`: its running image).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ImportRequest {
     #[serde(default)]
     pub url: Option<String>,
     #[serde(default)]
     pub path: Option<String>,
+    #[serde(default)]
+    pub device_id: Option<i64>,
     #[serde(default)]
     pub file_name: Option<String>,
     #[serde(default)]

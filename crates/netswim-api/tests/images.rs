@@ -642,3 +642,40 @@ async fn import_by_ftp_url_with_a_login_from_netswim_ftp_server() {
     let _ = stop.send(());
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn import_from_a_device_runs_as_a_job_and_mixed_sources_are_refused() {
+    let server = TestServer::start().await;
+    // An unknown device: refused before any job exists.
+    let response = server
+        .request("post", "/api/v1/images/import", Some("operator"))
+        .json(&json!({"device_id": 999, "path": "flash:x.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(
+        server
+            .get_json("/api/v1/jobs")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A device and a URL at once is a bad request, not a guess.
+    let response = server
+        .request("post", "/api/v1/images/import", Some("operator"))
+        .json(&json!({"device_id": 1, "url": "http://127.45.0.40/x.bin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("device_id"),
+        "{body}"
+    );
+}

@@ -40,6 +40,13 @@ pub enum ImportSource {
     Url { url: String },
     /// Bytes streamed by the client (the API's upload).
     Upload { file_name: String },
+    /// A file copied off a device ("back up current image"); no `path`
+    /// means the image the device runs.
+    Device {
+        device_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
 }
 
 /// What an import job is asked to do (stored as the job's spec).
@@ -589,6 +596,10 @@ pub(crate) async fn open_source(
             what: "import source",
             reason: "an upload needs its byte stream (hint: use the API's upload route)".into(),
         }),
+        ImportSource::Device { .. } => Err(EngineError::Invalid {
+            what: "import source",
+            reason: "a device backup needs a session (hint: submit it as an import job)".into(),
+        }),
     }
 }
 
@@ -630,7 +641,7 @@ async fn read_sidecar(source: &ImportSource, extension: &str, spec: &ImportSpec)
             fetched.ok()?;
             collected
         }
-        ImportSource::Upload { .. } => return None,
+        ImportSource::Upload { .. } | ImportSource::Device { .. } => return None,
     };
     (bytes.len() <= MAX_SIDECAR_BYTES)
         .then(|| String::from_utf8(bytes).ok())

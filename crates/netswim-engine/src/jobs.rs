@@ -155,6 +155,10 @@ impl Engine {
                 reason: "uploads run through import_upload".into(),
             });
         }
+        // The task row names the device: it must exist before the job does.
+        if let ImportSource::Device { device_id, .. } = &source {
+            self.inner.store.get_device(*device_id).await?;
+        }
         // A password in the URL is used for this run only, never stored.
         let mut stored_spec = spec.clone();
         if let ImportSource::Url { url } = &source {
@@ -337,7 +341,10 @@ impl Engine {
             .insert_tasks(
                 run.id,
                 &[NewTask {
-                    device_id: None,
+                    device_id: match &spec.source {
+                        Some(ImportSource::Device { device_id, .. }) => Some(*device_id),
+                        _ => None,
+                    },
                     subject,
                 }],
             )
@@ -380,11 +387,34 @@ impl Engine {
             current: None,
         };
         let result = async {
-            let opened = open().await?;
+            // A device backup copies the file off the device first (its own
+            // operations) and imports it with the device's MD5 as expected.
+            let mut spec = spec.clone();
+            let (opened, _staging) = match &spec.source {
+                Some(ImportSource::Device { device_id, path }) => {
+                    let context = crate::backup::BackupContext {
+                        store,
+                        key: &self.inner.key,
+                        blobs_root: self.inner.blobs.root(),
+                        options: &self.inner.sync_options,
+                        job_id: job.id,
+                    };
+                    let fetched = crate::backup::fetch_from_device(
+                        &context,
+                        *device_id,
+                        path.as_deref(),
+                        &mut recorder,
+                    )
+                    .await?;
+                    spec.expected_md5 = Some(fetched.md5);
+                    (fetched.opened, Some(fetched.staging))
+                }
+                _ => (open().await?, None),
+            };
             import_from_reader(
                 store,
                 &self.inner.blobs,
-                spec,
+                &spec,
                 opened,
                 &progress,
                 &mut recorder,
@@ -599,6 +629,10 @@ fn source_label(source: &ImportSource) -> String {
         ImportSource::File { path } => format!("import {}", path.display()),
         ImportSource::Url { url } => format!("import {}", without_password(url)),
         ImportSource::Upload { file_name } => format!("upload {file_name}"),
+        ImportSource::Device { device_id, path } => format!(
+            "back up {} from device {device_id}",
+            path.as_deref().unwrap_or("the running image")
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 //! execution (every step recorded before it acts and after it finishes).
 //! Speaks no HTTP.
 
+pub mod backup;
 pub mod credentials;
 mod error;
 pub mod import;
@@ -10,6 +11,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod sync;
 
+pub use backup::DEVICE_BACKUP_LISTEN_SETTING;
 pub use error::EngineError;
 pub use import::{ImportOutcome, ImportSource, ImportSpec, TRUSTED_SIGNING_KEYS_SETTING};
 pub use jobs::{Engine, IMPORT_JOB, JobDetail, RecoveryReport, SYNC_JOB, SyncSpec};

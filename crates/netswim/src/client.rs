@@ -42,7 +42,17 @@ pub enum RemoteImageCommand {
     /// Import an image from a local file (streamed upload) or a URL the server fetches.
     Import {
         /// A local file, or an http(s)://, sftp://, scp:// or tftp:// URL.
-        source: String,
+        #[arg(
+            required_unless_present = "from_device",
+            conflicts_with = "from_device"
+        )]
+        source: Option<String>,
+        /// Back up a device's image instead: copy it off device ID.
+        #[arg(long, value_name = "ID")]
+        from_device: Option<i64>,
+        /// With --from-device: the file on the device (default: its running image).
+        #[arg(long, requires = "from_device", value_name = "FLASH_PATH")]
+        path: Option<String>,
         /// The vendor's published MD5.
         #[arg(long)]
         md5: Option<String>,
@@ -307,16 +317,28 @@ pub async fn image(command: RemoteImageCommand) -> Result<()> {
     match command {
         RemoteImageCommand::Import {
             source,
+            from_device,
+            path,
             md5,
             sha512,
             client,
         } => {
             let api = Api::new(&client)?;
-            let result = if looks_like_url(&source) {
+            let source = source.unwrap_or_default();
+            let body = match from_device {
+                Some(device_id) => Some(
+                    json!({"device_id": device_id, "path": path, "md5": md5, "sha512": sha512}),
+                ),
+                None if looks_like_url(&source) => {
+                    Some(json!({"url": source, "md5": md5, "sha512": sha512}))
+                }
+                None => None,
+            };
+            let result = if let Some(body) = body {
                 let job = api
                     .send(
                         api.request(reqwest::Method::POST, "/api/v1/images/import")
-                            .json(&json!({"url": source, "md5": md5, "sha512": sha512})),
+                            .json(&body),
                     )
                     .await?;
                 let id = job["id"]
@@ -578,10 +600,64 @@ pub async fn device(command: DeviceCommand) -> Result<()> {
             let id = job["id"]
                 .as_i64()
                 .ok_or_else(|| anyhow!("the server returned no job"))?;
-            let finished = watch_job(&api, id, !client.json).await?;
+            let finished = if client.json {
+                watch_job(&api, id, false).await?
+            } else {
+                watch_tasks_with_bar(&api, id).await?
+            };
             output::print(&finished, client.json)
         }
     }
+}
+
+/// Polls a job, showing finished tasks / all tasks as a progress bar.
+async fn watch_tasks_with_bar(api: &Api, id: i64) -> Result<Value> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} devices {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    loop {
+        let job = api.get(&format!("/api/v1/jobs/{id}")).await?;
+        let (done, total, failed) = task_counts(&job);
+        bar.set_length(total);
+        bar.set_position(done);
+        if failed > 0 {
+            bar.set_message(format!("({failed} failed)"));
+        }
+        if job["status"] != "running" {
+            bar.finish();
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// (finished, all, failed) tasks of a job as `GET /jobs/{id}` shows it.
+fn task_counts(job: &Value) -> (u64, u64, u64) {
+    let tasks: Vec<&Value> = job["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|run| run["tasks"].as_array().into_iter().flatten())
+        .collect();
+    let status = |task: &&Value| task["status"].as_str().unwrap_or_default().to_owned();
+    let done = tasks
+        .iter()
+        .filter(|task| {
+            !matches!(
+                status(task).as_str(),
+                "running" | "not_started" | "scheduled"
+            )
+        })
+        .count();
+    let failed = tasks
+        .iter()
+        .filter(|task| matches!(status(task).as_str(), "failure" | "interrupted"))
+        .count();
+    (done as u64, tasks.len() as u64, failed as u64)
 }
 
 pub async fn job(command: JobCommand) -> Result<()> {
@@ -681,4 +757,29 @@ fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
     )];
     text.extend(rows.iter().map(|row| line(row.clone())));
     output::print_text(&text.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_progress_counts_finished_and_failed_tasks() {
+        let job = |statuses: &[&str]| {
+            let tasks: Vec<Value> = statuses
+                .iter()
+                .map(|status| json!({"status": status}))
+                .collect();
+            json!({"status": "running", "runs": [{"tasks": tasks}]})
+        };
+        let cases = [
+            (Vec::<&str>::new(), (0, 0, 0)),
+            (vec!["running", "not_started", "success"], (1, 3, 0)),
+            (vec!["success", "failure", "interrupted"], (3, 3, 2)),
+            (vec!["scheduled", "skipped"], (1, 2, 0)),
+        ];
+        for (statuses, expected) in cases {
+            assert_eq!(task_counts(&job(&statuses)), expected, "{statuses:?}");
+        }
+    }
 }
