@@ -7,35 +7,12 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use netswim_lab::cli::{MakeImageArgs, make_image};
 use netswim_lab::lab::{DeviceStatus, control_get, serve_control};
-use tokio::process::{Child, Command};
-
-/// Starts `in.tftpd` in the foreground on an ephemeral loopback port.
-async fn start_tftpd(root: &Path) -> (Child, u16) {
-    let program = require_peer("in.tftpd", "tftpd-hpa");
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(program)
-        .args(["-L", "-a", &format!("127.0.0.1:{port}"), "-s"])
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("in.tftpd starts");
-    // Give it a moment to bind.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    (child, port)
-}
 
 fn write_image(directory: &Path, version: &str) -> std::path::PathBuf {
     make_image(MakeImageArgs {

@@ -8,7 +8,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,43 +15,6 @@ use common::*;
 use netswim_lab::cli::{MakeImageArgs, make_image};
 use netswim_lab::lab::{DeviceStatus, control_get, serve_control};
 use netswim_lab::server::DeviceHandle;
-use tokio::process::{Child, Command};
-
-/// Starts `in.tftpd` on an ephemeral loopback port and waits until it answers.
-async fn start_tftpd(root: &Path) -> (Child, u16) {
-    let program = require_peer("in.tftpd", "tftpd-hpa");
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(program)
-        .args(["-L", "-a", &format!("127.0.0.1:{port}"), "-s"])
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("in.tftpd starts");
-    // A read request for a missing file gets an ERROR packet once it listens.
-    let probe = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let request = b"\x00\x01no-such-file\x00octet\x00";
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        probe.send_to(request, ("127.0.0.1", port)).await.unwrap();
-        let mut buffer = [0u8; 512];
-        let answer =
-            tokio::time::timeout(Duration::from_millis(200), probe.recv_from(&mut buffer)).await;
-        if matches!(answer, Ok(Ok(_))) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "in.tftpd never answered"
-        );
-    }
-    (child, port)
-}
 
 fn write_image(directory: &Path, platform: &str, model: &str, version: &str) -> String {
     let path = make_image(MakeImageArgs {

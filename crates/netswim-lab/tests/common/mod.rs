@@ -213,3 +213,39 @@ pub fn openssh_options(port: u16) -> Vec<String> {
     .chain([port.to_string()])
     .collect()
 }
+
+/// Starts `in.tftpd` on an ephemeral loopback port and waits until it answers.
+pub async fn start_tftpd(root: &std::path::Path) -> (tokio::process::Child, u16) {
+    let program = require_peer("in.tftpd", "tftpd-hpa");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new(program)
+        .args(["-L", "-a", &format!("127.0.0.1:{port}"), "-s"])
+        .arg(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("in.tftpd starts");
+    // A read request for a missing file gets an ERROR packet once it listens.
+    let probe = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let request = b"\x00\x01no-such-file\x00octet\x00";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        probe.send_to(request, ("127.0.0.1", port)).await.unwrap();
+        let mut buffer = [0u8; 512];
+        let answer =
+            tokio::time::timeout(Duration::from_millis(200), probe.recv_from(&mut buffer)).await;
+        if matches!(answer, Ok(Ok(_))) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "in.tftpd never answered"
+        );
+    }
+    (child, port)
+}
