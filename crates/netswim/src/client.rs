@@ -562,25 +562,18 @@ pub async fn device(command: DeviceCommand) -> Result<()> {
         DeviceCommand::List { client } => {
             let api = Api::new(&client)?;
             let devices = api.get("/api/v1/devices").await?;
-            if client.json {
-                return output::print(&devices, true);
-            }
-            let rows: Vec<Vec<String>> = devices
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|device| {
-                    vec![
-                        cell(&device["id"]),
-                        cell(&device["name"]),
-                        cell(&device["host"]),
-                        cell(&device["port"]),
-                        cell(&device["os"]),
-                        cell(&device["platform"]),
-                    ]
-                })
-                .collect();
-            print_table(&["ID", "NAME", "HOST", "PORT", "OS", "PLATFORM"], &rows)
+            print_list(
+                &devices,
+                client.json,
+                &[
+                    ("ID", "id"),
+                    ("NAME", "name"),
+                    ("HOST", "host"),
+                    ("PORT", "port"),
+                    ("OS", "os"),
+                    ("PLATFORM", "platform"),
+                ],
+            )
         }
         DeviceCommand::Show { id, client } => {
             let api = Api::new(&client)?;
@@ -665,24 +658,17 @@ pub async fn job(command: JobCommand) -> Result<()> {
         JobCommand::List { client } => {
             let api = Api::new(&client)?;
             let jobs = api.get("/api/v1/jobs").await?;
-            if client.json {
-                return output::print(&jobs, true);
-            }
-            let rows: Vec<Vec<String>> = jobs
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|job| {
-                    vec![
-                        cell(&job["id"]),
-                        cell(&job["kind"]),
-                        cell(&job["status"]),
-                        cell(&job["name"]),
-                        cell(&job["created_by"]),
-                    ]
-                })
-                .collect();
-            print_table(&["ID", "KIND", "STATUS", "NAME", "BY"], &rows)
+            print_list(
+                &jobs,
+                client.json,
+                &[
+                    ("ID", "id"),
+                    ("KIND", "kind"),
+                    ("STATUS", "status"),
+                    ("NAME", "name"),
+                    ("BY", "created_by"),
+                ],
+            )
         }
         JobCommand::Show { id, client } => {
             let api = Api::new(&client)?;
@@ -709,6 +695,27 @@ fn cell(value: &Value) -> String {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
+}
+
+/// Prints a list the API returned: as JSON, or as a table of the named
+/// (header, field) columns.
+fn print_list(items: &Value, json: bool, columns: &[(&str, &str)]) -> Result<()> {
+    if json {
+        return output::print(items, true);
+    }
+    let headers: Vec<&str> = columns.iter().map(|(header, _)| *header).collect();
+    let rows: Vec<Vec<String>> = items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            columns
+                .iter()
+                .map(|(_, field)| cell(&item[*field]))
+                .collect()
+        })
+        .collect();
+    print_table(&headers, &rows)
 }
 
 fn print_images(images: &[Value]) -> Result<()> {
