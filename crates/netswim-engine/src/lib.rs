@@ -10,6 +10,7 @@ pub mod import;
 pub mod inventory;
 pub mod jobs;
 pub mod sync;
+pub mod upgrade;
 
 pub use backup::DEVICE_BACKUP_LISTEN_SETTING;
 pub use error::EngineError;

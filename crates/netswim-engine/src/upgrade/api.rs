@@ -1,0 +1,105 @@
+//! The engine methods of the upgrade contract. The bodies delegate to the
+//! job runner in this module's siblings.
+
+use netswim_store::Job;
+
+use super::{
+    ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec, DistributionSpec, JobControl,
+    JobSummary, RollbackSpec, Schedule,
+};
+use crate::{Engine, EngineError};
+
+fn not_built(what: &str) -> EngineError {
+    EngineError::Invalid {
+        what: "job",
+        reason: format!("{what} is not built yet"),
+    }
+}
+
+impl Engine {
+    /// Readiness of the selected devices for the image, from their latest
+    /// facts, without creating a job.
+    pub async fn analyse(&self, spec: &AnalysisSpec) -> Result<AnalysisReport, EngineError> {
+        let _ = spec;
+        Err(not_built("analysis"))
+    }
+
+    /// Records an analysis job and runs it now or when scheduled.
+    pub async fn submit_analysis(
+        &self,
+        spec: AnalysisSpec,
+        schedule: Schedule,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        let _ = (spec, schedule, actor);
+        Err(not_built("analysis"))
+    }
+
+    /// The report of an analysis job's latest run.
+    pub async fn analysis_report(&self, job_id: i64) -> Result<AnalysisReport, EngineError> {
+        let _ = job_id;
+        Err(not_built("analysis"))
+    }
+
+    /// Records a distribution job (optionally chained with activation).
+    pub async fn submit_distribution(
+        &self,
+        spec: DistributionSpec,
+        schedule: Schedule,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        let _ = (spec, schedule, actor);
+        Err(not_built("distribution"))
+    }
+
+    /// Records an activation job.
+    pub async fn submit_activation(
+        &self,
+        spec: ActivationSpec,
+        schedule: Schedule,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        let _ = (spec, schedule, actor);
+        Err(not_built("activation"))
+    }
+
+    /// Records an IOS-XR commit job.
+    pub async fn submit_commit(
+        &self,
+        spec: CommitSpec,
+        schedule: Schedule,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        let _ = (spec, schedule, actor);
+        Err(not_built("commit"))
+    }
+
+    /// Records a rollback job.
+    pub async fn submit_rollback(
+        &self,
+        spec: RollbackSpec,
+        schedule: Schedule,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        let _ = (spec, schedule, actor);
+        Err(not_built("rollback"))
+    }
+
+    /// Cancels, pauses or resumes a job; returns the job as it is now.
+    pub async fn control_job(&self, job_id: i64, control: JobControl) -> Result<Job, EngineError> {
+        let _ = (job_id, control);
+        Err(not_built("job control"))
+    }
+
+    /// Task counts of the job's latest run.
+    pub async fn job_summary(&self, job_id: i64) -> Result<JobSummary, EngineError> {
+        let _ = job_id;
+        Err(not_built("job summary"))
+    }
+
+    /// The job's log: one line per operation and event, oldest first.
+    pub async fn job_log(&self, job_id: i64) -> Result<String, EngineError> {
+        let _ = job_id;
+        Err(not_built("job log"))
+    }
+}
