@@ -184,6 +184,26 @@ async fn ios_copies_over_tftp_ftp_scp_and_http_and_skips_an_image_already_presen
             "{protocol}"
         );
     }
+    // SCP with the password typed at the device's question, not in the URL.
+    let mut typed = CopyRequest::new(
+        &format!("scp://{FTP_USER}@{}/{name}", images.ssh),
+        &format!("flash:typed-{name}"),
+        &md5,
+    );
+    typed.password = Some(FTP_PASSWORD.into());
+    assert!(matches!(
+        upgrade::copy_image(&mut session, Os::Ios, &typed)
+            .await
+            .unwrap(),
+        CopyOutcome::Copied { .. }
+    ));
+    // Without it, the login is refused at once (no wait for the timeout).
+    let mut untyped = typed.to_destination(&format!("flash:untyped-{name}"));
+    untyped.password = None;
+    let error = upgrade::copy_image(&mut session, Os::Ios, &untyped)
+        .await
+        .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Refused, "{error}");
     let facts = collect_facts_for(Os::Ios, &mut session).await.unwrap();
     let names = file_names(&facts, "flash:");
     for protocol in ["tftp", "ftp", "scp", "http"] {
@@ -263,6 +283,32 @@ async fn failed_copies_are_classified_in_the_devices_words_and_leave_no_bad_file
         transfer_kind(&error),
         TransferFailure::Unreachable,
         "{error}"
+    );
+
+    // A transfer that stops making progress: stalled after the copy's own
+    // timeout, and the session is usable again (a fresh login).
+    lab.devices[0].handle.set_faults(Faults {
+        transfer_stall_after_bytes: Some(16 * 1024),
+        ..Faults::default()
+    });
+    let mut stalling = CopyRequest::new(&images.url("tftp", &name), &destination, &md5);
+    stalling.timeout = Duration::from_secs(3);
+    let error = upgrade::copy_image(&mut session, Os::Ios, &stalling)
+        .await
+        .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Stalled, "{error}");
+    assert!(
+        session
+            .run("show version")
+            .await
+            .unwrap()
+            .contains("Cisco IOS")
+    );
+    assert_eq!(
+        upgrade::file_md5_if_present(&mut session, Os::Ios, &destination)
+            .await
+            .unwrap(),
+        None
     );
 
     // Full flash: no space, and another protocol would not help.
