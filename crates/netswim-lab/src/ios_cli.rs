@@ -578,6 +578,17 @@ pub fn split_file_path(text: &str) -> (String, String) {
 pub struct PlatformQuestion {
     pub prompt: String,
     pub resume: String,
+    /// What a yes goes on with.
+    pub on_yes: PlatformStep,
+}
+
+/// The step a platform question holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformStep {
+    /// IOS-XE `install add file … activate commit`: activate `resume`.
+    ActivateBundle,
+    /// IOS-XE `install remove inactive`: delete the files it listed.
+    RemoveInactive,
 }
 
 /// The state of one CLI session.

@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use crate::device::{BootScope, Device};
 use crate::files::format_timestamp;
-use crate::ios_cli::{Action, CliSession, Mode, PlatformQuestion, Reply, split_file_path};
+use crate::ios_cli::{
+    Action, CliSession, Mode, PlatformQuestion, PlatformStep, Reply, split_file_path,
+};
 use crate::platform::{PlatformState, XeState, packages_conf_entries, xe_unpack};
 use crate::xr_cli::{Matched, Pattern, match_line};
 
@@ -64,12 +66,12 @@ pub fn handle_line(
     now: Instant,
 ) -> Option<Reply> {
     if let Some(question) = session.platform_question.take() {
-        return Some(answer_activation(
-            device,
-            &question.resume,
-            line.trim(),
-            now,
-        ));
+        return Some(match question.on_yes {
+            PlatformStep::ActivateBundle => {
+                answer_activation(device, &question.resume, line.trim(), now)
+            }
+            PlatformStep::RemoveInactive => answer_remove(device, line.trim(), now),
+        });
     }
     if session.pending.is_some() || session.mode == Mode::Config {
         return None;
@@ -93,6 +95,7 @@ pub fn handle_line(
                 session.platform_question = Some(PlatformQuestion {
                     prompt: "This operation may require a reload of the system. Do you want to proceed? [y/n]".into(),
                     resume: arguments[0].clone(),
+                    on_yes: PlatformStep::ActivateBundle,
                 });
             }
             return Some(reply);
@@ -103,7 +106,17 @@ pub fn handle_line(
         Command::InstallAdd if privileged => {
             return Some(install_add(device, &arguments[0], Stage::AddOnly, now).0);
         }
-        Command::InstallRemoveInactive if privileged => install_remove_inactive(device, now),
+        Command::InstallRemoveInactive if privileged => {
+            let (output, ask) = install_remove_inactive(device, now);
+            if ask {
+                session.platform_question = Some(PlatformQuestion {
+                    prompt: "Do you want to remove the above files? [y/n]".into(),
+                    resume: String::new(),
+                    on_yes: PlatformStep::RemoveInactive,
+                });
+            }
+            output
+        }
         _ => return None,
     };
     let output = match filter {
@@ -582,28 +595,21 @@ fn activate_bundle(device: &mut Device, target: &str, mut out: String, now: Inst
     }
 }
 
-/// `install remove inactive`: deletes package files and bundles the running
-/// software does not use.
-fn install_remove_inactive(device: &mut Device, now: Instant) -> String {
+/// Package files and bundles the running software does not use, and the
+/// packages it does use.
+fn removal_plan(device: &Device) -> (Vec<String>, Vec<String>) {
     let running_path = device
         .running()
         .map(|image| image.path.trim_start_matches("flash:").to_string())
         .unwrap_or_default();
     let mut in_use: Vec<String> = vec![running_path.clone()];
-    if let Some(conf) = device
-        .file_system("flash:")
-        .and_then(|flash| flash.file(&running_path))
-    {
+    let Some(flash) = device.file_system("flash:") else {
+        return (in_use, Vec::new());
+    };
+    if let Some(conf) = flash.file(&running_path) {
         in_use.extend(packages_conf_entries(conf).unwrap_or_default());
     }
-    let mut out = format!(
-        "install_remove: START {}\nCleaning up unnecessary package files\nScanning boot directory for packages ... done.\nPreparing packages list to delete ...\n",
-        clock_line(device, now)
-    );
-    let Some(flash) = device.file_system_mut("flash:") else {
-        return out;
-    };
-    let doomed: Vec<String> = flash
+    let doomed = flash
         .files
         .iter()
         .map(|file| file.path.clone())
@@ -614,6 +620,19 @@ fn install_remove_inactive(device: &mut Device, now: Instant) -> String {
             removable && !in_use.contains(path)
         })
         .collect();
+    (in_use, doomed)
+}
+
+/// `install remove inactive`: lists the package files and bundles the
+/// running software does not use and, as a real Catalyst 9000 does, asks
+/// `Do you want to remove the above files? [y/n]` before deleting them
+/// (the flag says a question is pending).
+fn install_remove_inactive(device: &mut Device, now: Instant) -> (String, bool) {
+    let (in_use, doomed) = removal_plan(device);
+    let mut out = format!(
+        "install_remove: START {}\nCleaning up unnecessary package files\nScanning boot directory for packages ... done.\nPreparing packages list to delete ...\n",
+        clock_line(device, now)
+    );
     for path in &in_use {
         if path.ends_with(".pkg") {
             let _ = writeln!(out, "    {path}\n      File is in use, will not delete.");
@@ -623,23 +642,49 @@ fn install_remove_inactive(device: &mut Device, now: Instant) -> String {
         out.push_str(
             "SUCCESS: No extra package or provisioning files found on media. Nothing to clean.\n",
         );
-    } else {
-        out.push_str("\nThe following files will be deleted:\n[1]:\n");
-        for path in &doomed {
-            let _ = writeln!(out, "/flash/{path}");
+        if let Some(state) = xe_state_mut(device) {
+            state.inactive_versions.clear();
         }
-        out.push('\n');
+        let _ = writeln!(out, "SUCCESS: install_remove  {}", clock_line(device, now));
+        return (out, false);
+    }
+    out.push_str("\nThe following files will be deleted:\n[1]:\n");
+    for path in &doomed {
+        let _ = writeln!(out, "/flash/{path}");
+    }
+    out.push('\n');
+    (out, true)
+}
+
+/// The answer to "Do you want to remove the above files? [y/n]".
+fn answer_remove(device: &mut Device, answer: &str, now: Instant) -> Reply {
+    let answer = answer.to_ascii_lowercase();
+    if answer != "y" && answer != "yes" {
+        return Reply {
+            output: format!(
+                "\ninstall_remove: Operation aborted by user\nFAILED: install_remove exit(1) {}\n",
+                clock_line(device, now)
+            ),
+            action: None,
+        };
+    }
+    let (_, doomed) = removal_plan(device);
+    let mut out = String::from("[1]:\n");
+    if let Some(flash) = device.file_system_mut("flash:") {
         for path in &doomed {
             flash.remove(path);
             let _ = writeln!(out, "Deleting file flash:{path} ... done.");
         }
-        out.push_str("SUCCESS: Files deleted.\n");
     }
+    out.push_str("SUCCESS: Files deleted.\n");
     if let Some(state) = xe_state_mut(device) {
         state.inactive_versions.clear();
     }
     let _ = writeln!(out, "SUCCESS: install_remove  {}", clock_line(device, now));
-    out
+    Reply {
+        output: out,
+        action: None,
+    }
 }
 
 #[cfg(test)]
@@ -796,7 +841,22 @@ mod tests {
             summary.output
         );
         assert!(summary.output.contains("IMG   C    17.09.04a.0.6\n"));
-        session.handle_line(&mut device, "install remove inactive", now);
+        let asked = session.handle_line(&mut device, "install remove inactive", now);
+        assert!(
+            asked
+                .output
+                .contains("The following files will be deleted:")
+        );
+        assert_eq!(
+            session.prompt(&device),
+            "Do you want to remove the above files? [y/n]"
+        );
+        let removed = session.handle_line(&mut device, "y", now);
+        assert!(
+            removed.output.contains("SUCCESS: Files deleted."),
+            "{}",
+            removed.output
+        );
         let summary = session.handle_line(&mut device, "show install summary", now);
         assert!(!summary.output.contains("17.12.01"), "{}", summary.output);
         assert_eq!(device.running().unwrap().version, "17.09.04a");

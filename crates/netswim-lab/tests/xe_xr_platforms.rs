@@ -210,13 +210,20 @@ async fn iosxe_install_mode_upgrade_then_back_to_bundle_boots_from_the_bytes() {
     );
     let summary = run(&mut shell, "show install summary", "lab-sw-001#").await;
     assert!(summary.contains("IMG   C    17.12.01.0.6"), "{summary}");
-    let removed = run(&mut shell, "install remove inactive", "lab-sw-001#").await;
+    let listed = run(
+        &mut shell,
+        "install remove inactive",
+        "Do you want to remove the above files? [y/n]",
+    )
+    .await;
+    assert!(listed.contains(&format!("/flash/{old_bundle}")), "{listed}");
+    assert!(
+        listed.contains("File is in use, will not delete."),
+        "{listed}"
+    );
+    let removed = run(&mut shell, "y", "lab-sw-001#").await;
     assert!(
         removed.contains(&format!("Deleting file flash:{old_bundle} ... done.")),
-        "{removed}"
-    );
-    assert!(
-        removed.contains("File is in use, will not delete."),
         "{removed}"
     );
     let cleaned = status_of(control, "lab-sw-001").await;
