@@ -20,7 +20,8 @@ const UPTIME_SLACK: Duration = Duration::from_secs(180);
 
 /// Sets the boot variable (IOS, IOS-XE): `no boot system`, then one `boot
 /// system <e1;e2…>` (`boot system switch all …` on a stack: a Catalyst keeps
-/// one line per scope, so the entries go in one `;`-separated list), `end`,
+/// one line per scope, so the entries go in one `;`-separated list; where
+/// that list is rejected, one line per entry as routers append them), `end`,
 /// `write memory` (always, so a run repeated after a crash between the two
 /// still saves), then checks `show boot` states it.
 pub async fn set_boot(
@@ -39,21 +40,25 @@ pub async fn set_boot(
         .unwrap_or_default();
     let stacked = before.entries.len() > 1;
     let list = entries.join(";");
-    let mut commands = vec!["no boot system".to_string()];
-    if !entries.is_empty() {
-        commands.push(if stacked {
-            format!("boot system switch all {list}")
-        } else {
-            format!("boot system {list}")
-        });
-    }
+    let scope = if stacked { "switch all " } else { "" };
     session.run("configure terminal").await?;
-    let mut configured = Ok(());
-    for command in &commands {
-        if let Err(error) = session.run(command).await {
-            configured = Err(error);
-            break;
-        }
+    let mut configured = session.run("no boot system").await.map(|_| ());
+    if configured.is_ok() && !entries.is_empty() {
+        configured = match session.run(&format!("boot system {scope}{list}")).await {
+            Ok(_) => Ok(()),
+            // A router's IOS takes no `;` list but appends one line per entry.
+            Err(DriverError::CommandRejected { .. }) if entries.len() > 1 => {
+                let mut each = Ok(());
+                for entry in entries {
+                    if let Err(error) = session.run(&format!("boot system {scope}{entry}")).await {
+                        each = Err(error);
+                        break;
+                    }
+                }
+                each
+            }
+            Err(error) => Err(error),
+        };
     }
     // Leave configuration mode whatever happened.
     session.run("end").await?;
