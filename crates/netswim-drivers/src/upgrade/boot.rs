@@ -163,15 +163,21 @@ pub async fn wait_for_return(
             Ok(fresh) => {
                 let old = std::mem::replace(session, fresh);
                 drop(old);
-                let facts = collect_facts_for(os, session).await?;
-                let up = facts.uptime_seconds.map(Duration::from_secs);
-                if up.is_some_and(|up| up > started.elapsed() + UPTIME_SLACK) {
-                    last_error = format!(
-                        "still up for {}s: the reload has not started",
-                        up.unwrap_or_default().as_secs()
-                    );
-                } else {
-                    return Ok(facts);
+                // A device that just booted may answer before its CLI is
+                // whole: a failed collection is retried until the deadline.
+                match collect_facts_for(os, session).await {
+                    Ok(facts) => {
+                        let up = facts.uptime_seconds.map(Duration::from_secs);
+                        if up.is_some_and(|up| up > started.elapsed() + UPTIME_SLACK) {
+                            last_error = format!(
+                                "still up for {}s: the reload has not started",
+                                up.unwrap_or_default().as_secs()
+                            );
+                        } else {
+                            return Ok(facts);
+                        }
+                    }
+                    Err(error) => last_error = format!("collecting facts: {error}"),
                 }
             }
             Err(
