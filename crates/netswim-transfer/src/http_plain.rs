@@ -93,7 +93,7 @@ struct Head {
 
 #[derive(Debug)]
 enum Parsed {
-    Complete(Head),
+    Complete(Box<Head>),
     Partial,
     /// Not for this loop: hyper takes the connection.
     Hyper,
@@ -144,13 +144,13 @@ fn parse_head(buffer: &[u8]) -> Parsed {
         }
         headers.append(name, value);
     }
-    Parsed::Complete(Head {
+    Parsed::Complete(Box::new(Head {
         method,
         uri,
         headers,
         keep_alive,
         length,
-    })
+    }))
 }
 
 async fn connection<S: FileSource>(
