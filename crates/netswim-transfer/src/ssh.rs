@@ -19,7 +19,8 @@ use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
 use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use russh_sftp::protocol::{
-    Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
+    Attrs, Data, ExtendedReply, File, FileAttributes, Handle, Name, OpenFlags, Packet, Status,
+    StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -34,12 +35,15 @@ use crate::source::{DirectoryEntry, EntryKind, FileInfo, FileSource, SourceReade
 /// reads are blocking-pool round trips, SFTP clients ask 32–256 KiB at a
 /// time.
 const READ_BUFFER: usize = 1024 * 1024;
-/// The largest SFTP read answered at once; larger requests get a short
-/// read, which the protocol allows. OpenSSH asks 32 KiB unless the server
-/// announces `limits@openssh.com`; announcing it (255 KiB reads) stalled
-/// a 256 MiB download after ~28 MB in russh's channel writes, so neither
-/// is done until that is understood.
-const MAX_READ: u32 = 32 * 1024;
+/// The largest SFTP packet a client may send (russh-sftp's default).
+const MAX_PACKET: u32 = 256 * 1024;
+/// The largest SFTP read answered and write accepted at once, announced
+/// with `limits@openssh.com`: what OpenSSH's sftp-server allows, so a
+/// reply fits the client's 256 KiB packet limit (OpenSSH asks 32 KiB
+/// without the extension).
+const MAX_READ: u32 = 255 * 1024;
+/// Client requests buffered ahead of the SFTP handler (see `pumped`).
+const REQUEST_BUFFER: usize = 4 * 1024 * 1024;
 /// An SCP control line longer than this is a protocol error.
 const MAX_SCP_LINE: usize = 4096;
 
@@ -273,7 +277,7 @@ impl<S: FileSource> russh::server::Handler for Connection<S> {
                     handles: HashMap::new(),
                     next_handle: 0,
                 };
-                russh_sftp::server::run(channel.into_stream(), handler).await;
+                russh_sftp::server::run(pumped(channel.into_stream()), handler).await;
             }
             Some(channel) => {
                 self.channels.insert(id, channel);
@@ -342,6 +346,29 @@ impl<S: FileSource> russh::server::Handler for Connection<S> {
         });
         Ok(())
     }
+}
+
+/// The SFTP channel with its requests read ahead by a task of their own.
+///
+/// russh-sftp reads a request, then writes its reply, on one task. A
+/// 255 KiB reply waits for the client's window; meanwhile russh's session
+/// loop delivers the client's next requests into the channel's bounded
+/// queue, and once that is full the loop blocks there, so it never
+/// reads the WINDOW_ADJUST the reply is waiting for: the download stalls
+/// (it did after ~28 MB with OpenSSH's 255 KiB reads). Reading ahead
+/// into a buffer keeps the session loop free; `REQUEST_BUFFER` bounds what
+/// a client can queue (read requests are ~40 bytes each).
+fn pumped(
+    stream: russh::ChannelStream<Msg>,
+) -> tokio::io::Join<tokio::io::DuplexStream, tokio::io::WriteHalf<russh::ChannelStream<Msg>>> {
+    let (mut channel_reader, channel_writer) = tokio::io::split(stream);
+    let (mut requests_in, requests_out) = tokio::io::duplex(REQUEST_BUFFER);
+    tokio::spawn(async move {
+        // Ends at the client's EOF; dropping `requests_in` then ends the
+        // SFTP session.
+        let _ = tokio::io::copy(&mut channel_reader, &mut requests_in).await;
+    });
+    tokio::io::join(requests_out, channel_writer)
 }
 
 impl<S> Connection<S> {
@@ -524,12 +551,40 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
         StatusCode::OpUnsupported.into()
     }
 
+    /// Announces `limits@openssh.com`: OpenSSH clients then read and write
+    /// in chunks of `MAX_READ` instead of 32 KiB, an eighth of the requests.
     async fn init(
         &mut self,
         _version: u32,
         _extensions: HashMap<String, String>,
     ) -> Result<Version, Self::Error> {
-        Ok(Version::new())
+        let mut version = Version::new();
+        version
+            .extensions
+            .insert(russh_sftp::extensions::LIMITS.to_string(), "1".to_string());
+        Ok(version)
+    }
+
+    async fn extended(
+        &mut self,
+        id: u32,
+        request: String,
+        _data: Vec<u8>,
+    ) -> Result<Packet, Self::Error> {
+        if request != russh_sftp::extensions::LIMITS {
+            return Err(StatusCode::OpUnsupported.into());
+        }
+        // Max packet, read, write and open handles, as four big-endian u64.
+        let mut data = Vec::with_capacity(32);
+        for limit in [
+            u64::from(MAX_PACKET),
+            u64::from(MAX_READ),
+            u64::from(MAX_READ),
+            1024,
+        ] {
+            data.extend_from_slice(&limit.to_be_bytes());
+        }
+        Ok(Packet::ExtendedReply(ExtendedReply { id, data }))
     }
 
     async fn open(

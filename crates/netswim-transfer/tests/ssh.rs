@@ -654,3 +654,38 @@ async fn traversal_writes_and_bad_logins_are_refused_and_serving_goes_on() {
     assert_eq!(sha256(&read(&out)), sha256(&fixture.image));
     server.finish().await;
 }
+
+/// OpenSSH's sftp reads 255 KiB per request from a server announcing
+/// `limits@openssh.com`; such replies wait for the client's window, and a
+/// download used to stall after a few tens of MB when russh's session loop
+/// blocked delivering queued requests. A large download must finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssh_sftp_downloads_a_large_file_in_255_kib_reads_without_stalling() {
+    require_ssh_clients();
+    let fixture = Fixture::new();
+    let big: Vec<u8> = fixture
+        .image
+        .iter()
+        .cycle()
+        .take(64 << 20)
+        .copied()
+        .collect();
+    std::fs::write(fixture.root.join("big.bin"), &big).unwrap();
+    let server = Running::start(ssh_config(&fixture)).await;
+    let password = Login::Password(USER, PASSWORD);
+    let out = fixture.out("big.bin");
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        sftp_batch(
+            &server,
+            &fixture,
+            &password,
+            &format!("get big.bin {}\n", out.display()),
+        ),
+    )
+    .await
+    .expect("the download stalled");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(sha256(&read(&out)), sha256(&big));
+    server.finish().await;
+}
