@@ -42,8 +42,8 @@ pub struct FileserverConfig {
     /// Accepted FTP/SFTP/SCP logins: the standing user plus per-transfer credentials
     /// added and revoked while the server runs (keep a clone to do so).
     pub credentials: CredentialStore,
-    /// TFTP and SCP uploads (device image backups) land here, within the
-    /// quota.
+    /// TFTP, SCP and SFTP uploads (device backups, images pushed to a
+    /// relay) land here, within the quota.
     pub upload: Option<(PathBuf, u64)>,
     pub drain_timeout: Duration,
     /// Every finished transfer is also sent here (besides the log line).

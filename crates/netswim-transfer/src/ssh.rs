@@ -1,8 +1,9 @@
 //! The SSH file server (russh, russh-sftp): one listener serves the SFTP
-//! subsystem (read-only over the serving source) and legacy SCP over exec
-//! (`scp -f` downloads from the source; `scp -t` uploads only into the
-//! upload area, within its quota). Logins are checked against the
-//! `CredentialStore` (password or public key). Connections are accepted
+//! subsystem (reads from the serving source; writes only as new files
+//! inside the upload area, within its quota, renamed into place at CLOSE)
+//! and legacy SCP over exec (`scp -f` downloads from the source; `scp -t`
+//! uploads only into the upload area, within its quota). Logins are
+//! checked against the `CredentialStore` (password or public key). Connections are accepted
 //! here rather than by russh so that a draining server can refuse them.
 //!
 //! The SCP protocol is written by hand: it is a few lines of text framing
