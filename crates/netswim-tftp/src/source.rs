@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncRead, AsyncWriteExt};
@@ -212,6 +213,27 @@ impl UploadArea {
         requested: &str,
         announced_size: Option<u64>,
     ) -> Result<Upload<'_>, TftpError> {
+        self.create_in(AreaRef::Borrowed(self), requested, announced_size)
+            .await
+    }
+
+    /// `create` for an upload that outlives any borrow of the area (an
+    /// SFTP handle kept across requests).
+    pub async fn create_shared(
+        self: &Arc<Self>,
+        requested: &str,
+        announced_size: Option<u64>,
+    ) -> Result<Upload<'static>, TftpError> {
+        self.create_in(AreaRef::Shared(Arc::clone(self)), requested, announced_size)
+            .await
+    }
+
+    async fn create_in<'a>(
+        &self,
+        area: AreaRef<'a>,
+        requested: &str,
+        announced_size: Option<u64>,
+    ) -> Result<Upload<'a>, TftpError> {
         let relative = confine(requested)?;
         let target = self.root.join(&relative);
         let parent = target.parent().unwrap_or(&self.root);
@@ -261,7 +283,7 @@ impl UploadArea {
                 path: requested.to_string(),
             })?;
         Ok(Upload {
-            area: self,
+            area,
             requested: requested.to_string(),
             file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
             partial_path,
@@ -272,11 +294,30 @@ impl UploadArea {
     }
 }
 
+/// The area an upload counts against: borrowed, or shared for uploads
+/// kept beyond one call.
+#[derive(Debug)]
+enum AreaRef<'a> {
+    Borrowed(&'a UploadArea),
+    Shared(Arc<UploadArea>),
+}
+
+impl std::ops::Deref for AreaRef<'_> {
+    type Target = UploadArea;
+
+    fn deref(&self) -> &UploadArea {
+        match self {
+            AreaRef::Borrowed(area) => area,
+            AreaRef::Shared(area) => area,
+        }
+    }
+}
+
 /// One upload in progress; dropped without `commit`, its partial file is
 /// removed and its quota released.
 #[derive(Debug)]
 pub struct Upload<'a> {
-    area: &'a UploadArea,
+    area: AreaRef<'a>,
     requested: String,
     file: tokio::io::BufWriter<tokio::fs::File>,
     partial_path: PathBuf,
@@ -286,6 +327,11 @@ pub struct Upload<'a> {
 }
 
 impl Upload<'_> {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.reserved
+    }
+
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), TftpError> {
         self.area.reserve(&self.requested, bytes.len() as u64)?;
         self.reserved += bytes.len() as u64;

@@ -7,7 +7,11 @@
 //!
 //! `cargo run --release -p netswim-transfer --example transfer_bench --
 //! [--size-mib 256] [--http-clients 32] [--ftp-streams 8] [--repeats 3]
-//! [--only http,sftp,scp,ftp]`
+//! [--only http,http-resume,sftp,scp,ftp]`
+//!
+//! `http-resume` is the ranged-resume scenario: every client resumes the
+//! download at the middle of the file (`curl -C <half>`, a `Range:
+//! bytes=<half>-` request) and fetches the second half.
 //!
 //! Peers: `apt-get install nginx openssh-server openssh-client curl
 //! vsftpd`; a missing peer ends the program with that hint. nginx, sshd and
@@ -48,7 +52,13 @@ fn parse_options() -> Result<Options, String> {
         http_clients: 32,
         ftp_streams: 8,
         repeats: 3,
-        only: vec!["http".into(), "sftp".into(), "scp".into(), "ftp".into()],
+        only: vec![
+            "http".into(),
+            "http-resume".into(),
+            "sftp".into(),
+            "scp".into(),
+            "ftp".into(),
+        ],
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -134,6 +144,16 @@ fn write_file(path: &Path, mib: u64) -> Result<String, String> {
     }
     std::io::Write::flush(&mut file).map_err(|e| e.to_string())?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// The SHA-256 of `path` from byte `offset` on.
+fn sha256_from(path: &Path, offset: u64) -> String {
+    let mut hasher = Sha256::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let _ = std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset));
+        let _ = std::io::copy(&mut file, &mut hasher);
+    }
+    hex::encode(hasher.finalize())
 }
 
 fn sha256_of(path: &Path) -> String {
@@ -374,12 +394,24 @@ fn download(
     remote: &str,
     out: &Path,
     batch: &Path,
+    resume_from: u64,
 ) -> Command {
     match protocol {
         "http" => {
             let mut command = Command::new("curl");
             command
                 .args(["-sSf", "-o"])
+                .arg(out)
+                .arg(format!("http://127.0.0.1:{port}/{FILE_NAME}"));
+            command
+        }
+        "http-resume" => {
+            // A download broken off at the middle, resumed from there.
+            let mut command = Command::new("curl");
+            command
+                .args(["-sSf", "-C"])
+                .arg(resume_from.to_string())
+                .arg("-o")
                 .arg(out)
                 .arg(format!("http://127.0.0.1:{port}/{FILE_NAME}"));
             command
@@ -460,7 +492,7 @@ fn run() -> Result<(), String> {
         _sshd: None,
         sshd_port: 0,
     };
-    if wants("http") {
+    if wants("http") || wants("http-resume") {
         let (daemon, port) = start_nginx(dir.path(), &root)?;
         peers._nginx = Some(daemon);
         peers.nginx_port = port;
@@ -512,6 +544,16 @@ fn run() -> Result<(), String> {
             options.http_clients,
         ));
     }
+    if wants("http-resume") {
+        scenarios.push((
+            format!(
+                "HTTP {} concurrent resumes (second half)",
+                options.http_clients
+            ),
+            "http-resume",
+            options.http_clients,
+        ));
+    }
     for streams in [1, 8] {
         if wants("sftp") {
             scenarios.push((format!("SFTP {streams} stream(s)"), "sftp", streams));
@@ -533,14 +575,21 @@ fn run() -> Result<(), String> {
     );
     println!("| scenario | server | median s | MiB/s (all streams) |\n|---|---|---:|---:|");
     let mut ratios = Vec::new();
+    let half = options.size_mib * 1024 * 1024 / 2;
+    let expected_half = sha256_from(&file, half);
     for (name, protocol, streams) in &scenarios {
+        let (expected, mib_per_stream) = if *protocol == "http-resume" {
+            (&expected_half, options.size_mib as f64 / 2.0)
+        } else {
+            (&expected, options.size_mib as f64)
+        };
         let (peer_name, peer_port, peer_remote) = match *protocol {
-            "http" => ("nginx", peers.nginx_port, FILE_NAME.to_string()),
+            "http" | "http-resume" => ("nginx", peers.nginx_port, FILE_NAME.to_string()),
             "ftp" => ("vsftpd", peers.vsftpd_port, FILE_NAME.to_string()),
             _ => ("OpenSSH", peers.sshd_port, file.display().to_string()),
         };
         let ours_port = match *protocol {
-            "http" => netswim_http,
+            "http" | "http-resume" => netswim_http,
             "ftp" => netswim_ftp,
             _ => netswim_ssh,
         };
@@ -580,7 +629,7 @@ fn run() -> Result<(), String> {
                         } else {
                             protocol
                         };
-                        download(client, &key, port, &remote, out, &batch)
+                        download(client, &key, port, &remote, out, &batch, half)
                     })
                     .collect();
                 let elapsed = timed(commands).map_err(|e| {
@@ -591,7 +640,7 @@ fn run() -> Result<(), String> {
                 })?;
                 if repeat == 0 {
                     for out in outs.iter().take(1) {
-                        if sha256_of(out) != expected {
+                        if sha256_of(out) != *expected {
                             return Err(format!("{name}: {} is not byte-identical", out.display()));
                         }
                         let _ = std::fs::remove_file(out);
@@ -612,7 +661,7 @@ fn run() -> Result<(), String> {
                 }
             }
         }
-        let total_mib = (options.size_mib * *streams as u64) as f64;
+        let total_mib = mib_per_stream * *streams as f64;
         let (ours, theirs) = (median(ours), median(theirs));
         println!(
             "| {name} | netswim | {:.2} | {:.1} |",

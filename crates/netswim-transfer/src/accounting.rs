@@ -310,6 +310,12 @@ impl TransferGuard {
         self.tracker.cut.load(Ordering::Acquire)
     }
 
+    /// Changes the byte count that makes the transfer complete (an upload
+    /// learns its size only when the client closes it).
+    pub fn set_expected(&mut self, bytes: u64) {
+        self.expected_bytes = bytes;
+    }
+
     /// Accounts the transfer as failed for `reason` (one line).
     pub fn fail(&mut self, reason: impl Into<String>) {
         self.failure = Some(reason.into());

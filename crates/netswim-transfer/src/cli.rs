@@ -55,7 +55,8 @@ pub struct FileserverArgs {
     /// Standing FTP/SFTP/SCP password.
     #[arg(long, requires = "user")]
     pub password: Option<String>,
-    /// Directory TFTP and SCP uploads (device image backups) go to.
+    /// Directory TFTP, SCP and SFTP uploads (device backups, images pushed
+    /// to a relay) go to; SFTP sees it at its path under --root.
     #[arg(long)]
     pub upload: Option<PathBuf>,
     /// Byte quota of the upload directory.
@@ -124,6 +125,42 @@ impl FileserverArgs {
     }
 }
 
+impl FileserverArgs {
+    /// The arguments of `netswim relay`: a file server whose upload area
+    /// is its root, so an image pushed once over SFTP or SCP (by the
+    /// netswim server, per job) is served at once to the devices near it.
+    pub fn into_relay(mut self) -> Result<Self, TransferError> {
+        if self.command.is_some() {
+            return Ok(self);
+        }
+        let Some(root) = self.root.clone() else {
+            return Err(TransferError::Config {
+                reason: "no directory to serve".to_string(),
+                hint: "give --root DIR",
+            });
+        };
+        if self.sftp.is_none() {
+            return Err(TransferError::Config {
+                reason: "a relay receives images over SFTP/SCP".to_string(),
+                hint: "give --sftp ADDRESS, e.g. 0.0.0.0:2222",
+            });
+        }
+        match &self.upload {
+            Some(upload) if upload != &root => Err(TransferError::Config {
+                reason: format!(
+                    "a relay's upload area is its root, not {}",
+                    upload.display()
+                ),
+                hint: "drop --upload (use `netswim fileserver` for a separate upload area)",
+            }),
+            _ => {
+                self.upload = Some(root);
+                Ok(self)
+            }
+        }
+    }
+}
+
 /// Logs to standard error: text by default, JSON lines with `json`.
 /// `RUST_LOG` overrides the default level (info).
 pub fn init_logging(json: bool) {
@@ -160,6 +197,11 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
+}
+
+/// Runs `netswim relay`: `netswim fileserver` with uploads into the root.
+pub async fn run_relay(args: FileserverArgs) -> Result<(), TransferError> {
+    run(args.into_relay()?).await
 }
 
 /// Runs `netswim fileserver` until SIGTERM/Ctrl-C and its drain end, then
@@ -252,6 +294,38 @@ mod tests {
         assert_eq!(config.upload, Some((PathBuf::from("/up"), 1000)));
         assert_eq!(config.drain_timeout, Duration::from_secs(5));
         assert_eq!(config.control, Some("127.0.0.1:9469".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_relay_uploads_into_its_root_over_ssh() {
+        let relay = parse(&["--root", "/srv", "--sftp", "127.0.0.1:2222"])
+            .unwrap()
+            .into_relay()
+            .unwrap();
+        let config = relay.to_config().unwrap();
+        assert_eq!(
+            config.upload,
+            Some((PathBuf::from("/srv"), 4 * 1024 * 1024 * 1024))
+        );
+        let same = parse(&[
+            "--root",
+            "/srv",
+            "--sftp",
+            "127.0.0.1:1",
+            "--upload",
+            "/srv",
+        ]);
+        assert!(same.unwrap().into_relay().is_ok());
+        for line in [
+            &["--root", "/srv", "--http", "127.0.0.1:80"][..],
+            &["--root", "/srv", "--sftp", "127.0.0.1:1", "--upload", "/up"][..],
+        ] {
+            let refused = parse(line).unwrap().into_relay();
+            assert!(
+                matches!(refused, Err(TransferError::Config { .. })),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]

@@ -42,8 +42,8 @@ pub struct FileserverConfig {
     /// Accepted FTP/SFTP/SCP logins: the standing user plus per-transfer credentials
     /// added and revoked while the server runs (keep a clone to do so).
     pub credentials: CredentialStore,
-    /// TFTP and SCP uploads (device image backups) land here, within the
-    /// quota.
+    /// TFTP, SCP and SFTP uploads (device backups, images pushed to a
+    /// relay) land here, within the quota.
     pub upload: Option<(PathBuf, u64)>,
     pub drain_timeout: Duration,
     /// Every finished transfer is also sent here (besides the log line).
@@ -95,16 +95,29 @@ pub struct Fileserver<S = LocalDirectory> {
     tracker: Arc<TransferTracker>,
     drain_timeout: Duration,
     tftp: Option<netswim_tftp::TftpServer<TftpSource<S>>>,
-    http_servers: Vec<(
-        Protocol,
-        axum_server::Handle<SocketAddr>,
-        tokio::task::JoinHandle<()>,
-    )>,
+    http_servers: Vec<(Protocol, HttpStop, tokio::task::JoinHandle<()>)>,
     ftp: Option<FtpServer<S>>,
     ssh: Option<SshServer<S>>,
     control: Option<tokio::net::TcpListener>,
     drain_requested: Arc<Notify>,
     tftp_records: Option<mpsc::UnboundedReceiver<netswim_tftp::TransferRecord>>,
+}
+
+/// How an HTTP listener is stopped: the plain one runs netswim's own
+/// accept loop (`http_plain`), HTTPS runs axum-server with rustls.
+#[derive(Debug)]
+enum HttpStop {
+    Plain(tokio_util::sync::CancellationToken),
+    Tls(axum_server::Handle<SocketAddr>),
+}
+
+impl HttpStop {
+    fn stop(&self) {
+        match self {
+            HttpStop::Plain(token) => token.cancel(),
+            HttpStop::Tls(handle) => handle.shutdown(),
+        }
+    }
 }
 
 fn bind_tcp(
@@ -191,22 +204,20 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         if let Some(address) = config.http {
             let listener = bind_tcp("HTTP", address)?;
             addresses.http = Some(local_address(&listener)?);
-            let handle = axum_server::Handle::new();
-            let server = axum_server::from_tcp(listener)
-                .map_err(|source| TransferError::Bind {
+            let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| {
+                TransferError::Bind {
                     protocol: "HTTP",
                     address,
                     source,
-                })?
-                .handle(handle.clone());
-            let app =
-                router(state(Protocol::Http)).into_make_service_with_connect_info::<SocketAddr>();
-            let task = tokio::spawn(async move {
-                if let Err(error) = server.serve(app).await {
-                    tracing::error!(%error, "http server failed");
                 }
-            });
-            http_servers.push((Protocol::Http, handle, task));
+            })?;
+            let token = tokio_util::sync::CancellationToken::new();
+            let task = tokio::spawn(crate::http_plain::serve(
+                listener,
+                state(Protocol::Http),
+                token.clone(),
+            ));
+            http_servers.push((Protocol::Http, HttpStop::Plain(token), task));
         }
         if let Some((address, tls)) = &config.https {
             // One process-wide crypto provider; a second install is harmless.
@@ -241,7 +252,7 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
                     tracing::error!(%error, "https server failed");
                 }
             });
-            http_servers.push((Protocol::Https, handle, task));
+            http_servers.push((Protocol::Https, HttpStop::Tls(handle), task));
         }
 
         let mut ftp = None;
@@ -402,8 +413,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         if !idle {
             let _ = tokio::time::timeout(Duration::from_secs(2), tracker.wait_idle()).await;
         }
-        for (_, handle, task) in http_servers {
-            handle.shutdown();
+        for (_, stop, task) in http_servers {
+            stop.stop();
             let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
         }
         if let Some(task) = ftp_task {

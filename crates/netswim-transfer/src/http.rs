@@ -151,13 +151,39 @@ fn error_response(error: &TransferError) -> Response {
     }
 }
 
-async fn serve_request<S: FileSource>(
-    State(state): State<Arc<HttpState<S>>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+/// What a request gets, decided once for both HTTP paths (hyper's and the
+/// `sendfile` one of `http_plain`): a finished reply, or a response head
+/// whose body is nothing or a byte range of a served file.
+#[derive(Debug)]
+pub(crate) enum Planned {
+    /// A complete response (errors, 405, 503 while draining).
+    Reply(Response),
+    /// The head of a file response and what follows it.
+    File(axum::http::Response<()>, PlannedBody),
+}
+
+/// The body of a planned file response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PlannedBody {
+    /// HEAD, 304 and 416: no body.
+    Empty,
+    /// `length` bytes of `path` from `start`.
+    Range {
+        path: String,
+        start: u64,
+        length: u64,
+    },
+}
+
+/// Decides the response to one request. Call it while holding a
+/// `RequestHold` so a drain waits for it.
+pub(crate) async fn plan_request<S: FileSource>(
+    state: &HttpState<S>,
+    client: SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Planned {
     if state.tracker.is_draining() {
         let mut response = plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -169,7 +195,7 @@ async fn serve_request<S: FileSource>(
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
+        return Planned::Reply(response);
     }
     if method != Method::GET && method != Method::HEAD {
         let mut response = plain(
@@ -179,25 +205,55 @@ async fn serve_request<S: FileSource>(
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return Planned::Reply(response);
     }
-    let _hold = state.tracker.hold();
-    match serve_file(&state, client, &method, &uri, &headers).await {
-        Ok(response) => response,
+    match plan_file(state, method, uri, headers).await {
+        Ok((head, body)) => Planned::File(head, body),
         Err(error) => {
             tracing::debug!(%client, path = %uri.path(), %error, "http request refused");
-            error_response(&error)
+            Planned::Reply(error_response(&error))
         }
     }
 }
 
-async fn serve_file<S: FileSource>(
+async fn serve_request<S: FileSource>(
+    State(state): State<Arc<HttpState<S>>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let _hold = state.tracker.hold();
+    let (head, body) = match plan_request(&state, client, &method, &uri, &headers).await {
+        Planned::Reply(response) => return response,
+        Planned::File(head, body) => (head, body),
+    };
+    let body = match body {
+        PlannedBody::Empty => Body::empty(),
+        PlannedBody::Range {
+            path,
+            start,
+            length,
+        } => match state.source.open_chunks(&path, start, length).await {
+            Ok(chunks) => {
+                let guard = state.tracker.begin(state.protocol, client, &path, length);
+                Body::from_stream(CountingStream::new(chunks, guard))
+            }
+            Err(error) => {
+                tracing::debug!(%client, %path, %error, "http request refused");
+                return error_response(&error);
+            }
+        },
+    };
+    head.map(|()| body)
+}
+
+async fn plan_file<S: FileSource>(
     state: &HttpState<S>,
-    client: SocketAddr,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-) -> Result<Response, TransferError> {
+) -> Result<(axum::http::Response<()>, PlannedBody), TransferError> {
     let path = requested_path(uri)?;
     let info: FileInfo = state.source.stat(&path).await?;
     if info.kind != EntryKind::File || path.trim_matches('/').is_empty() {
@@ -219,8 +275,9 @@ async fn serve_file<S: FileSource>(
             .and_then(|value| value.to_str().ok())
             .map(str::to_string)
     };
+    let head = |builder: axum::http::response::Builder| builder.body(()).unwrap_or_default();
 
-    let mut builder = Response::builder()
+    let mut builder = axum::http::Response::builder()
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::LAST_MODIFIED, &last_modified)
         .header(header::CONTENT_TYPE, "application/octet-stream");
@@ -230,10 +287,10 @@ async fn serve_file<S: FileSource>(
 
     if let (Some(list), Some(etag)) = (header_text(header::IF_NONE_MATCH), &etag) {
         if if_none_match_matches(&list, etag) {
-            return Ok(builder
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Body::empty())
-                .unwrap_or_default());
+            return Ok((
+                head(builder.status(StatusCode::NOT_MODIFIED)),
+                PlannedBody::Empty,
+            ));
         }
     }
 
@@ -257,24 +314,31 @@ async fn serve_file<S: FileSource>(
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
         }
         RangeDecision::Unsatisfiable => {
-            return Ok(builder
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{}", info.size))
-                .header(header::CONTENT_LENGTH, "0")
-                .body(Body::empty())
-                .unwrap_or_default());
+            return Ok((
+                head(
+                    builder
+                        .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                        .header(header::CONTENT_RANGE, format!("bytes */{}", info.size))
+                        .header(header::CONTENT_LENGTH, "0"),
+                ),
+                PlannedBody::Empty,
+            ));
         }
     };
     builder = builder
         .status(status)
         .header(header::CONTENT_LENGTH, length.to_string());
     if method == Method::HEAD {
-        return Ok(builder.body(Body::empty()).unwrap_or_default());
+        return Ok((head(builder), PlannedBody::Empty));
     }
-    let chunks = state.source.open_chunks(&path, start, length).await?;
-    let guard = state.tracker.begin(state.protocol, client, &path, length);
-    let body = Body::from_stream(CountingStream::new(chunks, guard));
-    Ok(builder.body(body).unwrap_or_default())
+    Ok((
+        head(builder),
+        PlannedBody::Range {
+            path,
+            start,
+            length,
+        },
+    ))
 }
 
 /// HTTP dates have whole seconds; `If-Range` compares the formatted text.

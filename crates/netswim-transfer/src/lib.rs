@@ -11,6 +11,7 @@ mod error;
 pub mod fileserver;
 pub mod ftp;
 pub mod http;
+mod http_plain;
 pub mod metrics;
 pub mod source;
 pub mod ssh;

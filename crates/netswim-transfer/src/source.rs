@@ -93,6 +93,23 @@ pub trait FileSource: Send + Sync + 'static {
             Ok(stream)
         }
     }
+    /// The local directory the source serves, when it is one (SFTP maps
+    /// an upload area inside it into the served tree).
+    fn local_root(&self) -> Option<&Path> {
+        None
+    }
+
+    /// The regular file behind `path` as an open `std::fs::File` when the
+    /// source keeps it as one on the local file system, so plain HTTP can
+    /// `sendfile(2)` it; `None` (the default) makes servers stream it
+    /// through `open_chunks`.
+    fn open_file(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<std::fs::File>, TransferError>> + Send {
+        let _ = path;
+        async { Ok(None) }
+    }
 }
 
 /// Turns a root-relative request into plain components, or refuses it: no
@@ -246,6 +263,22 @@ impl FileSource for LocalDirectory {
                 .map_err(|source| TransferError::io(format!("cannot seek in '{path}'"), source))?;
         }
         Ok(chunk_stream(file, length))
+    }
+
+    fn local_root(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+
+    async fn open_file(&self, path: &str) -> Result<Option<std::fs::File>, TransferError> {
+        let (real, metadata) = self.resolve(path).await?;
+        if !metadata.is_file() {
+            return Err(TransferError::NotFound {
+                path: path.to_string(),
+            });
+        }
+        std::fs::File::open(&real)
+            .map(Some)
+            .map_err(|error| open_error(path, &error))
     }
 
     async fn list(&self, path: &str) -> Result<Vec<DirectoryEntry>, TransferError> {

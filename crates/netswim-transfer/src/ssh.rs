@@ -1,8 +1,9 @@
 //! The SSH file server (russh, russh-sftp): one listener serves the SFTP
-//! subsystem (read-only over the serving source) and legacy SCP over exec
-//! (`scp -f` downloads from the source; `scp -t` uploads only into the
-//! upload area, within its quota). Logins are checked against the
-//! `CredentialStore` (password or public key). Connections are accepted
+//! subsystem (reads from the serving source; writes only as new files
+//! inside the upload area, within its quota, renamed into place at CLOSE)
+//! and legacy SCP over exec (`scp -f` downloads from the source; `scp -t`
+//! uploads only into the upload area, within its quota). Logins are
+//! checked against the `CredentialStore` (password or public key). Connections are accepted
 //! here rather than by russh so that a draining server can refuse them.
 //!
 //! The SCP protocol is written by hand: it is a few lines of text framing
@@ -19,7 +20,8 @@ use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
 use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use russh_sftp::protocol::{
-    Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
+    Attrs, Data, ExtendedReply, File, FileAttributes, Handle, Name, OpenFlags, Packet, Status,
+    StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -34,12 +36,15 @@ use crate::source::{DirectoryEntry, EntryKind, FileInfo, FileSource, SourceReade
 /// reads are blocking-pool round trips, SFTP clients ask 32–256 KiB at a
 /// time.
 const READ_BUFFER: usize = 1024 * 1024;
-/// The largest SFTP read answered at once; larger requests get a short
-/// read, which the protocol allows. OpenSSH asks 32 KiB unless the server
-/// announces `limits@openssh.com`; announcing it (255 KiB reads) stalled
-/// a 256 MiB download after ~28 MB in russh's channel writes, so neither
-/// is done until that is understood.
-const MAX_READ: u32 = 32 * 1024;
+/// The largest SFTP packet a client may send (russh-sftp's default).
+const MAX_PACKET: u32 = 256 * 1024;
+/// The largest SFTP read answered and write accepted at once, announced
+/// with `limits@openssh.com`: what OpenSSH's sftp-server allows, so a
+/// reply fits the client's 256 KiB packet limit (OpenSSH asks 32 KiB
+/// without the extension).
+const MAX_READ: u32 = 255 * 1024;
+/// Client requests buffered ahead of the SFTP handler (see `pumped`).
+const REQUEST_BUFFER: usize = 4 * 1024 * 1024;
 /// An SCP control line longer than this is a protocol error.
 const MAX_SCP_LINE: usize = 4096;
 
@@ -69,6 +74,27 @@ struct Shared<S> {
     tracker: Arc<TransferTracker>,
     credentials: CredentialStore,
     upload: Option<Arc<netswim_tftp::UploadArea>>,
+    /// Where SFTP sees the upload area: its path under the served root
+    /// ("" when the area is the root, or when it lies outside the root
+    /// and SFTP write paths are relative to the area, as SCP's are).
+    upload_prefix: String,
+}
+
+/// The SFTP path prefix of the upload area (see `Shared::upload_prefix`).
+fn upload_prefix(served_root: Option<&Path>, area: &Path) -> String {
+    served_root
+        .and_then(|root| area.strip_prefix(root).ok())
+        .map(|inside| inside.to_string_lossy().trim_matches('/').to_string())
+        .unwrap_or_default()
+}
+
+/// The path inside the upload area that an SFTP write of `path` (root-
+/// relative, no leading slash) goes to, or `None` when it lies outside.
+fn inside_upload_area<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
+    if prefix.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(prefix)?.strip_prefix('/')
 }
 
 /// A bound SSH (SFTP and SCP) listener.
@@ -118,6 +144,10 @@ impl<S: FileSource + Debug> SshServer<S> {
             listener,
             config: Arc::new(config),
             shared: Arc::new(Shared {
+                upload_prefix: upload
+                    .as_ref()
+                    .map(|area| upload_prefix(source.local_root(), area.root()))
+                    .unwrap_or_default(),
                 source,
                 tracker,
                 credentials,
@@ -248,7 +278,7 @@ impl<S: FileSource> russh::server::Handler for Connection<S> {
                     handles: HashMap::new(),
                     next_handle: 0,
                 };
-                russh_sftp::server::run(channel.into_stream(), handler).await;
+                russh_sftp::server::run(pumped(channel.into_stream()), handler).await;
             }
             Some(channel) => {
                 self.channels.insert(id, channel);
@@ -317,6 +347,29 @@ impl<S: FileSource> russh::server::Handler for Connection<S> {
         });
         Ok(())
     }
+}
+
+/// The SFTP channel with its requests read ahead by a task of their own.
+///
+/// russh-sftp reads a request, then writes its reply, on one task. A
+/// 255 KiB reply waits for the client's window; meanwhile russh's session
+/// loop delivers the client's next requests into the channel's bounded
+/// queue, and once that is full the loop blocks there, so it never
+/// reads the WINDOW_ADJUST the reply is waiting for: the download stalls
+/// (it did after ~28 MB with OpenSSH's 255 KiB reads). Reading ahead
+/// into a buffer keeps the session loop free; `REQUEST_BUFFER` bounds what
+/// a client can queue (read requests are ~40 bytes each).
+fn pumped(
+    stream: russh::ChannelStream<Msg>,
+) -> tokio::io::Join<tokio::io::DuplexStream, tokio::io::WriteHalf<russh::ChannelStream<Msg>>> {
+    let (mut channel_reader, channel_writer) = tokio::io::split(stream);
+    let (mut requests_in, requests_out) = tokio::io::duplex(REQUEST_BUFFER);
+    tokio::spawn(async move {
+        // Ends at the client's EOF; dropping `requests_in` then ends the
+        // SFTP session.
+        let _ = tokio::io::copy(&mut channel_reader, &mut requests_in).await;
+    });
+    tokio::io::join(requests_out, channel_writer)
 }
 
 impl<S> Connection<S> {
@@ -403,6 +456,34 @@ enum OpenHandle {
         /// Handed out by the first READDIR; `None` afterwards.
         entries: Option<Vec<DirectoryEntry>>,
     },
+    /// A file being uploaded into the upload area: written under a
+    /// temporary name, renamed into place at CLOSE, removed (and its quota
+    /// released) when dropped before.
+    Upload {
+        upload: Box<netswim_tftp::Upload<'static>>,
+        guard: TransferGuard,
+    },
+    /// An upload that failed (quota, disk): later writes get its reason.
+    Failed { message: String },
+}
+
+fn ok_status(id: u32) -> Status {
+    Status {
+        id,
+        status_code: StatusCode::Ok,
+        error_message: "Ok".to_string(),
+        language_tag: "en-US".to_string(),
+    }
+}
+
+/// An upload refusal in SFTP's words (version 3 has no quota or
+/// file-exists codes: those are failures with the reason).
+fn upload_status(error: &netswim_tftp::TftpError) -> StatusReply {
+    let code = match error {
+        netswim_tftp::TftpError::AccessDenied { .. } => StatusCode::PermissionDenied,
+        _ => StatusCode::Failure,
+    };
+    code.with_message(error.to_string())
 }
 
 /// One SFTP subsystem channel.
@@ -421,6 +502,40 @@ impl<S: FileSource> SftpSession<S> {
         name
     }
 
+    /// SSH_FXP_OPEN for writing: only a new file inside the upload area.
+    async fn open_upload(&mut self, id: u32, filename: &str) -> Result<Handle, StatusReply> {
+        let Some(area) = self.shared.upload.clone() else {
+            tracing::info!(client = %self.client, file = %filename, "sftp write refused");
+            return Err(read_only());
+        };
+        if self.shared.tracker.is_draining() {
+            return Err(shutting_down());
+        }
+        let path = relative(filename);
+        let Some(inside) = inside_upload_area(path, &self.shared.upload_prefix) else {
+            tracing::info!(client = %self.client, file = %filename, "sftp write outside the upload area refused");
+            return Err(StatusCode::PermissionDenied.with_message(format!(
+                "'{filename}' is read-only (hint: uploads go under /{}/)",
+                self.shared.upload_prefix
+            )));
+        };
+        let upload = area.create_shared(inside, None).await.map_err(|error| {
+            tracing::info!(client = %self.client, file = %filename, %error, "sftp upload refused");
+            upload_status(&error)
+        })?;
+        let mut guard = self
+            .shared
+            .tracker
+            .begin(Protocol::Sftp, self.client, path, 0);
+        // Complete only once CLOSE has put the file in place.
+        guard.set_expected(u64::MAX);
+        let handle = self.insert(OpenHandle::Upload {
+            upload: Box::new(upload),
+            guard,
+        });
+        Ok(Handle { id, handle })
+    }
+
     async fn info_of(&self, path: &str) -> Result<FileInfo, StatusReply> {
         self.shared
             .source
@@ -437,12 +552,40 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
         StatusCode::OpUnsupported.into()
     }
 
+    /// Announces `limits@openssh.com`: OpenSSH clients then read and write
+    /// in chunks of `MAX_READ` instead of 32 KiB, an eighth of the requests.
     async fn init(
         &mut self,
         _version: u32,
         _extensions: HashMap<String, String>,
     ) -> Result<Version, Self::Error> {
-        Ok(Version::new())
+        let mut version = Version::new();
+        version
+            .extensions
+            .insert(russh_sftp::extensions::LIMITS.to_string(), "1".to_string());
+        Ok(version)
+    }
+
+    async fn extended(
+        &mut self,
+        id: u32,
+        request: String,
+        _data: Vec<u8>,
+    ) -> Result<Packet, Self::Error> {
+        if request != russh_sftp::extensions::LIMITS {
+            return Err(StatusCode::OpUnsupported.into());
+        }
+        // Max packet, read, write and open handles, as four big-endian u64.
+        let mut data = Vec::with_capacity(32);
+        for limit in [
+            u64::from(MAX_PACKET),
+            u64::from(MAX_READ),
+            u64::from(MAX_READ),
+            1024,
+        ] {
+            data.extend_from_slice(&limit.to_be_bytes());
+        }
+        Ok(Packet::ExtendedReply(ExtendedReply { id, data }))
     }
 
     async fn open(
@@ -455,8 +598,7 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
         let writing =
             OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE | OpenFlags::TRUNCATE;
         if pflags.intersects(writing) {
-            tracing::info!(client = %self.client, file = %filename, "sftp write refused");
-            return Err(read_only());
+            return self.open_upload(id, &filename).await;
         }
         if self.shared.tracker.is_draining() {
             return Err(shutting_down());
@@ -482,12 +624,18 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
 
     async fn close(&mut self, id: u32, handle: String) -> Result<Status, Self::Error> {
         match self.handles.remove(&handle) {
-            Some(_) => Ok(Status {
-                id,
-                status_code: StatusCode::Ok,
-                error_message: "Ok".to_string(),
-                language_tag: "en-US".to_string(),
-            }),
+            Some(OpenHandle::Upload { upload, mut guard }) => {
+                guard.set_expected(upload.written());
+                match upload.commit().await {
+                    Ok(()) => Ok(ok_status(id)),
+                    Err(error) => {
+                        guard.fail(error.to_string());
+                        Err(upload_status(&error))
+                    }
+                }
+            }
+            Some(OpenHandle::Failed { message }) => Err(StatusCode::Failure.with_message(message)),
+            Some(_) => Ok(ok_status(id)),
             None => Err(StatusCode::Failure.with_message("no such handle")),
         }
     }
@@ -546,12 +694,47 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
 
     async fn write(
         &mut self,
-        _id: u32,
-        _handle: String,
-        _offset: u64,
-        _data: Vec<u8>,
+        id: u32,
+        handle: String,
+        offset: u64,
+        data: Vec<u8>,
     ) -> Result<Status, Self::Error> {
-        Err(read_only())
+        let failure = match self.handles.get_mut(&handle) {
+            Some(OpenHandle::Upload { upload, guard }) => {
+                if guard.is_cut() {
+                    "transfer cut: the server shut down".to_string()
+                } else if offset != upload.written() {
+                    format!(
+                        "uploads are written in order: expected offset {}, got {offset}",
+                        upload.written()
+                    )
+                } else {
+                    match upload.write(&data).await {
+                        Ok(()) => {
+                            guard.add_bytes(data.len() as u64);
+                            return Ok(ok_status(id));
+                        }
+                        Err(error) => error.to_string(),
+                    }
+                }
+            }
+            Some(OpenHandle::Failed { message }) => {
+                return Err(StatusCode::Failure.with_message(message.clone()));
+            }
+            Some(_) => return Err(read_only()),
+            None => return Err(StatusCode::Failure.with_message("no such handle")),
+        };
+        // The partial file goes (and its quota comes back) with the upload.
+        if let Some(OpenHandle::Upload { mut guard, .. }) = self.handles.insert(
+            handle,
+            OpenHandle::Failed {
+                message: failure.clone(),
+            },
+        ) {
+            guard.fail(failure.clone());
+        }
+        tracing::info!(client = %self.client, reason = %failure, "sftp upload failed");
+        Err(StatusCode::Failure.with_message(failure))
     }
 
     async fn lstat(&mut self, id: u32, path: String) -> Result<Attrs, Self::Error> {
@@ -567,7 +750,17 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
     async fn fstat(&mut self, id: u32, handle: String) -> Result<Attrs, Self::Error> {
         let path = match self.handles.get(&handle) {
             Some(OpenHandle::File { path, .. }) => path.clone(),
-            Some(OpenHandle::Directory { .. }) | None => {
+            Some(OpenHandle::Upload { upload, .. }) => {
+                return Ok(Attrs {
+                    id,
+                    attrs: FileAttributes {
+                        size: Some(upload.written()),
+                        permissions: Some(0o100_644),
+                        ..FileAttributes::default()
+                    },
+                });
+            }
+            Some(OpenHandle::Directory { .. } | OpenHandle::Failed { .. }) | None => {
                 return Err(StatusCode::Failure.with_message("no such file handle"));
             }
         };
@@ -589,11 +782,16 @@ impl<S: FileSource> russh_sftp::server::Handler for SftpSession<S> {
 
     async fn fsetstat(
         &mut self,
-        _id: u32,
-        _handle: String,
+        id: u32,
+        handle: String,
         _attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
-        Err(read_only())
+        // `sftp put -p` sets modes and times on the file it wrote: accepted
+        // and ignored (uploads keep the server's mode and time).
+        match self.handles.get(&handle) {
+            Some(OpenHandle::Upload { .. }) => Ok(ok_status(id)),
+            _ => Err(read_only()),
+        }
     }
 
     async fn opendir(&mut self, id: u32, path: String) -> Result<Handle, Self::Error> {

@@ -165,3 +165,163 @@ async fn traversal_escapes_and_writes_are_refused_while_serving_continues() {
     assert_eq!(output.stdout, b"hello device\n");
     server.finish().await;
 }
+
+/// The plain-HTTP listener sends files with `sendfile(2)` on its own
+/// keep-alive loop and hands anything else to hyper: one curl connection
+/// mixing both must get every answer right, and the sendfile transfers
+/// must be accounted with their bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_keep_alive_connection_mixes_sendfile_and_hyper_answers() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    let mut server = Running::start(fixture.config()).await;
+    let size = fixture.image.len();
+    let whole = fixture.out("whole.bin");
+    let tail = fixture.out("tail.bin");
+    let again = fixture.out("again.bin");
+    let format = "%{http_code} %{num_connects} %{size_download}\\n";
+    let image = server.http(IMAGE);
+    let missing = server.http("images/missing.bin");
+    // `--next` gives each URL its own options on one connection cache.
+    let output = curl(&[
+        "-w",
+        format,
+        "-o",
+        whole.to_str().unwrap(),
+        &image,
+        "--next",
+        "-sS",
+        "-w",
+        format,
+        "-I",
+        "-o",
+        "/dev/null",
+        &image,
+        "--next",
+        "-sS",
+        "-w",
+        format,
+        "-o",
+        "/dev/null",
+        &missing,
+        "--next",
+        "-sS",
+        "-w",
+        format,
+        "-r",
+        "1000000-",
+        "-o",
+        tail.to_str().unwrap(),
+        &image,
+        "--next",
+        "-sS",
+        "-w",
+        format,
+        "-r",
+        "1000000-",
+        "-o",
+        again.to_str().unwrap(),
+        &image,
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(
+        lines[0],
+        format!("200 1 {size}"),
+        "first download, new connection"
+    );
+    assert_eq!(
+        lines[1], "200 0 0",
+        "HEAD on the same connection: {lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("404 0"),
+        "hyper's 404, same connection: {lines:?}"
+    );
+    for line in &lines[3..] {
+        assert_eq!(
+            line,
+            &format!("206 0 {}", size - 1_000_000),
+            "ranges after the hand-over to hyper: {lines:?}"
+        );
+    }
+    assert_eq!(sha256(&read(&whole)), sha256(&fixture.image));
+    assert_eq!(read(&tail), fixture.image[1_000_000..]);
+    assert_eq!(read(&again), fixture.image[1_000_000..]);
+    let mut records = std::mem::replace(
+        &mut server.records,
+        tokio::sync::mpsc::unbounded_channel().1,
+    );
+    server.finish().await;
+    let mut accounted = Vec::new();
+    while let Ok(record) = records.try_recv() {
+        assert_eq!(
+            record.result,
+            netswim_transfer::TransferResult::Complete,
+            "{record:?}"
+        );
+        accounted.push(record.bytes);
+    }
+    accounted.sort_unstable();
+    let tail_bytes = (size - 1_000_000) as u64;
+    assert_eq!(accounted, [tail_bytes, tail_bytes, size as u64]);
+}
+
+/// A drain that times out cuts a download running on the sendfile path:
+/// reported as cut, and the client sees its connection end short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_timeout_cuts_a_sendfile_download() {
+    require("curl", "curl");
+    let fixture = Fixture::new();
+    // Larger than loopback socket buffers can hold, so the server is
+    // still sending when the drain starts.
+    let big: Vec<u8> = fixture
+        .image
+        .iter()
+        .cycle()
+        .take(48 << 20)
+        .copied()
+        .collect();
+    std::fs::write(fixture.root.join("big.bin"), &big).unwrap();
+    let mut config = fixture.config();
+    config.drain_timeout = std::time::Duration::from_millis(300);
+    let mut server = Running::start(config).await;
+    let out = fixture.out("big.part");
+    let slow = {
+        let url = server.http("big.bin");
+        let out = out.clone();
+        tokio::spawn(async move {
+            curl(&[
+                "-f",
+                "--limit-rate",
+                "2M",
+                "-o",
+                out.to_str().unwrap(),
+                &url,
+            ])
+            .await
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while read(&out).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.begin_stop();
+    let report = server.finish().await;
+    assert_eq!(report.cut.len(), 1, "{report:?}");
+    assert_eq!(report.cut[0].file, "big.bin");
+    assert!(report.cut[0].bytes < big.len() as u64);
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), slow)
+        .await
+        .expect("the cut client must see its connection end")
+        .unwrap();
+    assert!(!finished.status.success(), "{finished:?}");
+    assert!(read(&out).len() < big.len());
+}

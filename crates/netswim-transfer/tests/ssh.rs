@@ -345,8 +345,7 @@ async fn scp_uploads_land_in_the_upload_area_within_its_quota() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(read(&uploads.join("backups/sw1.cfg")), b"hostname sw1\n");
 
-    // Uploads never overwrite, never leave the upload area, and the
-    // SFTP side (scp's default mode) stays read-only.
+    // Uploads never overwrite and never leave the upload area.
     let output = scp(
         &server,
         &password,
@@ -366,6 +365,8 @@ async fn scp_uploads_land_in_the_upload_area_within_its_quota() {
     .await;
     assert!(!output.status.success(), "{output:?}");
     assert!(!fixture.dir.path().join("escaped.cfg").exists());
+    // scp's default (SFTP) mode writes into the same area: outside the
+    // served root, SFTP write paths are relative to it, as SCP's are.
     let output = scp(
         &server,
         &password,
@@ -374,9 +375,174 @@ async fn scp_uploads_land_in_the_upload_area_within_its_quota() {
         ":new.cfg",
     )
     .await;
-    assert!(!output.status.success(), "{output:?}");
-    assert!(!uploads.join("new.cfg").exists() && !fixture.root.join("new.cfg").exists());
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(read(&uploads.join("new.cfg")), b"hostname sw1\n");
+    assert!(!fixture.root.join("new.cfg").exists());
     server.finish().await;
+}
+
+/// The names in `directory`, sorted (partial upload files included).
+fn names_in(directory: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `curl -T LOCAL sftp://ADDRESS/PATH` with the standing password.
+async fn curl_put(server: &Running, local: &Path, path: &str) -> std::process::Output {
+    curl(&[
+        "--insecure",
+        "-u",
+        &format!("{USER}:{PASSWORD}"),
+        "-T",
+        local.to_str().unwrap(),
+        &format!("sftp://{}/{path}", server.addresses.sftp.unwrap()),
+    ])
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sftp_uploads_go_only_into_the_upload_area_within_its_quota() {
+    require_ssh_clients();
+    let fixture = Fixture::new();
+    let incoming = fixture.root.join("incoming");
+    std::fs::create_dir_all(&incoming).unwrap();
+    let mut config = ssh_config(&fixture);
+    config.upload = Some((incoming.clone(), 100_000));
+    let server = Running::start(config).await;
+    let password = Login::Password(USER, PASSWORD);
+    let content: Vec<u8> = (0..60_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let local = fixture.out("image.bin");
+    std::fs::write(&local, &content).unwrap();
+    let small = fixture.out("small.cfg");
+    std::fs::write(&small, b"hostname sw1\n").unwrap();
+
+    // OpenSSH `sftp put` into the area, then read back over SFTP.
+    let back = fixture.out("back.bin");
+    let output = sftp_batch(
+        &server,
+        &fixture,
+        &password,
+        &format!(
+            "put {} /incoming/a.bin\nget /incoming/a.bin {}\n",
+            local.display(),
+            back.display()
+        ),
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(sha256(&read(&incoming.join("a.bin"))), sha256(&content));
+    assert_eq!(sha256(&read(&back)), sha256(&content));
+
+    // curl: a second 60 000 bytes break the 100 000-byte quota mid-way;
+    // the partial file is gone. A small one still fits.
+    let output = curl_put(&server, &local, "incoming/b.bin").await;
+    assert!(!output.status.success(), "{output:?}");
+    assert_eq!(names_in(&incoming), ["a.bin"]);
+    let output = curl_put(&server, &small, "incoming/c.cfg").await;
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(read(&incoming.join("c.cfg")), b"hostname sw1\n");
+
+    // Outside the area the tree stays read-only; traversal and
+    // overwrites are refused.
+    for (command, expected) in [
+        (
+            format!("put {} /x.cfg", small.display()),
+            "permission denied",
+        ),
+        (
+            format!("put {} /images/x.cfg", small.display()),
+            "permission denied",
+        ),
+        (
+            format!("put {} /incoming/../x.cfg", small.display()),
+            "permission denied",
+        ),
+        (
+            format!("put {} /incoming/a.bin", small.display()),
+            "failure",
+        ),
+    ] {
+        let output = sftp_batch(&server, &fixture, &password, &format!("{command}\n")).await;
+        assert!(failed_with(&output, expected), "{command}: {output:?}");
+    }
+    for path in ["x.cfg", "incoming/%2e%2e/x.cfg", "incoming/..%2fx.cfg"] {
+        let output = curl_put(&server, &small, path).await;
+        assert!(!output.status.success(), "{path}: {output:?}");
+    }
+    assert!(!fixture.root.join("x.cfg").exists());
+    assert!(!fixture.root.join("images/x.cfg").exists());
+    assert_eq!(names_in(&incoming), ["a.bin", "c.cfg"]);
+    assert_eq!(read(&incoming.join("a.bin")), content);
+    server.finish().await;
+}
+
+/// A relay: the upload area is the served root, so what the engine
+/// pushes (SFTP or SCP) is served to devices at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_into_the_served_root_are_served_by_every_protocol() {
+    require_ssh_clients();
+    let fixture = Fixture::new();
+    let mut config = ssh_config(&fixture);
+    config.http = Some("127.0.0.1:0".parse().unwrap());
+    config.upload = Some((fixture.root.clone(), 1 << 30));
+    let mut server = Running::start(config).await;
+    let password = Login::Password(USER, PASSWORD);
+    let pushed = fixture.out("pushed.bin");
+    std::fs::write(&pushed, &fixture.image).unwrap();
+
+    let output = sftp_batch(
+        &server,
+        &fixture,
+        &password,
+        &format!("put {} /images/sftp.bin\n", pushed.display()),
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let output = scp(
+        &server,
+        &password,
+        true,
+        pushed.to_str().unwrap(),
+        ":scp.bin",
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+
+    for name in ["images/sftp.bin", "scp.bin"] {
+        let output = curl(&["-f", &server.http(name)]).await;
+        assert!(output.status.success(), "{name}: {output:?}");
+        assert_eq!(sha256(&output.stdout), sha256(&fixture.image), "{name}");
+        let copy = fixture.out("copy.bin");
+        let output = scp(
+            &server,
+            &password,
+            true,
+            &format!(":{name}"),
+            copy.to_str().unwrap(),
+        )
+        .await;
+        assert!(output.status.success(), "{name}: {output:?}");
+        assert_eq!(sha256(&read(&copy)), sha256(&fixture.image), "{name}");
+    }
+    let mut records = std::mem::replace(
+        &mut server.records,
+        tokio::sync::mpsc::unbounded_channel().1,
+    );
+    server.finish().await;
+    let mut uploads = Vec::new();
+    while let Ok(record) = records.try_recv() {
+        if record.file == "images/sftp.bin" && record.protocol == Protocol::Sftp {
+            uploads.push((record.bytes, record.result));
+        }
+    }
+    assert!(
+        uploads.contains(&(IMAGE_SIZE as u64, TransferResult::Complete)),
+        "the SFTP upload is accounted complete: {uploads:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -486,5 +652,40 @@ async fn traversal_writes_and_bad_logins_are_refused_and_serving_goes_on() {
     .await;
     assert!(output.status.success(), "{output:?}");
     assert_eq!(sha256(&read(&out)), sha256(&fixture.image));
+    server.finish().await;
+}
+
+/// OpenSSH's sftp reads 255 KiB per request from a server announcing
+/// `limits@openssh.com`; such replies wait for the client's window, and a
+/// download used to stall after a few tens of MB when russh's session loop
+/// blocked delivering queued requests. A large download must finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssh_sftp_downloads_a_large_file_in_255_kib_reads_without_stalling() {
+    require_ssh_clients();
+    let fixture = Fixture::new();
+    let big: Vec<u8> = fixture
+        .image
+        .iter()
+        .cycle()
+        .take(64 << 20)
+        .copied()
+        .collect();
+    std::fs::write(fixture.root.join("big.bin"), &big).unwrap();
+    let server = Running::start(ssh_config(&fixture)).await;
+    let password = Login::Password(USER, PASSWORD);
+    let out = fixture.out("big.bin");
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        sftp_batch(
+            &server,
+            &fixture,
+            &password,
+            &format!("get big.bin {}\n", out.display()),
+        ),
+    )
+    .await
+    .expect("the download stalled");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(sha256(&read(&out)), sha256(&big));
     server.finish().await;
 }

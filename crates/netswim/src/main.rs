@@ -41,6 +41,9 @@ enum Command {
     Lab(netswim_lab::cli::LabCommand),
     /// Serve files devices pull (TFTP, HTTP, HTTPS, FTP, SFTP, SCP) from one directory.
     Fileserver(Box<netswim_transfer::cli::FileserverArgs>),
+    /// Run a relay: a file server whose root is also its SFTP/SCP upload area, so an
+    /// image pushed once is served to the devices near it (same options as fileserver).
+    Relay(Box<netswim_transfer::cli::FileserverArgs>),
     /// Run the server: REST API, jobs, image repository (`--data DIR`).
     Serve(serve::ServeArgs),
     /// Log in to a server; the token is saved in your config folder.
@@ -128,6 +131,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Fileserver(args) => Ok(tokio::runtime::Runtime::new()
             .context("cannot start the async runtime")?
             .block_on(netswim_transfer::cli::run(*args))?),
+        Command::Relay(args) => Ok(tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")?
+            .block_on(netswim_transfer::cli::run_relay(*args))?),
         Command::Image(ImageCommand::Remote(command)) => block_on(client::image(command)),
         Command::Serve(args) => block_on(serve::run(args)),
         Command::Login(args) => block_on(client::login(args)),

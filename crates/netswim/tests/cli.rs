@@ -252,3 +252,33 @@ fn image_inspect_of_a_bin_named_tar_reports_the_device_error() {
     assert!(error.contains("tar checksum error"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn relay_refuses_a_setup_it_cannot_receive_images_on() {
+    let root = std::env::temp_dir();
+    let root = root.to_str().expect("utf-8 temp dir");
+    for (args, needle) in [
+        (
+            vec!["relay", "--root", root, "--http", "127.0.0.1:0"],
+            "--sftp",
+        ),
+        (
+            vec![
+                "relay",
+                "--root",
+                root,
+                "--sftp",
+                "127.0.0.1:0",
+                "--upload",
+                "/elsewhere",
+            ],
+            "drop --upload",
+        ),
+    ] {
+        let out = netswim(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
+}
