@@ -8,8 +8,20 @@
 //! each recorded before it acts and after it ends, safe to run again after a
 //! crash because every step re-reads the device first.
 
+pub mod activation;
+mod analysis;
 mod api;
+mod context;
+mod distribution;
+pub mod runner;
+pub mod serving;
 mod spec;
+
+pub use context::UpgradeState;
+pub use runner::{
+    Distributed, JobPlan, Limits, RunContext, RunControl, Step, StepDone, TaskContext,
+    UpgradeTimeouts,
+};
 
 pub use spec::{
     ActivationMode, ActivationOptions, ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec,

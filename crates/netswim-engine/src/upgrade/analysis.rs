@@ -1,0 +1,17 @@
+//! The analysis job: live facts and the domain analysis per device.
+
+use std::sync::Arc;
+
+use netswim_store::Job;
+
+use super::runner::JobPlan;
+use crate::{Engine, EngineError};
+
+/// The plan of a stored analysis job.
+pub(crate) async fn plan(engine: &Engine, job: &Job) -> Result<Arc<dyn JobPlan>, EngineError> {
+    let _ = engine;
+    Err(EngineError::Invalid {
+        what: "job",
+        reason: format!("{} jobs are not built yet", job.kind),
+    })
+}
