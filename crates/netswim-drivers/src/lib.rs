@@ -5,6 +5,7 @@
 mod driver;
 mod error;
 mod session;
+pub mod upgrade;
 
 pub use driver::{
     Cli, CollectedFacts, Driver, IosDriver, IosXeDriver, IosXrDriver, Transcript,
