@@ -9,6 +9,7 @@
 //! crash because every step re-reads the device first.
 
 mod api;
+pub mod schedule;
 mod spec;
 
 pub use spec::{
