@@ -11,6 +11,7 @@
 mod api;
 pub mod schedule;
 mod spec;
+pub mod views;
 
 pub use spec::{
     ActivationMode, ActivationOptions, ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec,
