@@ -93,13 +93,11 @@ impl Engine {
 
     /// Task counts of the job's latest run.
     pub async fn job_summary(&self, job_id: i64) -> Result<JobSummary, EngineError> {
-        let _ = job_id;
-        Err(not_built("job summary"))
+        super::views::job_summary(self.store(), job_id).await
     }
 
     /// The job's log: one line per operation and event, oldest first.
     pub async fn job_log(&self, job_id: i64) -> Result<String, EngineError> {
-        let _ = job_id;
-        Err(not_built("job log"))
+        super::views::job_log(self.store(), job_id).await
     }
 }

@@ -14,8 +14,10 @@ mod api;
 mod context;
 mod distribution;
 pub mod runner;
+pub mod schedule;
 pub mod serving;
 mod spec;
+pub mod views;
 
 pub use context::UpgradeState;
 pub use runner::{
