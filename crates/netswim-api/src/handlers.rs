@@ -1216,7 +1216,7 @@ pub async fn job_analysis(
     let job = state.engine.store().get_job(id).await?;
     if job.kind != netswim_engine::upgrade::ANALYSIS_JOB {
         return Err(invalid(
-            format!("job {id} is a {} job, not an analysis", job.kind),
+            format!("job {id} is not an analysis (its kind is {})", job.kind),
             "`netswim job list` shows each job's kind",
         ));
     }
