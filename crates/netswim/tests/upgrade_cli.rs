@@ -1,0 +1,267 @@
+//! The upgrade commands of the CLI (`analyze`, `distribute`, `job …`) run
+//! as the real binary against an API served in process by the engine, over
+//! a device lab (netswim-lab, real SSH) synced into the inventory. Ground
+//! truth comes from the lab itself.
+//! Loopback: 127.65.0.0/16 (API 127.65.0.1, labs 127.65.10.0/24, ...).
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use netswim_engine::Engine;
+use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
+use netswim_lab::lab::{Lab, LabOptions, parse_mix};
+use netswim_store::crypto::{SecretKey, hash_password};
+use netswim_store::{LocalBlobStore, Role, Store};
+use serde_json::Value;
+
+const PASSWORD: &str = "upgrade-cli-password";
+
+/// A lab, an engine with the API on loopback, and a logged-in CLI config.
+struct Env {
+    lab: Arc<Lab>,
+    #[allow(dead_code)]
+    engine: Engine,
+    config: tempfile::TempDir,
+    folder: tempfile::TempDir,
+}
+
+async fn env(devices: usize, mix: &str, base: Ipv4Addr) -> Env {
+    let lab = Arc::new(
+        Lab::start(&LabOptions {
+            devices,
+            mix: parse_mix(mix).expect("mix"),
+            address_base: base,
+            ssh_port: 0,
+            username: "admin".into(),
+            password: "lab-password".into(),
+            enable_secret: "lab-enable".into(),
+            reload_delay: Duration::from_secs(1),
+            seed: 7,
+            image_version: "15.2(2)E7".into(),
+            image_size: 64 * 1024,
+            flash_size: None,
+        })
+        .await
+        .expect("lab starts"),
+    );
+    let folder = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("netswim.db").display()
+    );
+    let store = Store::open(&url).await.expect("store");
+    let blobs = LocalBlobStore::open(folder.path().join("blobs"))
+        .await
+        .expect("blobs");
+    store
+        .insert_user(
+            "admin",
+            &hash_password(PASSWORD).expect("hash"),
+            Role::Admin,
+        )
+        .await
+        .expect("admin");
+    let key = SecretKey::generate();
+    let report = netswim_engine::inventory::import_csv(&store, &key, &lab.inventory_csv())
+        .await
+        .expect("inventory");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let (engine, _) = Engine::start(store, blobs, key).await.expect("engine");
+
+    let listener = tokio::net::TcpListener::bind("127.65.0.1:0")
+        .await
+        .expect("API listens");
+    let address = listener.local_addr().expect("address");
+    let app = netswim_api::router(netswim_api::AppState::new(engine.clone()));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let env = Env {
+        lab,
+        engine,
+        config: tempfile::tempdir().expect("tempdir"),
+        folder,
+    };
+    let login = env
+        .cli(&[
+            "login",
+            "--server",
+            &format!("http://{address}"),
+            "--user",
+            "admin",
+            "--json",
+        ])
+        .await;
+    json_of(&login);
+    let synced = env.cli(&["device", "sync", "--json"]).await;
+    assert_eq!(json_of(&synced)["status"], "success", "sync");
+    env
+}
+
+impl Env {
+    /// Runs the CLI binary (off the runtime's threads) with this config.
+    async fn cli(&self, args: &[&str]) -> Output {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let config = self.config.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_netswim"))
+                .args(&args)
+                .env("XDG_CONFIG_HOME", &config)
+                .env("HOME", &config)
+                .env("NETSWIM_PASSWORD", PASSWORD)
+                .stdin(Stdio::null())
+                .output()
+                .expect("netswim runs")
+        })
+        .await
+        .expect("CLI thread")
+    }
+
+    /// Writes a lab image for `model` at `version` and imports it with the CLI.
+    async fn import_image(&self, model: &str, version: &str) -> (i64, String) {
+        let spec = ImageSpec {
+            model: model.into(),
+            version: version.into(),
+            feature: "universalk9".into(),
+            min_dram_mb: 256,
+            size: 256 * 1024,
+        };
+        let name = image_file_name(&spec, ImageFormat::Bin).expect("name");
+        let path: PathBuf = self.folder.path().join(&name);
+        std::fs::write(&path, make_image(&spec, ImageFormat::Bin).expect("image")).expect("write");
+        let imported = json_of(
+            &self
+                .cli(&["image", "import", path_str(&path), "--json"])
+                .await,
+        );
+        let id = imported["image"]["id"].as_i64().expect("image id");
+        (id, name)
+    }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "netswim failed: {}{}",
+        String::from_utf8_lossy(&output.stderr),
+        text(output)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyze_reports_each_chosen_device_from_its_synced_facts_as_table_json_and_job() {
+    let env = env(3, "ios:2,iosxr:1", "127.65.10.1".parse().expect("ip")).await;
+    let statuses = env.lab.status();
+    let ios: Vec<_> = statuses.iter().filter(|d| d.platform == "ios").collect();
+    let xr = statuses
+        .iter()
+        .find(|d| d.platform == "iosxr")
+        .expect("an XR device");
+    assert_eq!(ios.len(), 2);
+    let (image_id, file_name) = env.import_image(&ios[0].model, "15.2(7)E8").await;
+
+    // By platform, the image named by file name: a table row per IOS device.
+    let table = env.cli(&["analyze", &file_name, "--platform", "ios"]).await;
+    assert!(
+        table.status.success(),
+        "{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let table = text(&table);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("DEVICE"), "{table}");
+    assert_eq!(lines.len(), 4, "{table}");
+    for device in &ios {
+        let row = lines
+            .iter()
+            .find(|line| line.starts_with(&device.name))
+            .unwrap_or_else(|| panic!("{} missing:\n{table}", device.name));
+        let expected_status = if device.model == ios[0].model {
+            "ready"
+        } else {
+            "not_applicable"
+        };
+        assert_eq!(
+            row.split_whitespace().nth(1),
+            Some(expected_status),
+            "{row}"
+        );
+        assert!(
+            row.contains("upgrade") || expected_status == "not_applicable",
+            "{row}"
+        );
+    }
+    assert!(!table.contains(&xr.name), "{table}");
+
+    // JSON, the image by id, devices by name: the XR device is not applicable.
+    let report = json_of(
+        &env.cli(&[
+            "analyze",
+            &image_id.to_string(),
+            &ios[0].name,
+            &xr.name,
+            "--json",
+        ])
+        .await,
+    );
+    let rows = report["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{report}");
+    let row_of = |name: &str| {
+        rows.iter()
+            .find(|row| row["device"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {report}"))
+    };
+    assert_eq!(row_of(&ios[0].name)["applicable"], true);
+    assert_eq!(row_of(&ios[0].name)["direction"], "upgrade");
+    assert_eq!(row_of(&ios[0].name)["method"]["method"], "copy");
+    assert!(row_of(&ios[0].name)["flash"][0]["free_bytes"].as_u64() > Some(0));
+    assert_eq!(row_of(&xr.name)["applicable"], false);
+
+    // As a job: recorded, listed, and its report is the same analysis.
+    let job_report = json_of(
+        &env.cli(&[
+            "analyze",
+            &file_name,
+            &ios[0].name,
+            &xr.name,
+            "--job",
+            "--json",
+        ])
+        .await,
+    );
+    assert_eq!(job_report["rows"], report["rows"]);
+    let list = text(&env.cli(&["job", "list"]).await);
+    assert!(
+        list.lines()
+            .any(|line| line.split_whitespace().nth(2) == Some("analysis")),
+        "{list}"
+    );
+
+    // Unknown names are refused with the API's message and hint.
+    let refused = env.cli(&["analyze", &file_name, "no-such-switch"]).await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("device no-such-switch not found") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    let refused = env.cli(&["analyze", "no-such-image.bin", "--all"]).await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no image named no-such-image.bin"),
+        "{stderr}"
+    );
+}
