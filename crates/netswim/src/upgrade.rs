@@ -828,36 +828,60 @@ pub(crate) fn final_table(job: &Value) -> String {
     )
 }
 
-/// Bytes moved for a task, from `*.progress` events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Transferred {
-    pub bytes: u64,
+/// What `*.progress` events say about a task's running operation: how it
+/// moves the image (protocol, attempt, source) and the bytes so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Progress {
+    pub via: Option<String>,
+    pub bytes: Option<u64>,
     pub total: Option<u64>,
 }
 
-impl Transferred {
-    fn describe(self) -> String {
-        match self.total {
-            Some(total) if total > 0 => format!(
+impl Progress {
+    fn describe(&self) -> String {
+        let bytes = match (self.bytes, self.total) {
+            (Some(bytes), Some(total)) if total > 0 => Some(format!(
                 "{}/{} ({}%)",
-                HumanBytes(self.bytes),
+                HumanBytes(bytes),
                 HumanBytes(total),
-                self.bytes.saturating_mul(100) / total
-            ),
-            _ => HumanBytes(self.bytes).to_string(),
-        }
+                bytes.saturating_mul(100) / total
+            )),
+            (Some(bytes), _) => Some(HumanBytes(bytes).to_string()),
+            _ => None,
+        };
+        [self.via.clone(), bytes]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
-/// The (task, progress) an event carries, when it reports bytes.
-pub(crate) fn progress_of(event: &Value) -> Option<(i64, Transferred)> {
+/// The (task, progress) of a `*.progress` event.
+pub(crate) fn progress_of(event: &Value) -> Option<(i64, Progress)> {
+    if !event["kind"].as_str()?.ends_with(".progress") {
+        return None;
+    }
     let task = event["task_id"].as_i64()?;
     let payload = &event["payload"];
-    let bytes = payload["bytes"].as_u64()?;
-    let total = ["total_bytes", "total", "size_bytes"]
-        .iter()
-        .find_map(|field| payload[*field].as_u64());
-    Some((task, Transferred { bytes, total }))
+    let mut via = Vec::new();
+    if let Some(protocol) = payload["protocol"].as_str() {
+        via.push(protocol.to_owned());
+    }
+    if let Some(attempt) = payload["attempt"].as_u64().filter(|attempt| *attempt > 1) {
+        via.push(format!("attempt {attempt}"));
+    }
+    if let Some(source) = payload["source"].as_str() {
+        via.push(format!("from {source}"));
+    }
+    let progress = Progress {
+        via: (!via.is_empty()).then(|| via.join(" ")),
+        bytes: payload["bytes"].as_u64(),
+        total: ["total_bytes", "total", "size_bytes"]
+            .iter()
+            .find_map(|field| payload[*field].as_u64()),
+    };
+    (progress != Progress::default()).then_some((task, progress))
 }
 
 /// The `data:` of each complete server-sent event at the front of `buffer`,
@@ -910,7 +934,7 @@ fn spawn_events(api: &Api, id: i64) -> tokio::sync::mpsc::UnboundedReceiver<Valu
 }
 
 /// The line shown for a device: what it is doing now, or how it ended.
-pub(crate) fn device_line(task: &Value, transferred: Option<Transferred>) -> String {
+pub(crate) fn device_line(task: &Value, progress: Option<&Progress>) -> String {
     let status = task["status"].as_str().unwrap_or_default();
     let operations = task["operations"]
         .as_array()
@@ -927,7 +951,7 @@ pub(crate) fn device_line(task: &Value, transferred: Option<Transferred>) -> Str
             let name = current
                 .and_then(|operation| operation["name"].as_str())
                 .unwrap_or("starting");
-            match transferred {
+            match progress {
                 Some(progress) => format!("{name} {}", progress.describe()),
                 None => name.to_owned(),
             }
@@ -956,7 +980,7 @@ async fn watch_with_bars(api: &Api, id: i64) -> Result<Value> {
     let device_style = ProgressStyle::with_template("  {prefix:24!} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     let mut bars: HashMap<i64, ProgressBar> = HashMap::new();
-    let mut transferred: HashMap<i64, Transferred> = HashMap::new();
+    let mut progress: HashMap<i64, Progress> = HashMap::new();
     let mut run_id = None;
     let mut events = spawn_events(api, id);
     let mut events_open = true;
@@ -966,8 +990,8 @@ async fn watch_with_bars(api: &Api, id: i64) -> Result<Value> {
             event = events.recv(), if events_open => {
                 match event {
                     Some(event) => {
-                        if let Some((task, progress)) = progress_of(&event) {
-                            transferred.insert(task, progress);
+                        if let Some((task, now)) = progress_of(&event) {
+                            progress.insert(task, now);
                         }
                         continue;
                     }
@@ -983,7 +1007,7 @@ async fn watch_with_bars(api: &Api, id: i64) -> Result<Value> {
             for bar in bars.drain().map(|(_, bar)| bar) {
                 multi.remove(&bar);
             }
-            transferred.clear();
+            progress.clear();
             run_id = run;
         }
         let tasks = latest_tasks(&job);
@@ -1013,7 +1037,7 @@ async fn watch_with_bars(api: &Api, id: i64) -> Result<Value> {
                 bar.set_prefix(cell(&task["subject"]));
                 bar
             });
-            bar.set_message(device_line(task, transferred.get(&task_id).copied()));
+            bar.set_message(device_line(task, progress.get(&task_id)));
         }
         if job_done(&job) {
             overall.finish();
@@ -1371,14 +1395,19 @@ mod tests {
             json!([{"name": "prechecks", "status": "success"}, {"name": "transfer", "status": "running"}]),
             "",
         );
-        let half = Transferred {
-            bytes: 4 * 1024 * 1024,
+        let half = Progress {
+            via: Some("scp from relay-1".into()),
+            bytes: Some(4 * 1024 * 1024),
             total: Some(8 * 1024 * 1024),
         };
         let cases = [
             (task("not_started", json!([]), ""), None, "waiting"),
             (running.clone(), None, "transfer"),
-            (running, Some(half), "transfer 4.00 MiB/8.00 MiB (50%)"),
+            (
+                running,
+                Some(&half),
+                "transfer scp from relay-1 4.00 MiB/8.00 MiB (50%)",
+            ),
             (
                 task("failure", json!([]), "flash1: needs 30 MiB, 10 MiB free"),
                 None,
@@ -1389,21 +1418,39 @@ mod tests {
         for (task, progress, expected) in cases {
             assert_eq!(device_line(&task, progress), expected);
         }
-        let event = json!({"task_id": 1, "payload": {"bytes": 10, "total_bytes": 20}});
-        assert_eq!(
-            progress_of(&event),
-            Some((
-                1,
-                Transferred {
-                    bytes: 10,
-                    total: Some(20)
-                }
-            ))
-        );
-        assert_eq!(
-            progress_of(&json!({"task_id": 1, "payload": {"operation": "x"}})),
-            None
-        );
+        let event = |payload: Value| json!({"kind": "operation.progress", "task_id": 1, "payload": payload});
+        let cases = [
+            (
+                event(json!({"bytes": 10, "total_bytes": 20})),
+                Some(Progress {
+                    via: None,
+                    bytes: Some(10),
+                    total: Some(20),
+                }),
+            ),
+            (
+                event(
+                    json!({"operation": "transfer", "protocol": "ftp", "attempt": 2, "source": "local"}),
+                ),
+                Some(Progress {
+                    via: Some("ftp attempt 2 from local".into()),
+                    bytes: None,
+                    total: None,
+                }),
+            ),
+            (event(json!({"operation": "x"})), None),
+            (
+                json!({"kind": "operation.started", "task_id": 1, "payload": {"bytes": 1}}),
+                None,
+            ),
+        ];
+        for (event, expected) in cases {
+            assert_eq!(
+                progress_of(&event).map(|(_, progress)| progress),
+                expected,
+                "{event}"
+            );
+        }
     }
 
     #[test]
