@@ -13,5 +13,5 @@ pub use driver::{
 };
 pub use error::DriverError;
 pub use session::{
-    Algorithms, Answer, Login, Mode, Session, SessionOptions, fingerprint, parse_prompt,
+    Algorithms, Answer, Ending, Login, Mode, Session, SessionOptions, fingerprint, parse_prompt,
 };

@@ -8,13 +8,25 @@
 //! with the right MD5 is skipped, deleting an absent file succeeds, setting
 //! the boot variable to what it already is changes nothing).
 
+mod archive;
+mod boot;
+mod copy;
+mod install;
+
 use std::time::Duration;
 
-use netswim_domain::Os;
-use netswim_domain::facts::InstallMode;
 use serde::{Deserialize, Serialize};
 
-use crate::{CollectedFacts, DriverError, Session};
+pub use archive::{archive_download_sw, repair_stack_members};
+pub use boot::{reload, reload_and_wait, restore_boot, set_boot, validate, wait_for_return};
+pub use copy::{
+    classify_transfer_failure, copy_image, copy_image_to_members, delete_file, file_md5_if_present,
+    verify_md5,
+};
+pub use install::{
+    xe_install_add_activate_commit, xe_install_remove_inactive, xr_install_activate,
+    xr_install_add, xr_install_commit, xr_install_rollback_to_committed, xr_install_state,
+};
 
 /// Why a transfer into a device failed, so the engine can say why and decide
 /// whether another protocol or server may do better.
@@ -207,197 +219,32 @@ impl XrInstallState {
     }
 }
 
-fn unbuilt(what: &str) -> DriverError {
-    DriverError::Unsupported {
-        what: format!("{what} (not built yet)"),
+/// The host name a session talks to, for errors.
+fn host(session: &crate::Session) -> String {
+    session.options().host.clone()
+}
+
+/// The last `count` characters of a device's output, for error messages.
+fn tail(text: &str, count: usize) -> String {
+    let trimmed = text.trim();
+    let chars: Vec<char> = trimmed.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(count)..].iter().collect();
+    tail.replace('\n', " | ")
+}
+
+/// `flash2:x.bin` → (`flash2:`, `x.bin`); a leading `/` of the path is dropped.
+fn split_path(path: &str) -> (String, String) {
+    match path.split_once(':') {
+        Some((file_system, file)) => (
+            format!("{file_system}:"),
+            file.trim_start_matches('/').to_string(),
+        ),
+        None => (String::new(), path.trim_start_matches('/').to_string()),
     }
 }
 
-/// The MD5 (lowercase hex) of a file on the device (`verify /md5 <path>`).
-pub async fn verify_md5(session: &mut Session, os: Os, path: &str) -> Result<String, DriverError> {
-    let _ = (session, os, path);
-    Err(unbuilt("verify_md5"))
-}
-
-/// The file's MD5 when it exists, `None` when it does not.
-pub async fn file_md5_if_present(
-    session: &mut Session,
-    os: Os,
-    path: &str,
-) -> Result<Option<String>, DriverError> {
-    let _ = (session, os, path);
-    Err(unbuilt("file_md5_if_present"))
-}
-
-/// Deletes a file (`delete /force`); `false` when it was already absent.
-pub async fn delete_file(session: &mut Session, os: Os, path: &str) -> Result<bool, DriverError> {
-    let _ = (session, os, path);
-    Err(unbuilt("delete_file"))
-}
-
-/// Copies an image into the device: skipped when the destination already
-/// has the expected MD5; answers the destination and overwrite questions;
-/// verifies the MD5 after and deletes a bad copy. Failures are
-/// [`DriverError::Transfer`] with a [`TransferFailure`] kind and the device's words.
-pub async fn copy_image(
-    session: &mut Session,
-    os: Os,
-    request: &CopyRequest,
-) -> Result<CopyOutcome, DriverError> {
-    let _ = (session, os, request);
-    Err(unbuilt("copy_image"))
-}
-
-/// Copies an image onto several stack members: pulled once from the URL
-/// into the first member's file system (`flash1:`), then copied inside the
-/// stack (`copy flash1:x flash2:x`), each verified; `file_systems` are the
-/// members' (`flash1:`, `flash2:`…), `request.destination` names the file.
-pub async fn copy_image_to_members(
-    session: &mut Session,
-    os: Os,
-    request: &CopyRequest,
-    file_systems: &[String],
-) -> Result<Vec<(String, CopyOutcome)>, DriverError> {
-    let _ = (session, os, request, file_systems);
-    Err(unbuilt("copy_image_to_members"))
-}
-
-/// Sets the boot variable (IOS, IOS-XE): `no boot system`, `boot system
-/// <entry>` each (`boot system switch all` on a stack), `write memory`, then
-/// checks `show boot` states it.
-pub async fn set_boot(
-    session: &mut Session,
-    os: Os,
-    entries: &[String],
-) -> Result<BootChange, DriverError> {
-    let _ = (session, os, entries);
-    Err(unbuilt("set_boot"))
-}
-
-/// Puts a boot variable back (the `previous` of a [`BootChange`]).
-pub async fn restore_boot(
-    session: &mut Session,
-    os: Os,
-    previous: &[String],
-) -> Result<BootChange, DriverError> {
-    set_boot(session, os, previous).await
-}
-
-/// Reloads the device, answering the save and confirm questions; returns
-/// once the device dropped the session.
-pub async fn reload(session: &mut Session, os: Os) -> Result<(), DriverError> {
-    let _ = (session, os);
-    Err(unbuilt("reload"))
-}
-
-/// Waits for a reloading device to answer SSH again (reconnect loop with
-/// backoff) and collects its facts; [`DriverError::DeviceDidNotReturn`]
-/// after `timeout`.
-pub async fn wait_for_return(
-    session: &mut Session,
-    os: Os,
-    timeout: Duration,
-) -> Result<CollectedFacts, DriverError> {
-    let _ = (session, os, timeout);
-    Err(unbuilt("wait_for_return"))
-}
-
-/// [`reload`] then [`wait_for_return`].
-pub async fn reload_and_wait(
-    session: &mut Session,
-    os: Os,
-    timeout: Duration,
-) -> Result<CollectedFacts, DriverError> {
-    reload(session, os).await?;
-    wait_for_return(session, os, timeout).await
-}
-
-/// Checks that the device runs `target_version` on every stack member and,
-/// when `xe_mode` is given, boots in that IOS-XE mode.
-pub fn validate(
-    facts: &CollectedFacts,
-    target_version: &str,
-    xe_mode: Option<InstallMode>,
-) -> Result<(), ValidationFailure> {
-    let _ = (facts, target_version, xe_mode);
-    Err(ValidationFailure {
-        problems: vec!["not built yet".into()],
-    })
-}
-
-/// IOS `archive download-sw <url>` with its long output read for the
-/// outcome (success, or the device's error line as [`DriverError::Install`]).
-pub async fn archive_download_sw(
-    session: &mut Session,
-    url: &str,
-    options: &ArchiveOptions,
-) -> Result<ArchiveOutcome, DriverError> {
-    let _ = (session, url, options);
-    Err(unbuilt("archive_download_sw"))
-}
-
-/// Stack members in `Version Mismatch` get the master's image by `archive
-/// copy-sw /overwrite /destination-system N <master>` and are reloaded
-/// (`reload slot N`); returns the members repaired.
-pub async fn repair_stack_members(session: &mut Session) -> Result<Vec<u32>, DriverError> {
-    let _ = session;
-    Err(unbuilt("repair_stack_members"))
-}
-
-/// IOS-XE install mode: `install add file <path> activate commit
-/// prompt-level none`; the device reloads when it succeeds.
-pub async fn xe_install_add_activate_commit(
-    session: &mut Session,
-    path: &str,
-    timeout: Duration,
-) -> Result<XeInstallOutcome, DriverError> {
-    let _ = (session, path, timeout);
-    Err(unbuilt("xe_install_add_activate_commit"))
-}
-
-/// IOS-XE `install remove inactive`: deletes packages and bundles the
-/// running software does not use.
-pub async fn xe_install_remove_inactive(
-    session: &mut Session,
-) -> Result<XeInstallOutcome, DriverError> {
-    let _ = session;
-    Err(unbuilt("xe_install_remove_inactive"))
-}
-
-/// IOS-XR `install add source <source> <file>`; returns the install
-/// operation id to activate.
-pub async fn xr_install_add(
-    session: &mut Session,
-    source: &str,
-    file: &str,
-    timeout: Duration,
-) -> Result<u32, DriverError> {
-    let _ = (session, source, file, timeout);
-    Err(unbuilt("xr_install_add"))
-}
-
-/// IOS-XR `install activate id N`; returns whether the device reloads now
-/// (`false` when that software is already active).
-pub async fn xr_install_activate(session: &mut Session, id: u32) -> Result<bool, DriverError> {
-    let _ = (session, id);
-    Err(unbuilt("xr_install_activate"))
-}
-
-/// IOS-XR `install commit`.
-pub async fn xr_install_commit(session: &mut Session) -> Result<(), DriverError> {
-    let _ = session;
-    Err(unbuilt("xr_install_commit"))
-}
-
-/// IOS-XR `install rollback to committed`; returns whether the device
-/// reloads now (`false` when the committed software is already active).
-pub async fn xr_install_rollback_to_committed(session: &mut Session) -> Result<bool, DriverError> {
-    let _ = session;
-    Err(unbuilt("xr_install_rollback_to_committed"))
-}
-
-/// IOS-XR active, committed and inactive software.
-pub async fn xr_install_state(session: &mut Session) -> Result<XrInstallState, DriverError> {
-    let _ = session;
-    Err(unbuilt("xr_install_state"))
+fn unsupported(what: &str, os: netswim_domain::Os) -> crate::DriverError {
+    crate::DriverError::Unsupported {
+        what: format!("{what} on {}", os.as_str()),
+    }
 }

@@ -18,12 +18,19 @@ fn not_built(what: &str) -> EngineError {
     }
 }
 
+/// Until the scheduler runs jobs later, only "now" is accepted.
+fn reject_schedule(schedule: &Schedule) -> Result<(), EngineError> {
+    if schedule.at.is_some() || schedule.recurrence != super::Recurrence::None {
+        return Err(not_built("scheduling"));
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Readiness of the selected devices for the image, from their latest
     /// facts, without creating a job.
     pub async fn analyse(&self, spec: &AnalysisSpec) -> Result<AnalysisReport, EngineError> {
-        let _ = spec;
-        Err(not_built("analysis"))
+        super::analysis::analyse_now(self, spec).await
     }
 
     /// Records an analysis job and runs it now or when scheduled.
@@ -33,14 +40,13 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("analysis"))
+        reject_schedule(&schedule)?;
+        super::analysis::submit(self, spec, actor).await
     }
 
     /// The report of an analysis job's latest run.
     pub async fn analysis_report(&self, job_id: i64) -> Result<AnalysisReport, EngineError> {
-        let _ = job_id;
-        Err(not_built("analysis"))
+        super::analysis::report_of_job(self, job_id).await
     }
 
     /// Records a distribution job (optionally chained with activation).
@@ -50,8 +56,8 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("distribution"))
+        reject_schedule(&schedule)?;
+        super::distribution::submit(self, spec, actor).await
     }
 
     /// Records an activation job.

@@ -9,10 +9,11 @@
 //! crash because every step re-reads the device first.
 
 pub mod activation;
-mod analysis;
+pub mod analysis;
 mod api;
 mod context;
-mod distribution;
+pub mod distribution;
+pub mod relay;
 pub mod runner;
 pub mod schedule;
 pub mod serving;

@@ -95,6 +95,24 @@ impl TransferService {
             })
     }
 
+    /// Serves `file` at `path` (fallback images outside any job).
+    pub fn publish_at(
+        &self,
+        path: &str,
+        file: &Path,
+        sha256_hex: &str,
+    ) -> Result<String, EngineError> {
+        let digest = hex::decode(sha256_hex)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        self.published
+            .publish(path, file, digest)
+            .map_err(|error| EngineError::Invalid {
+                what: "published file",
+                reason: error.to_string(),
+            })
+    }
+
     /// Stops serving the job's files.
     pub fn unpublish_job(&self, job_id: i64) {
         self.published.unpublish_prefix(&job_id.to_string());
