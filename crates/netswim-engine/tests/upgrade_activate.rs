@@ -134,6 +134,14 @@ impl Setup {
         let md5 = hex::encode(Md5::digest(bytes));
         let url = format!("tftp://{}/{name}", self.tftp);
         let mut session = self.session(index).await;
+        if os == Os::Iosxr {
+            // IOS-XR pulls files into harddisk: with `install add`.
+            let source = format!("tftp://{}", self.tftp);
+            device::xr_install_add(&mut session, &source, name, Duration::from_secs(60))
+                .await
+                .unwrap();
+            return;
+        }
         let request = CopyRequest::new(&url, &format!("{fs}{name}"), &md5);
         device::copy_image(&mut session, os, &request).await.unwrap();
     }
