@@ -70,9 +70,13 @@ impl Setup {
             data.path().join("netswim.db").display()
         );
         let store = Store::open(&url).await.unwrap();
-        let blobs = LocalBlobStore::open(data.path().join("blobs")).await.unwrap();
+        let blobs = LocalBlobStore::open(data.path().join("blobs"))
+            .await
+            .unwrap();
         let key = SecretKey::generate();
-        let report = import_csv(&store, &key, &lab.inventory_csv()).await.unwrap();
+        let report = import_csv(&store, &key, &lab.inventory_csv())
+            .await
+            .unwrap();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         let listed = store.list_devices().await.unwrap();
         let options = SyncOptions {
@@ -143,7 +147,9 @@ impl Setup {
             return;
         }
         let request = CopyRequest::new(&url, &format!("{fs}{name}"), &md5);
-        device::copy_image(&mut session, os, &request).await.unwrap();
+        device::copy_image(&mut session, os, &request)
+            .await
+            .unwrap();
     }
 
     fn truth(&self, name: &str) -> DeviceStatus {
@@ -275,7 +281,11 @@ async fn sequential_activation_of_ten_devices_never_has_two_down_and_rollback_re
         )
         .await
         .unwrap();
-    assert!(job.name.starts_with(&format!("Activate_{name}_")), "{}", job.name);
+    assert!(
+        job.name.starts_with(&format!("Activate_{name}_")),
+        "{}",
+        job.name
+    );
     let job = setup.wait_job(&job).await;
     stop.store(true, Ordering::SeqCst);
     sampler.await.unwrap();
@@ -336,14 +346,17 @@ async fn sequential_activation_of_ten_devices_never_has_two_down_and_rollback_re
         assert_eq!(truth.reload_count, 2);
     }
     assert_eq!(
-        setup.truth(&setup.lab.devices[2].name).running_version.as_deref(),
+        setup
+            .truth(&setup.lab.devices[2].name)
+            .running_version
+            .as_deref(),
         Some(NEW_IOS)
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_that_fails_to_boot_gets_the_boot_config_restored_and_stop_policy_spares_the_rest()
- {
+{
     let setup = Setup::start("127.66.2.1", "ios:2", 2).await;
     // The library's copy is damaged inside (its MD5 is the library's, its
     // payload checksum is wrong): the switch refuses to boot it and falls
@@ -491,7 +504,10 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
     assert_eq!(commit.status, Status::Success, "{log}");
     let truth = setup.truth(&router);
     assert_eq!(truth.running_version.as_deref(), Some(NEW_XR));
-    assert_eq!(truth.xr_active_packages, truth.xr_committed_packages, "{log}");
+    assert_eq!(
+        truth.xr_active_packages, truth.xr_committed_packages,
+        "{log}"
+    );
     assert_eq!(truth.reload_count, 3);
 }
 
@@ -581,7 +597,9 @@ async fn a_scheduled_job_starts_when_due_and_cancel_stops_the_devices_not_yet_st
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let run_started = store.list_runs(job.id).await.unwrap()[0].started_at.unwrap();
+    let run_started = store.list_runs(job.id).await.unwrap()[0]
+        .started_at
+        .unwrap();
     assert!(run_started.as_millis() >= at.as_millisecond());
     assert!(run_started.as_millis() >= submitted.as_millisecond() + 2_000);
     setup

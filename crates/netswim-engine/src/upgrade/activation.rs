@@ -552,7 +552,8 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
     // The copy on flash must be the image (a half-copied or corrupt file
     // would brick the device): verify the MD5 of every copy.
     let already_running = runs_version(&facts, &target_version);
-    if !already_running {
+    // IOS-XR has no `verify /md5`: `install add` checks the package itself.
+    if !already_running && os != Os::Iosxr {
         let session = cx.session().await?;
         for path in &target_paths {
             match device::file_md5_if_present(session, os, path).await? {
