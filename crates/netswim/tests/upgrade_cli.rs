@@ -11,19 +11,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netswim_engine::Engine;
+use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
+use netswim_lab::device::Faults;
 use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
 use netswim_lab::lab::{Lab, LabOptions, parse_mix};
+use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
 use netswim_store::crypto::{SecretKey, hash_password};
 use netswim_store::{LocalBlobStore, Role, Store};
 use serde_json::Value;
 
 const PASSWORD: &str = "upgrade-cli-password";
 
-/// A lab, an engine with the API on loopback, and a logged-in CLI config.
+/// A lab, an engine with its file servers and the API on loopback, and a
+/// logged-in CLI config.
 struct Env {
     lab: Arc<Lab>,
     #[allow(dead_code)]
     engine: Engine,
+    _servers: TransferServers,
     config: tempfile::TempDir,
     folder: tempfile::TempDir,
 }
@@ -70,6 +75,20 @@ async fn env(devices: usize, mix: &str, base: Ipv4Addr) -> Env {
         .expect("inventory");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let (engine, _) = Engine::start(store, blobs, key).await.expect("engine");
+    // The servers devices pull images from (SCP/SFTP, FTP, TFTP, HTTP).
+    let local = "127.65.0.2:0".parse().expect("address");
+    let servers = TransferServers::start(TransferListen {
+        transfer_host: None,
+        tftp: Some(local),
+        ftp: Some(local),
+        ssh: Some(local),
+        http: Some(local),
+        host_key: None,
+        records: None,
+    })
+    .await
+    .expect("transfer servers");
+    engine.set_transfer_service(servers.service.clone());
 
     let listener = tokio::net::TcpListener::bind("127.65.0.1:0")
         .await
@@ -82,6 +101,7 @@ async fn env(devices: usize, mix: &str, base: Ipv4Addr) -> Env {
     let env = Env {
         lab,
         engine,
+        _servers: servers,
         config: tempfile::tempdir().expect("tempdir"),
         folder,
     };
@@ -120,18 +140,41 @@ impl Env {
         .expect("CLI thread")
     }
 
-    /// Writes a lab image for `model` at `version` and imports it with the CLI.
+    /// Writes a lab image for `model` at `version` (an IOS `.bin`, or the
+    /// IOS-XE/IOS-XR image of `platform`) and imports it with the CLI.
     async fn import_image(&self, model: &str, version: &str) -> (i64, String) {
-        let spec = ImageSpec {
-            model: model.into(),
-            version: version.into(),
-            feature: "universalk9".into(),
-            min_dram_mb: 256,
-            size: 256 * 1024,
+        let platform = self
+            .lab
+            .status()
+            .into_iter()
+            .find(|device| device.model == model)
+            .map(|device| device.platform)
+            .unwrap_or_else(|| "ios".into());
+        let (name, bytes) = if platform == "ios" {
+            let spec = ImageSpec {
+                model: model.into(),
+                version: version.into(),
+                feature: "universalk9".into(),
+                min_dram_mb: 256,
+                size: 256 * 1024,
+            };
+            (
+                image_file_name(&spec, ImageFormat::Bin).expect("name"),
+                make_image(&spec, ImageFormat::Bin).expect("image"),
+            )
+        } else {
+            let spec = PlatformImageSpec {
+                model: model.into(),
+                version: version.into(),
+                size: 256 * 1024,
+            };
+            (
+                platform_image_file_name(&spec).expect("name"),
+                make_platform_image(&spec).expect("image"),
+            )
         };
-        let name = image_file_name(&spec, ImageFormat::Bin).expect("name");
         let path: PathBuf = self.folder.path().join(&name);
-        std::fs::write(&path, make_image(&spec, ImageFormat::Bin).expect("image")).expect("write");
+        std::fs::write(&path, bytes).expect("write");
         let imported = json_of(
             &self
                 .cli(&["image", "import", path_str(&path), "--json"])
@@ -264,4 +307,145 @@ async fn analyze_reports_each_chosen_device_from_its_synced_facts_as_table_json_
         stderr.contains("no image named no-such-image.bin"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target() {
+    let env = env(6, "ios:4,iosxr:2", "127.65.20.1".parse().expect("ip")).await;
+    let statuses = env.lab.status();
+    let ios: Vec<String> = statuses
+        .iter()
+        .filter(|device| device.platform == "ios")
+        .map(|device| device.name.clone())
+        .collect();
+    let ios_model = statuses
+        .iter()
+        .find(|device| device.platform == "ios")
+        .map(|device| device.model.clone())
+        .expect("IOS devices");
+    assert!(
+        statuses
+            .iter()
+            .filter(|device| device.platform == "ios")
+            .all(|device| device.model == ios_model),
+        "the seed gives one IOS model"
+    );
+    let xr_model = statuses
+        .iter()
+        .find(|device| device.platform == "iosxr")
+        .map(|device| device.model.clone())
+        .expect("XR devices");
+    let (_, ios_file) = env.import_image(&ios_model, "15.2(7)E8").await;
+    let (xr_image, _) = env.import_image(&xr_model, "7.3.2").await;
+
+    // A device whose transfers arrive corrupted fails the job: exit code 1,
+    // the device's line says why, the other devices succeed.
+    let faulty = &ios[1];
+    let handle = &env.lab.device(faulty).expect("device").handle;
+    handle.set_faults(Faults {
+        corrupt_transfers: true,
+        ..Faults::default()
+    });
+    let mut args = vec!["distribute", &ios_file];
+    args.extend(ios.iter().map(String::as_str));
+    args.extend(["--retries", "0", "--wait"]);
+    let failed = env.cli(&args).await;
+    let stdout = text(&failed);
+    let stderr = String::from_utf8_lossy(&failed.stderr).into_owned();
+    assert_eq!(failed.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("ended partial"), "{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|line| line.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{stdout}"))
+            .to_owned()
+    };
+    assert_eq!(line(faulty).split_whitespace().nth(1), Some("failure"));
+    assert!(line(faulty).contains("corrupt"), "{}", line(faulty));
+    for name in ios.iter().filter(|name| *name != faulty) {
+        assert_eq!(line(name).split_whitespace().nth(1), Some("success"));
+    }
+    handle.set_faults(Faults::default());
+
+    // IOS: distribute and activate 4 at a time, following the job.
+    args.truncate(2 + ios.len());
+    args.extend(["--activate", "parallel", "--max-parallel", "4", "--wait"]);
+    let done = env.cli(&args).await;
+    let stdout = text(&done);
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default().to_owned();
+    assert!(last.ends_with("success"), "{stdout}");
+    let job_id: i64 = last
+        .split_whitespace()
+        .nth(1)
+        .and_then(|id| id.parse().ok())
+        .expect("job id in the last line");
+
+    // IOS-XR by platform, JSON: activated and committed.
+    let xr = json_of(
+        &env.cli(&[
+            "distribute",
+            &xr_image.to_string(),
+            "--platform",
+            "iosxr",
+            "--activate",
+            "parallel",
+            "--wait",
+            "--json",
+        ])
+        .await,
+    );
+    assert_eq!(xr["status"], "success", "{xr}");
+
+    // Ground truth: every device runs the target, reloaded once for it.
+    for device in env.lab.status() {
+        if device.platform == "ios" {
+            assert_eq!(
+                device.running_version.as_deref(),
+                Some("15.2(7)E8"),
+                "{}",
+                device.name
+            );
+            assert_eq!(device.reload_count, 1, "{}", device.name);
+        } else {
+            let release = |packages: &[String]| packages.iter().any(|p| p.contains("7.3.2"));
+            assert!(release(&device.xr_active_packages), "{device:?}");
+            assert!(release(&device.xr_committed_packages), "{device:?}");
+        }
+        assert_eq!(device.state, "up", "{}", device.name);
+    }
+
+    // The job views agree: summary, list row, log.
+    let summary = json_of(
+        &env.cli(&["job", "summary", &job_id.to_string(), "--json"])
+            .await,
+    );
+    assert_eq!(summary["total"], 4, "{summary}");
+    assert_eq!(summary["successful"], 4, "{summary}");
+    let list = text(&env.cli(&["job", "list"]).await);
+    let row: Vec<&str> = list
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(&job_id.to_string()))
+        .map(|line| line.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(row.get(2), Some(&"distribution"), "{list}");
+    assert_eq!(row.get(4), Some(&"4"), "{list}");
+    assert_eq!(row.get(5), Some(&"success"), "{list}");
+    let log_file = env.folder.path().join("job.log");
+    let saved = env
+        .cli(&["job", "log", &job_id.to_string(), "-o", path_str(&log_file)])
+        .await;
+    assert!(saved.status.success());
+    let log = std::fs::read_to_string(&log_file).expect("log file");
+    for name in &ios {
+        assert!(log.contains(name.as_str()), "{name} not in the log:\n{log}");
+    }
+    // Watching a finished job returns at once with its outcome.
+    let watched = env.cli(&["job", "watch", &job_id.to_string()]).await;
+    assert!(watched.status.success());
 }
