@@ -367,8 +367,50 @@ async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target()
         assert_eq!(line(name).split_whitespace().nth(1), Some("success"));
     }
     handle.set_faults(Faults::default());
+    let partial_job = stdout
+        .lines()
+        .last()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .expect("job id in the last line")
+        .to_owned();
 
-    // IOS: distribute and activate 4 at a time, following the job.
+    // Activate what that distribution delivered, one device at a time: only
+    // its successful devices reload into the target.
+    let activated = env
+        .cli(&[
+            "activate",
+            "--from-job",
+            &partial_job,
+            "--order",
+            "sequential",
+            "--wait",
+        ])
+        .await;
+    let stdout = text(&activated);
+    assert!(
+        activated.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&activated.stderr)
+    );
+    assert!(!stdout.contains(faulty.as_str()), "{stdout}");
+    for device in env.lab.status() {
+        let expected = if ios.contains(&device.name) && device.name != *faulty {
+            Some("15.2(7)E8")
+        } else if device.platform == "ios" {
+            Some("15.2(2)E7")
+        } else {
+            device.running_version.as_deref()
+        };
+        assert_eq!(
+            device.running_version.as_deref(),
+            expected,
+            "{}",
+            device.name
+        );
+    }
+
+    // IOS: distribute and activate 4 at a time, following the job; the
+    // devices already on the target are not reloaded again.
     args.truncate(2 + ios.len());
     args.extend(["--activate", "parallel", "--max-parallel", "4", "--wait"]);
     let done = env.cli(&args).await;
