@@ -785,8 +785,9 @@ async fn check_image(state: &AppState, id: i64) -> ApiResult<Image> {
 }
 
 /// The devices a selector chooses, checked before a job is recorded so a
-/// mistake is answered at once with what is wrong (the engine resolves the
-/// selector again when a run starts: the inventory may change in between).
+/// mistake is answered at once with what is wrong and a hint (the engine
+/// resolves the selector again when a run starts: the inventory may change
+/// in between).
 /// `required`: an empty selector is refused (else it chooses nothing).
 async fn check_selector(
     state: &AppState,
@@ -796,18 +797,13 @@ async fn check_selector(
     let store = state.engine.store();
     let devices = store.list_devices().await?;
     let sites = store.list_sites().await?;
-    let mut site_ids = Vec::new();
     for name in &selector.sites {
-        let site = sites
-            .iter()
-            .find(|site| site.name == *name)
-            .ok_or_else(|| {
-                missing(
-                    format!("site {name} not found"),
-                    "list sites with GET /api/v1/sites",
-                )
-            })?;
-        site_ids.push(site.id);
+        if !sites.iter().any(|site| site.name == *name) {
+            return Err(missing(
+                format!("site {name} not found"),
+                "list sites with GET /api/v1/sites",
+            ));
+        }
     }
     for id in &selector.ids {
         if !devices.iter().any(|device| device.id == *id) {
@@ -827,36 +823,8 @@ async fn check_selector(
         }
         return Ok(Vec::new());
     }
-    let matches_filters = |device: &Device| {
-        (site_ids.is_empty() || device.site_id.is_some_and(|id| site_ids.contains(&id)))
-            && (selector.roles.is_empty()
-                || device.role.as_deref().is_some_and(|role| {
-                    selector
-                        .roles
-                        .iter()
-                        .any(|wanted| wanted.eq_ignore_ascii_case(role))
-                }))
-            && (selector.platforms.is_empty()
-                || selector.platforms.iter().any(|wanted| {
-                    device
-                        .os
-                        .is_some_and(|os| os.as_str().eq_ignore_ascii_case(wanted))
-                        || device.platform.as_deref().is_some_and(|model| {
-                            model
-                                .to_ascii_lowercase()
-                                .starts_with(&wanted.to_ascii_lowercase())
-                        })
-                }))
-    };
-    let chosen: Vec<Device> = devices
-        .into_iter()
-        .filter(|device| {
-            selector.all
-                || selector.ids.contains(&device.id)
-                || selector.names.contains(&device.name)
-                || (filtered && matches_filters(device))
-        })
-        .collect();
+    // The engine's rule decides which devices match.
+    let chosen = netswim_engine::upgrade::submit::select_devices(store, selector).await?;
     if chosen.is_empty() {
         let mut filters = Vec::new();
         for (label, values) in [
