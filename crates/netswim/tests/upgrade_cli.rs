@@ -292,6 +292,38 @@ async fn analyze_reports_each_chosen_device_from_its_synced_facts_as_table_json_
         "{list}"
     );
 
+    // A commit scheduled in a time zone waits; the job controls act on it.
+    let scheduled = json_of(
+        &env.cli(&[
+            "commit",
+            &xr.name,
+            "--at",
+            "2099-01-01T02:00",
+            "--time-zone",
+            "Europe/Zurich",
+            "--name",
+            "new-year-commit",
+            "--json",
+        ])
+        .await,
+    );
+    assert_eq!(scheduled["status"], "scheduled", "{scheduled}");
+    assert_eq!(scheduled["name"], "new-year-commit");
+    let id = scheduled["id"].as_i64().expect("job id").to_string();
+    for (verb, status) in [
+        ("pause", "paused"),
+        ("resume", "scheduled"),
+        ("cancel", "cancelled"),
+    ] {
+        let answer = env.cli(&["job", verb, &id]).await;
+        assert_eq!(
+            text(&answer).trim(),
+            format!("job {id} {status}"),
+            "{verb}: {}",
+            String::from_utf8_lossy(&answer.stderr)
+        );
+    }
+
     // Unknown names are refused with the API's message and hint.
     let refused = env.cli(&["analyze", &file_name, "no-such-switch"]).await;
     assert!(!refused.status.success());
