@@ -768,7 +768,7 @@ fn job_done(job: &Value) -> bool {
 
 async fn poll_until_done(api: &Api, id: i64) -> Result<Value> {
     loop {
-        let job = api.get(&format!("/api/v1/jobs/{id}")).await?;
+        let job = job_detail(api, id).await?;
         if job_done(&job) {
             return Ok(job);
         }
@@ -905,29 +905,70 @@ pub(crate) fn take_sse_data(buffer: &mut Vec<u8>) -> Vec<String> {
     data
 }
 
-/// Streams the job's events (`GET /events?job_id=`) into a channel; the
-/// channel closes when the stream ends.
+/// How long a watch waits for a server that went away (restart, crash).
+const SERVER_GONE_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Whether an error means the server could not be reached (as opposed to
+/// an answer the API gave).
+pub(crate) fn unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(|error| error.is_connect() || error.is_request())
+    })
+}
+
+/// The job detail. Jobs outlive server restarts, and so does a watch: a
+/// server that cannot be reached is asked again for up to a minute.
+async fn job_detail(api: &Api, id: i64) -> Result<Value> {
+    let deadline = tokio::time::Instant::now() + SERVER_GONE_PATIENCE;
+    loop {
+        match api.get(&format!("/api/v1/jobs/{id}")).await {
+            Err(error) if unreachable(&error) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Streams the job's events (`GET /events?job_id=`) into a channel,
+/// reconnecting when the stream breaks (server restart), until the
+/// receiver is dropped.
 fn spawn_events(api: &Api, id: i64) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-    let request = api.request(reqwest::Method::GET, &format!("/api/v1/events?job_id={id}"));
+    let path = format!("/api/v1/events?job_id={id}");
+    let connect = {
+        let request = api.request(reqwest::Method::GET, &path);
+        move || request.try_clone()
+    };
     tokio::spawn(async move {
-        let Ok(response) = request.send().await else {
-            return;
-        };
-        if !response.status().is_success() {
-            return;
-        }
-        let mut stream = response.bytes_stream();
-        let mut buffer = Vec::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            buffer.extend_from_slice(&chunk);
-            for data in take_sse_data(&mut buffer) {
-                if let Ok(event) = serde_json::from_str(&data) {
-                    if sender.send(event).is_err() {
+        while !sender.is_closed() {
+            if let Some(request) = connect() {
+                if let Ok(response) = request.send().await {
+                    if response.status().is_success() {
+                        let mut stream = response.bytes_stream();
+                        let mut buffer = Vec::new();
+                        while let Some(Ok(chunk)) = stream.next().await {
+                            buffer.extend_from_slice(&chunk);
+                            for data in take_sse_data(&mut buffer) {
+                                if let Ok(event) = serde_json::from_str(&data) {
+                                    if sender.send(event).is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        // The API refused (token, role): events stay off; the
+                        // job detail still drives the view.
                         return;
                     }
                 }
+            } else {
+                return;
             }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
     receiver
@@ -1000,7 +1041,7 @@ async fn watch_with_bars(api: &Api, id: i64) -> Result<Value> {
             }
             _ = tick.tick() => {}
         }
-        let job = api.get(&format!("/api/v1/jobs/{id}")).await?;
+        let job = job_detail(api, id).await?;
         let run = job["runs"][0]["id"].as_i64();
         if run != run_id {
             // A new run (recurring job): start the board afresh.
@@ -1451,6 +1492,21 @@ mod tests {
                 "{event}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_counts_as_an_unreachable_server_an_api_error_does_not() {
+        let listener = std::net::TcpListener::bind("127.65.0.3:0").expect("bind");
+        let address = listener.local_addr().expect("address");
+        drop(listener);
+        let refused = reqwest::get(format!("http://{address}/"))
+            .await
+            .map_err(anyhow::Error::from)
+            .expect_err("nothing listens");
+        assert!(unreachable(&refused.context("cannot reach")));
+        assert!(!unreachable(&anyhow!(
+            "job 9 not found (404 Not Found; hint: …)"
+        )));
     }
 
     #[test]
