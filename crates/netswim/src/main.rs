@@ -293,3 +293,13 @@ fn inspect_image(path: &PathBuf, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_and_option_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}
