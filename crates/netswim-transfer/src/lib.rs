@@ -13,6 +13,7 @@ pub mod ftp;
 pub mod http;
 mod http_plain;
 pub mod metrics;
+pub mod published;
 pub mod source;
 pub mod ssh;
 
@@ -22,4 +23,5 @@ pub use fileserver::{
     BoundAddresses, Fileserver, FileserverConfig, FileserverReport, TlsFiles, run_fileserver,
 };
 pub use ftp::CredentialStore;
+pub use published::PublishedFiles;
 pub use source::{DirectoryEntry, EntryKind, FileInfo, FileSource, LocalDirectory, TftpSource};
