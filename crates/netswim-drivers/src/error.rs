@@ -72,9 +72,63 @@ pub enum DriverError {
         "cannot read the output of `{command}`: {reason} (hint: report the output so a parser can learn it)"
     )]
     Parse { command: String, reason: String },
+    /// An image transfer into the device failed; `kind` says why.
+    #[error(
+        "copy of {url} to {host}:{destination} failed ({}): {message} (hint: {})",
+        kind.as_str(),
+        transfer_hint(*kind)
+    )]
+    Transfer {
+        host: String,
+        url: String,
+        destination: String,
+        kind: crate::upgrade::TransferFailure,
+        /// The device's own words (`%Error opening tftp://… (Timed out)`).
+        message: String,
+    },
+    /// A reloaded device did not answer SSH again in time.
+    #[error(
+        "{host} did not come back within {}s after the reload: {last_error} (hint: check its console; it may be in rommon or booting a failed image)",
+        after.as_secs()
+    )]
+    DeviceDidNotReturn {
+        host: String,
+        after: Duration,
+        last_error: String,
+    },
+    /// An install, archive or boot step ran but the device reported a failure.
+    #[error(
+        "{host} failed `{step}`: {message} (hint: the device's own words are quoted; fix the cause and run the step again)"
+    )]
+    StepFailed {
+        host: String,
+        step: String,
+        message: String,
+    },
     /// A pinned host key that is not OpenSSH public key text.
     #[error(
         "pinned host key is not an OpenSSH public key: {reason} (hint: clear the device's pinned key)"
     )]
     BadPinnedKey { reason: String },
+}
+
+fn transfer_hint(kind: crate::upgrade::TransferFailure) -> &'static str {
+    use crate::upgrade::TransferFailure;
+    match kind {
+        TransferFailure::Unreachable => {
+            "check that the device can route to the server and the server listens"
+        }
+        TransferFailure::Refused => "check the transfer credentials and the server's permissions",
+        TransferFailure::NotFound => "check the file is published under that path on the server",
+        TransferFailure::NoSpace => {
+            "free space on the device (delete inactive images) and copy again"
+        }
+        TransferFailure::ChecksumMismatch => {
+            "the bad copy was deleted; copy again, perhaps over another protocol"
+        }
+        TransferFailure::Stalled => {
+            "the transfer stopped making progress; try another protocol or server"
+        }
+        TransferFailure::Other => "read the device's words above",
+    }
 }

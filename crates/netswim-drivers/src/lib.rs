@@ -5,6 +5,7 @@
 mod driver;
 mod error;
 mod session;
+pub mod upgrade;
 
 pub use driver::{
     Cli, CollectedFacts, Driver, IosDriver, IosXeDriver, IosXrDriver, Transcript,
@@ -12,5 +13,5 @@ pub use driver::{
 };
 pub use error::DriverError;
 pub use session::{
-    Algorithms, Answer, Login, Mode, Session, SessionOptions, fingerprint, parse_prompt,
+    Algorithms, Answer, Ending, Login, Mode, Session, SessionOptions, fingerprint, parse_prompt,
 };

@@ -226,6 +226,15 @@ impl Answer {
     }
 }
 
+/// How a command that should end the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The device dropped the session (or fell silent); its output until then.
+    Closed(String),
+    /// The prompt came back: the device stays up; its output.
+    Prompt(String),
+}
+
 /// An open CLI session on one device.
 pub struct Session {
     options: SessionOptions,
@@ -387,7 +396,19 @@ impl Session {
         command: &str,
         answers: &[Answer],
     ) -> Result<String, DriverError> {
-        let deadline = Instant::now() + self.options.command_timeout;
+        self.run_answering_within(command, answers, self.options.command_timeout)
+            .await
+    }
+
+    /// [`Session::run_answering`] with its own timeout instead of the
+    /// session's per-command one (image copies, installs).
+    pub async fn run_answering_within(
+        &mut self,
+        command: &str,
+        answers: &[Answer],
+        timeout: Duration,
+    ) -> Result<String, DriverError> {
+        let deadline = Instant::now() + timeout;
         self.pending.clear();
         self.send(&format!("{command}\n")).await?;
         let mut answered_at = 0;
@@ -417,8 +438,57 @@ impl Session {
                     continue;
                 }
             }
-            self.receive(deadline, self.options.command_timeout, command)
-                .await?;
+            self.receive(deadline, timeout, command).await?;
+        }
+    }
+
+    /// Runs a command after which the device should drop the session
+    /// (`reload`, an install that reloads), answering its questions:
+    /// [`Ending::Closed`] when the session ends (or falls silent after an
+    /// answer, as a reloading device may leave its TCP connection open),
+    /// [`Ending::Prompt`] when the prompt came back instead. A question
+    /// without an answer is a timeout.
+    pub async fn run_until_closed(
+        &mut self,
+        command: &str,
+        answers: &[Answer],
+        timeout: Duration,
+    ) -> Result<Ending, DriverError> {
+        let deadline = Instant::now() + timeout;
+        self.pending.clear();
+        self.send(&format!("{command}\n")).await?;
+        let mut answered_at = 0;
+        let mut answered_any = false;
+        loop {
+            if let Some(output) = self.take_until_prompt() {
+                return Ok(Ending::Prompt(strip_echo(&output, command)));
+            }
+            if self.pending.len() > answered_at {
+                let last = last_line(&self.pending);
+                if looks_like_question(last)
+                    && let Some(answer) = answers
+                        .iter()
+                        .find(|answer| last.contains(answer.question.as_str()))
+                {
+                    answered_at = self.pending.len();
+                    answered_any = true;
+                    let reply = format!("{}\n", answer.reply);
+                    self.send(&reply).await?;
+                    continue;
+                }
+            }
+            match self.receive(deadline, timeout, command).await {
+                Ok(()) => {}
+                Err(DriverError::Session { .. }) => {
+                    return Ok(Ending::Closed(strip_echo(&self.pending, command)));
+                }
+                Err(DriverError::Timeout { .. })
+                    if answered_any && !looks_like_question(last_line(&self.pending)) =>
+                {
+                    return Ok(Ending::Closed(strip_echo(&self.pending, command)));
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
 

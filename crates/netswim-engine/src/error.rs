@@ -25,12 +25,23 @@ pub enum EngineError {
     /// Something still uses what the caller wants to remove.
     #[error("{what} is in use: {reason} (hint: delete or finish the jobs that use it first)")]
     InUse { what: String, reason: String },
+    /// A device task step failed; the message is specific and one line
+    /// (what failed, the numbers, and a hint).
+    #[error("{message}")]
+    Step { message: String },
     /// A local file error (staging, reading a source or key file).
     #[error("I/O error on {path}: {reason}")]
     Io { path: String, reason: String },
 }
 
 impl EngineError {
+    /// A step failure with its one-line message.
+    pub fn step(message: impl Into<String>) -> Self {
+        EngineError::Step {
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn fetch(source_name: &str, reason: impl ToString, hint: &'static str) -> Self {
         EngineError::Fetch {
             source_name: source_name.to_owned(),

@@ -53,6 +53,8 @@ struct EngineInner {
     sync_options: SyncOptions,
     /// Serialises import records against startup cleanup and deletes.
     blob_lock: Mutex<()>,
+    /// Upgrade runs executing in this process, the transfer service.
+    upgrade: crate::upgrade::UpgradeState,
 }
 
 /// The job runner; cheap to clone.
@@ -105,6 +107,7 @@ impl Engine {
                 events,
                 sync_options: SyncOptions::default(),
                 blob_lock: Mutex::new(()),
+                upgrade: crate::upgrade::UpgradeState::default(),
             }),
         };
         let report = RecoveryReport {
@@ -141,6 +144,24 @@ impl Engine {
         // No subscriber is fine: the event is in the store.
         let _ = self.inner.events.send(stored.clone());
         Ok(stored)
+    }
+
+    /// Broadcasts an event without storing it (live progress ticks).
+    pub fn broadcast_only(&self, event: NewEvent) {
+        let now = netswim_store::Timestamp::now();
+        let _ = self.inner.events.send(Event {
+            id: 0,
+            kind: event.kind,
+            job_id: event.job_id,
+            run_id: event.run_id,
+            task_id: event.task_id,
+            payload: event.payload,
+            at: now,
+        });
+    }
+
+    pub(crate) fn upgrade_state(&self) -> &crate::upgrade::UpgradeState {
+        &self.inner.upgrade
     }
 
     /// Creates an import job from a file or URL and runs it in the background.
@@ -267,6 +288,17 @@ impl Engine {
             Ok(()) | Err(netswim_store::StoreError::NotFound { .. }) => Ok(()),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Records an upgrade job (running now) and announces it.
+    pub(crate) async fn create_upgrade_job<S: Serialize>(
+        &self,
+        kind: &str,
+        name: &str,
+        spec: &S,
+        actor: &str,
+    ) -> Result<Job, EngineError> {
+        self.create_job(kind, name, spec, actor).await
     }
 
     async fn create_job<S: Serialize>(

@@ -66,6 +66,12 @@ const TABLE: &[(&str, Build)] = &[
     ("show install active summary", |_| Command::ShowInstall {
         what: "active summary".into(),
     }),
+    ("show install committed summary", |_| Command::ShowInstall {
+        what: "committed summary".into(),
+    }),
+    ("show install inactive summary", |_| Command::ShowInstall {
+        what: "inactive summary".into(),
+    }),
     ("show install state", |_| Command::ShowInstall {
         what: "state".into(),
     }),

@@ -58,11 +58,13 @@ pub enum Status {
     Cancelled,
     /// Was running when the process stopped (crash, kill, lost lease).
     Interrupted,
+    /// Held on request: no new device starts until resumed.
+    Paused,
 }
 
 impl Status {
     /// Every status, in lifecycle order.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::NotStarted,
         Status::Scheduled,
         Status::Running,
@@ -71,6 +73,7 @@ impl Status {
         Status::Partial,
         Status::Cancelled,
         Status::Interrupted,
+        Status::Paused,
     ];
 
     /// The stable string stored in the database and shown by the API.
@@ -84,6 +87,7 @@ impl Status {
             Status::Partial => "partial",
             Status::Cancelled => "cancelled",
             Status::Interrupted => "interrupted",
+            Status::Paused => "paused",
         }
     }
 
@@ -112,7 +116,7 @@ impl FromStr for Status {
             .find(|status| status.as_str() == text)
             .ok_or_else(|| StoreError::InvalidInput {
                 what: "status",
-                reason: format!("{text:?} is not one of not_started, scheduled, running, success, failure, partial, cancelled, interrupted"),
+                reason: format!("{text:?} is not one of not_started, scheduled, running, success, failure, partial, cancelled, interrupted, paused"),
             })
     }
 }

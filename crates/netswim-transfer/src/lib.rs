@@ -12,6 +12,7 @@ pub mod fileserver;
 pub mod ftp;
 pub mod http;
 pub mod metrics;
+pub mod published;
 pub mod source;
 pub mod ssh;
 
@@ -21,4 +22,5 @@ pub use fileserver::{
     BoundAddresses, Fileserver, FileserverConfig, FileserverReport, TlsFiles, run_fileserver,
 };
 pub use ftp::CredentialStore;
+pub use published::PublishedFiles;
 pub use source::{DirectoryEntry, EntryKind, FileInfo, FileSource, LocalDirectory, TftpSource};

@@ -16,12 +16,19 @@ fn not_built(what: &str) -> EngineError {
     }
 }
 
+/// Until the scheduler runs jobs later, only "now" is accepted.
+fn reject_schedule(schedule: &Schedule) -> Result<(), EngineError> {
+    if schedule.at.is_some() || schedule.recurrence != super::Recurrence::None {
+        return Err(not_built("scheduling"));
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Readiness of the selected devices for the image, from their latest
     /// facts, without creating a job.
     pub async fn analyse(&self, spec: &AnalysisSpec) -> Result<AnalysisReport, EngineError> {
-        let _ = spec;
-        Err(not_built("analysis"))
+        super::analysis::analyse_now(self, spec).await
     }
 
     /// Records an analysis job and runs it now or when scheduled.
@@ -31,14 +38,13 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("analysis"))
+        reject_schedule(&schedule)?;
+        super::analysis::submit(self, spec, actor).await
     }
 
     /// The report of an analysis job's latest run.
     pub async fn analysis_report(&self, job_id: i64) -> Result<AnalysisReport, EngineError> {
-        let _ = job_id;
-        Err(not_built("analysis"))
+        super::analysis::report_of_job(self, job_id).await
     }
 
     /// Records a distribution job (optionally chained with activation).
@@ -48,8 +54,8 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("distribution"))
+        reject_schedule(&schedule)?;
+        super::distribution::submit(self, spec, actor).await
     }
 
     /// Records an activation job.
@@ -93,13 +99,11 @@ impl Engine {
 
     /// Task counts of the job's latest run.
     pub async fn job_summary(&self, job_id: i64) -> Result<JobSummary, EngineError> {
-        let _ = job_id;
-        Err(not_built("job summary"))
+        super::views::job_summary(self.store(), job_id).await
     }
 
     /// The job's log: one line per operation and event, oldest first.
     pub async fn job_log(&self, job_id: i64) -> Result<String, EngineError> {
-        let _ = job_id;
-        Err(not_built("job log"))
+        super::views::job_log(self.store(), job_id).await
     }
 }

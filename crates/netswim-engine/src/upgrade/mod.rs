@@ -8,8 +8,23 @@
 //! each recorded before it acts and after it ends, safe to run again after a
 //! crash because every step re-reads the device first.
 
+pub mod activation;
+pub mod analysis;
 mod api;
+mod context;
+pub mod distribution;
+pub mod relay;
+pub mod runner;
+pub mod schedule;
+pub mod serving;
 mod spec;
+pub mod views;
+
+pub use context::UpgradeState;
+pub use runner::{
+    Distributed, JobPlan, Limits, RunContext, RunControl, Step, StepDone, TaskContext,
+    UpgradeTimeouts,
+};
 
 pub use spec::{
     ActivationMode, ActivationOptions, ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec,

@@ -1,0 +1,287 @@
+//! Serving repository images to devices from inside the server: the
+//! [`TransferService`] handle `netswim serve` (or a test) gives the engine
+//! after starting netswim-transfer's servers on a [`PublishedFiles`]
+//! source. A job publishes its image at `/<job-id>/<file name>` (the blob
+//! file itself, never a copy), mints a random user/password for its
+//! devices, and revokes both at its end. Credentials live in memory only,
+//! so a restart revokes every job credential; a resumed job mints new ones.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex as StdMutex;
+
+use netswim_transfer::{CredentialStore, PublishedFiles};
+
+use super::Protocol;
+use crate::{Engine, EngineError};
+
+/// Where devices reach the servers: the address they use (`--transfer-host`)
+/// and the port of each protocol that runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransferEndpoints {
+    /// Host or address devices reach netswim at.
+    pub host: String,
+    pub tftp: Option<u16>,
+    pub ftp: Option<u16>,
+    /// SSH server: SCP and SFTP.
+    pub ssh: Option<u16>,
+    pub http: Option<u16>,
+    pub https: Option<u16>,
+}
+
+/// A per-job login for FTP/SCP/SFTP.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JobCredential {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for JobCredential {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("JobCredential")
+            .field("user", &self.user)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+/// The engine's handle on the in-process file servers.
+#[derive(Debug)]
+pub struct TransferService {
+    published: PublishedFiles,
+    credentials: CredentialStore,
+    endpoints: TransferEndpoints,
+    minted: StdMutex<HashMap<i64, JobCredential>>,
+}
+
+impl TransferService {
+    /// `published` and `credentials` must be the ones the servers were
+    /// built with (clones share their maps).
+    pub fn new(
+        published: PublishedFiles,
+        credentials: CredentialStore,
+        endpoints: TransferEndpoints,
+    ) -> Self {
+        TransferService {
+            published,
+            credentials,
+            endpoints,
+            minted: StdMutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn endpoints(&self) -> &TransferEndpoints {
+        &self.endpoints
+    }
+
+    /// Serves `file` at `/<job_id>/<file_name>`; returns the served path
+    /// (without the leading slash).
+    pub fn publish(
+        &self,
+        job_id: i64,
+        file_name: &str,
+        file: &Path,
+        sha256_hex: &str,
+    ) -> Result<String, EngineError> {
+        let digest = hex::decode(sha256_hex)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        self.published
+            .publish(&format!("{job_id}/{file_name}"), file, digest)
+            .map_err(|error| EngineError::Invalid {
+                what: "published file",
+                reason: error.to_string(),
+            })
+    }
+
+    /// Serves `file` at `path` (fallback images outside any job).
+    pub fn publish_at(
+        &self,
+        path: &str,
+        file: &Path,
+        sha256_hex: &str,
+    ) -> Result<String, EngineError> {
+        let digest = hex::decode(sha256_hex)
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        self.published
+            .publish(path, file, digest)
+            .map_err(|error| EngineError::Invalid {
+                what: "published file",
+                reason: error.to_string(),
+            })
+    }
+
+    /// Stops serving the job's files.
+    pub fn unpublish_job(&self, job_id: i64) {
+        self.published.unpublish_prefix(&job_id.to_string());
+    }
+
+    /// The job's login, minted on first call (random user and password).
+    pub fn mint(&self, job_id: i64) -> JobCredential {
+        let mut minted = super::context::lock(&self.minted);
+        minted
+            .entry(job_id)
+            .or_insert_with(|| {
+                let credential = JobCredential {
+                    user: format!("job{job_id}x{}", random_hex(4)),
+                    password: random_hex(16),
+                };
+                self.credentials
+                    .insert(credential.user.clone(), credential.password.clone());
+                credential
+            })
+            .clone()
+    }
+
+    /// Revokes the job's login (new logins fail; running transfers finish).
+    pub fn revoke(&self, job_id: i64) {
+        if let Some(credential) = super::context::lock(&self.minted).remove(&job_id) {
+            self.credentials.revoke(&credential.user);
+        }
+    }
+
+    /// Whether a job currently holds a login (tests check revocation).
+    pub fn has_credential(&self, job_id: i64) -> bool {
+        super::context::lock(&self.minted).contains_key(&job_id)
+    }
+
+    /// The protocols served, in no particular order.
+    pub fn protocols(&self) -> Vec<Protocol> {
+        let endpoints = &self.endpoints;
+        let mut protocols = Vec::new();
+        if endpoints.ssh.is_some() {
+            protocols.extend([Protocol::Scp, Protocol::Sftp]);
+        }
+        if endpoints.ftp.is_some() {
+            protocols.push(Protocol::Ftp);
+        }
+        if endpoints.tftp.is_some() {
+            protocols.push(Protocol::Tftp);
+        }
+        if endpoints.http.is_some() {
+            protocols.push(Protocol::Http);
+        }
+        if endpoints.https.is_some() {
+            protocols.push(Protocol::Https);
+        }
+        protocols
+    }
+
+    /// The URL a device copies `path` from with `protocol`, or `None` when
+    /// that protocol is not served.
+    pub fn url(
+        &self,
+        protocol: Protocol,
+        path: &str,
+        credential: &JobCredential,
+    ) -> Option<String> {
+        let endpoints = &self.endpoints;
+        let port = match protocol {
+            Protocol::Scp | Protocol::Sftp => endpoints.ssh,
+            Protocol::Ftp => endpoints.ftp,
+            Protocol::Tftp => endpoints.tftp,
+            Protocol::Http => endpoints.http,
+            Protocol::Https => endpoints.https,
+        }?;
+        Some(device_url(
+            protocol,
+            &endpoints.host,
+            port,
+            path,
+            Some(credential),
+        ))
+    }
+}
+
+/// `scheme://[user:password@]host[:port]/path`; the port is left out when it
+/// is the protocol's standard one (real IOS cannot name a TFTP port).
+pub fn device_url(
+    protocol: Protocol,
+    host: &str,
+    port: u16,
+    path: &str,
+    credential: Option<&JobCredential>,
+) -> String {
+    let (scheme, standard) = match protocol {
+        Protocol::Scp => ("scp", 22),
+        Protocol::Sftp => ("sftp", 22),
+        Protocol::Ftp => ("ftp", 21),
+        Protocol::Tftp => ("tftp", 69),
+        Protocol::Http => ("http", 80),
+        Protocol::Https => ("https", 443),
+    };
+    let login = match (protocol, credential) {
+        (Protocol::Scp | Protocol::Sftp | Protocol::Ftp, Some(credential)) => {
+            format!("{}:{}@", credential.user, credential.password)
+        }
+        _ => String::new(),
+    };
+    let port = if port == standard {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    format!(
+        "{scheme}://{login}{host}{port}/{}",
+        path.trim_start_matches('/')
+    )
+}
+
+fn random_hex(bytes: usize) -> String {
+    let data: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    hex::encode(data)
+}
+
+impl Engine {
+    /// Gives the engine the in-process file servers (serve, tests).
+    pub fn set_transfer_service(&self, service: std::sync::Arc<TransferService>) {
+        *super::context::lock(&self.upgrade_state().transfer) = Some(service);
+    }
+
+    /// The in-process file servers, when started.
+    pub fn transfer_service(&self) -> Option<std::sync::Arc<TransferService>> {
+        super::context::lock(&self.upgrade_state().transfer).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_urls_carry_login_and_non_standard_ports_only() {
+        let credential = JobCredential {
+            user: "job7".into(),
+            password: "pw".into(),
+        };
+        let cases = [
+            (
+                Protocol::Scp,
+                2222,
+                Some(&credential),
+                "scp://job7:pw@10.0.0.1:2222/7/x.bin",
+            ),
+            (
+                Protocol::Tftp,
+                69,
+                Some(&credential),
+                "tftp://10.0.0.1/7/x.bin",
+            ),
+            (
+                Protocol::Ftp,
+                21,
+                Some(&credential),
+                "ftp://job7:pw@10.0.0.1/7/x.bin",
+            ),
+            (Protocol::Http, 8080, None, "http://10.0.0.1:8080/7/x.bin"),
+        ];
+        for (protocol, port, login, expected) in cases {
+            assert_eq!(
+                device_url(protocol, "10.0.0.1", port, "/7/x.bin", login),
+                expected
+            );
+        }
+    }
+}
