@@ -7,6 +7,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -97,6 +98,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .await
     });
 
+    let (files, files_stop) = start_transfer_service(&engine, address.ip(), &args.data).await?;
     let mut lab = start_lab(&args).await?;
     import_images(&engine).await?;
     let report =
@@ -132,6 +134,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("stopping…");
     sync_watch.abort();
     let _ = stop_tx.send(true);
+    let _ = files_stop.send(true);
+    match tokio::time::timeout(Duration::from_secs(10), files).await {
+        Ok(Ok(Ok(_))) | Err(_) => {}
+        Ok(Ok(Err(error))) => eprintln!("the file servers stopped with an error: {error}"),
+        Ok(Err(error)) => eprintln!("the file server task failed: {error}"),
+    }
     match tokio::time::timeout(Duration::from_secs(10), server).await {
         Ok(Ok(Ok(()))) | Err(_) => {}
         Ok(Ok(Err(error))) => eprintln!("the web server stopped with an error: {error}"),
@@ -139,6 +147,59 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
     lab.shutdown();
     Ok(())
+}
+
+type FilesTask = tokio::task::JoinHandle<
+    Result<netswim_transfer::FileserverReport, netswim_transfer::TransferError>,
+>;
+
+/// Starts the TFTP, HTTP, FTP and SFTP/SCP servers devices pull images
+/// from (ephemeral ports on the web UI's address), serving what jobs
+/// publish from the blob store, and hands them to the engine.
+async fn start_transfer_service(
+    engine: &Engine,
+    ip: std::net::IpAddr,
+    data: &Path,
+) -> Result<(FilesTask, tokio::sync::watch::Sender<bool>)> {
+    use netswim_engine::upgrade::serving::{TransferEndpoints, TransferService};
+    use netswim_transfer::{CredentialStore, Fileserver, FileserverConfig, PublishedFiles};
+    let ip = if ip.is_unspecified() {
+        std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        ip
+    };
+    let published = PublishedFiles::new();
+    let credentials = CredentialStore::default();
+    // The root is unused: the servers read only what jobs publish.
+    let mut config = FileserverConfig::new(data.join("blobs"));
+    let any_port = SocketAddr::new(ip, 0);
+    config.tftp = Some(any_port);
+    config.http = Some(any_port);
+    config.ftp = Some(any_port);
+    config.sftp = Some(any_port);
+    config.credentials = credentials.clone();
+    let server = Fileserver::with_source(config, Arc::new(published.clone()))
+        .await
+        .context("cannot start the image file servers")?;
+    let bound = server.addresses().clone();
+    let endpoints = TransferEndpoints {
+        host: ip.to_string(),
+        tftp: bound.tftp.map(|address| address.port()),
+        ftp: bound.ftp.map(|address| address.port()),
+        ssh: bound.sftp.map(|address| address.port()),
+        http: bound.http.map(|address| address.port()),
+        https: None,
+    };
+    engine.set_transfer_service(Arc::new(TransferService::new(
+        published,
+        credentials,
+        endpoints,
+    )));
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server.run(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }));
+    Ok((task, stop))
 }
 
 /// The admin password: generated on first run, kept (mode 0600) in the data folder.
