@@ -175,10 +175,10 @@ pub fn url_escape(text: &str) -> String {
 
 async fn login_form(query: axum::extract::RawQuery) -> Markup {
     let form = Form::parse(query.0.as_deref().unwrap_or(""));
-    login_page(form.get("next").unwrap_or("/"), None)
+    login_page(form.get("next").unwrap_or("/"), "", None)
 }
 
-fn login_page(next: &str, error: Option<&str>) -> Markup {
+fn login_page(next: &str, user: &str, error: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -198,7 +198,7 @@ fn login_page(next: &str, error: Option<&str>) -> Markup {
                     form method="post" action="/login" {
                         input type="hidden" name="next" value=(next);
                         label for="user" { "User" }
-                        input #user name="user" autocomplete="username" required autofocus;
+                        input #user name="user" value=(user) autocomplete="username" required autofocus;
                         label for="password" { "Password" }
                         input #password type="password" name="password" autocomplete="current-password" required;
                         button type="submit" { "Log in" }
@@ -230,7 +230,7 @@ async fn login(State(state): State<AppState>, body: String) -> Result<Response, 
         _ => {
             return Ok((
                 StatusCode::UNAUTHORIZED,
-                login_page(&next, Some("Wrong user name or password.")),
+                login_page(&next, user_name, Some("Wrong user name or password.")),
             )
                 .into_response());
         }
