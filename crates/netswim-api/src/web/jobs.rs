@@ -88,7 +88,18 @@ pub async fn jobs(
 async fn progress(state: &AppState, job_id: i64) -> Result<(Markup, bool), ApiError> {
     let detail = state.engine.job_detail(job_id).await?;
     let latest = detail.runs.iter().max_by_key(|(run, _)| run.id);
-    let tasks: Vec<_> = latest.map(|(_, tasks)| tasks.clone()).unwrap_or_default();
+    let mut tasks: Vec<_> = latest.map(|(_, tasks)| tasks.clone()).unwrap_or_default();
+    // Failed devices first, then running ones, then the rest by name.
+    let rank = |status: Status| match status {
+        Status::Failure | Status::Interrupted => 0,
+        Status::Running => 1,
+        _ => 2,
+    };
+    tasks.sort_by(|(a, _), (b, _)| {
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
     // The engine's summary; when it cannot give one (a job kind without
     // it), the counts of the tasks shown.
     let summary = match state.engine.job_summary(job_id).await {
@@ -159,16 +170,16 @@ async fn progress(state: &AppState, job_id: i64) -> Result<(Markup, bool), ApiEr
                                                     td { (operation.name) }
                                                     td { (status_badge(operation.status.as_str())) }
                                                     td { (operation.message) }
-                                                    td { (when_opt(operation.started_at)) }
-                                                    td { (when_opt(operation.ended_at)) }
+                                                    td.when { (when_opt(operation.started_at)) }
+                                                    td.when { (when_opt(operation.ended_at)) }
                                                 }
                                             }
                                         }
                                     }
                                 }
                             }
-                            td { (when_opt(task.started_at)) }
-                            td { (when_opt(task.ended_at)) }
+                            td.when { (when_opt(task.started_at)) }
+                            td.when { (when_opt(task.ended_at)) }
                         }
                     }
                     @if tasks.is_empty() { tr { td colspan="6" { "No device tasks yet." } } }

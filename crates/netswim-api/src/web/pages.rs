@@ -157,7 +157,7 @@ pub fn job_table(jobs: &[netswim_store::Job]) -> Markup {
                         td { a href={ "/jobs/" (job.id) } { (job.name) } }
                         td { (status_badge(job.status.as_str())) }
                         td { (job.created_by.as_deref().unwrap_or("")) }
-                        td { (when(job.created_at)) }
+                        td.when { (when(job.created_at)) }
                     }
                 }
                 @if jobs.is_empty() { tr { td colspan="6" { "No jobs yet." } } }
@@ -194,7 +194,7 @@ pub async fn images(
                         td { (image.version.as_deref().unwrap_or("")) }
                         td.num { (bytes(image.size_bytes)) }
                         td { (status_badge(&name_of(&image.signature_status))) }
-                        td { (when(image.updated_at)) }
+                        td.when { (when(image.updated_at)) }
                     }
                 }
                 @if images.is_empty() { tr { td colspan="7" { "No images." } } }
@@ -316,8 +316,8 @@ pub async fn image_detail(
                         tr { th scope="row" { "Size" } td { (bytes(image.size_bytes)) " (" (image.size_bytes) " bytes)" } }
                         tr { th scope="row" { "Platforms" } td { (image.platforms.join(", ")) } }
                         tr { th scope="row" { "Signature" } td { (status_badge(&name_of(&image.signature_status))) } }
-                        tr { th scope="row" { "Imported" } td { (when(image.created_at)) } }
-                        tr { th scope="row" { "Updated" } td { (when(image.updated_at)) } }
+                        tr { th scope="row" { "Imported" } td.when { (when(image.created_at)) } }
+                        tr { th scope="row" { "Updated" } td.when { (when(image.updated_at)) } }
                     }
                 }
                 h2 { "Checksums" }
@@ -730,7 +730,7 @@ pub async fn device_detail(
                     tbody {
                         @for snapshot in &history {
                             tr {
-                                td { (when(snapshot.collected_at)) }
+                                td.when { (when(snapshot.collected_at)) }
                                 td { (snapshot.facts.get("version").and_then(Value::as_str).unwrap_or("")) }
                                 td.mono { (snapshot.facts.get("running_image").and_then(Value::as_str).unwrap_or("")) }
                                 td { (snapshot.changed_fields.join(", ")) }
@@ -795,6 +795,16 @@ pub async fn settings(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let form = Form::parse(query.as_deref().unwrap_or(""));
+    settings_page(&state, &user, form.get("msg"), None).await
+}
+
+/// The settings page; `issued` is a token just issued, shown once.
+async fn settings_page(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<&str>,
+    issued: Option<&str>,
+) -> PageResult {
     let store = state.engine.store();
     let protocols = store.protocol_order().await?;
     let defaults = store.job_defaults().await?;
@@ -888,7 +898,7 @@ pub async fn settings(
                         tbody {
                             @for account in &users {
                                 tr {
-                                    td { (account.name) } td { (account.role.as_str()) } td { (when(account.created_at)) }
+                                    td { (account.name) } td { (account.role.as_str()) } td.when { (when(account.created_at)) }
                                     td {
                                         form.inline method="post" action={ "/settings/users/" (account.id) "/delete" } {
                                             button.danger type="submit" aria-label={ "Delete user " (account.name) } { "Delete" }
@@ -907,7 +917,7 @@ pub async fn settings(
                 }
                 section.panel {
                     h2 { "API tokens" }
-                    @if let Some(issued) = form.get("token") {
+                    @if let Some(issued) = issued {
                         p.notice role="status" { "New token (shown once): " code { (issued) } }
                     }
                     table {
@@ -937,13 +947,7 @@ pub async fn settings(
             }
         }
     };
-    Ok(layout(
-        &user,
-        Section::Settings,
-        "Settings",
-        form.get("msg"),
-        content,
-    ))
+    Ok(layout(user, Section::Settings, "Settings", notice, content))
 }
 
 pub async fn set_protocol_order(
@@ -1083,13 +1087,11 @@ pub async fn add_token(
         role: form.get("role").map(str::to_owned),
         days: form.number("days")?,
     };
-    let (_, Json(issued)) = handlers::add_token(State(state), user.caller, Json(input)).await?;
-    Ok(Redirect::to(&format!(
-        "/settings?msg={}&token={}",
-        url_escape("Token issued."),
-        url_escape(&issued.token)
-    ))
-    .into_response())
+    let (_, Json(issued)) =
+        handlers::add_token(State(state.clone()), user.caller.clone(), Json(input)).await?;
+    // Shown in this answer only, never put in a URL (history, logs).
+    let page = settings_page(&state, &user, Some("Token issued."), Some(&issued.token)).await?;
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 pub async fn delete_token(

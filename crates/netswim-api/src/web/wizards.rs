@@ -660,7 +660,7 @@ pub async fn activate(
                                         td { input type="radio" name="from_run" id={ "run-" (run.id) } value=(run.id) required; }
                                         td { label for={ "run-" (run.id) } { "#" (job.id) " " (job.name) } }
                                         td { (status_badge(job.status.as_str())) }
-                                        td { (super::when(job.created_at)) }
+                                        td.when { (super::when(job.created_at)) }
                                     }
                                 }
                                 @if distributions.is_empty() { tr { td colspan="4" { "No completed distribution job yet." } } }
