@@ -366,7 +366,7 @@ async fn wait_for_job(engine: &Engine, job_id: i64) -> Result<String> {
             return Ok(job.status.as_str().to_owned());
         }
         // A lagging receiver or a quiet minute: look at the job again.
-        let _ = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::time::timeout(Duration::from_secs(60), async {
             loop {
                 match events.recv().await {
                     Ok(event) if event.job_id == Some(job_id) => break,

@@ -27,7 +27,7 @@ pub async fn jobs(
 ) -> PageResult {
     let form = Form::parse(query.as_deref().unwrap_or(""));
     let mut jobs = state.engine.store().list_jobs().await?;
-    jobs.sort_by(|a, b| b.id.cmp(&a.id));
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.id));
     let mut kinds: Vec<String> = jobs.iter().map(|job| job.kind.clone()).collect();
     kinds.sort();
     kinds.dedup();

@@ -70,7 +70,7 @@ pub async fn dashboard(
     let jobs = store.list_jobs().await?;
     let protocols = store.protocol_order().await?;
     let mut last_jobs = jobs.clone();
-    last_jobs.sort_by(|a, b| b.id.cmp(&a.id));
+    last_jobs.sort_by_key(|job| std::cmp::Reverse(job.id));
     last_jobs.truncate(10);
     let total_bytes: u64 = images.iter().map(|image| image.size_bytes).sum();
     let running = jobs
