@@ -218,7 +218,9 @@ pub fn validate(
         )),
         Some(_) => {}
     }
-    for member in &facts.member_versions {
+    // A standalone switch lists itself as switch 1: nothing to add then.
+    let stacked = facts.member_versions.len() > 1;
+    for member in facts.member_versions.iter().filter(|_| stacked) {
         if let Some(running) = member.version.as_deref()
             && !same(running)
         {
@@ -313,11 +315,20 @@ mod tests {
     #[test]
     fn validation_names_each_problem() {
         let mut facts = facts("15.2(2)E7");
-        facts.member_versions = vec![StackMemberVersion {
-            member: 2,
-            version: Some("15.2(2)E7".into()),
-            ..StackMemberVersion::default()
-        }];
+        facts.member_versions = [1, 2]
+            .map(|member| StackMemberVersion {
+                member,
+                version: Some(
+                    if member == 1 {
+                        "15.2(7)E8"
+                    } else {
+                        "15.2(2)E7"
+                    }
+                    .into(),
+                ),
+                ..StackMemberVersion::default()
+            })
+            .to_vec();
         facts.stack_members = vec![SwitchMember {
             member: 2,
             state: Some("Version Mismatch".into()),

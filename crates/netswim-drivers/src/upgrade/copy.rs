@@ -228,7 +228,7 @@ async fn copy_from(
                 session,
                 TransferFailure::ChecksumMismatch,
                 format!(
-                    "verify /md5 ({}) = {md5}, expected {expected}; the bad copy was deleted",
+                    "verify /md5 ({}) = {md5}, expected {expected}",
                     request.destination
                 ),
             ))

@@ -1,28 +1,15 @@
 //! The engine methods of the upgrade contract. The bodies delegate to the
 //! job runner in this module's siblings.
 
-use netswim_store::Job;
+use netswim_store::{Job, Timestamp};
 
+use super::submit::default_name;
+use super::{ACTIVATION_JOB, ANALYSIS_JOB, COMMIT_JOB, DISTRIBUTION_JOB, ROLLBACK_JOB};
 use super::{
     ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec, DistributionSpec, JobControl,
     JobSummary, RollbackSpec, Schedule,
 };
 use crate::{Engine, EngineError};
-
-fn not_built(what: &str) -> EngineError {
-    EngineError::Invalid {
-        what: "job",
-        reason: format!("{what} is not built yet"),
-    }
-}
-
-/// Until the scheduler runs jobs later, only "now" is accepted.
-fn reject_schedule(schedule: &Schedule) -> Result<(), EngineError> {
-    if schedule.at.is_some() || schedule.recurrence != super::Recurrence::None {
-        return Err(not_built("scheduling"));
-    }
-    Ok(())
-}
 
 impl Engine {
     /// Readiness of the selected devices for the image, from their latest
@@ -38,8 +25,12 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        reject_schedule(&schedule)?;
-        super::analysis::submit(self, spec, actor).await
+        let image = self.store().get_image(spec.image_id).await?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            default_name(ANALYSIS_JOB, Some(&image.file_name), Timestamp::now())
+        });
+        self.submit_upgrade(ANALYSIS_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// The report of an analysis job's latest run.
@@ -54,8 +45,12 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        reject_schedule(&schedule)?;
-        super::distribution::submit(self, spec, actor).await
+        let image = self.store().get_image(spec.image_id).await?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            default_name(DISTRIBUTION_JOB, Some(&image.file_name), Timestamp::now())
+        });
+        self.submit_upgrade(DISTRIBUTION_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// Records an activation job.
@@ -65,8 +60,30 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("activation"))
+        let store = self.store();
+        let image_file = match (spec.image_id, spec.from_run) {
+            (_, Some(run_id)) => {
+                let run = store.get_run(run_id).await?;
+                let job = store.get_job(run.job_id).await?;
+                let image_id = job.spec.get("image_id").and_then(serde_json::Value::as_i64);
+                match image_id {
+                    Some(id) => Some(store.get_image(id).await?.file_name),
+                    None => None,
+                }
+            }
+            (Some(image_id), None) => Some(store.get_image(image_id).await?.file_name),
+            (None, None) => {
+                return Err(EngineError::Invalid {
+                    what: "activation",
+                    reason: "neither image_id nor from_run given (hint: name the image, or the distribution run to activate)".into(),
+                });
+            }
+        };
+        let name = spec.name.clone().unwrap_or_else(|| {
+            default_name(ACTIVATION_JOB, image_file.as_deref(), Timestamp::now())
+        });
+        self.submit_upgrade(ACTIVATION_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// Records an IOS-XR commit job.
@@ -76,8 +93,12 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("commit"))
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name(COMMIT_JOB, None, Timestamp::now()));
+        self.submit_upgrade(COMMIT_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// Records a rollback job.
@@ -87,14 +108,17 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        let _ = (spec, schedule, actor);
-        Err(not_built("rollback"))
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name(ROLLBACK_JOB, None, Timestamp::now()));
+        self.submit_upgrade(ROLLBACK_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// Cancels, pauses or resumes a job; returns the job as it is now.
     pub async fn control_job(&self, job_id: i64, control: JobControl) -> Result<Job, EngineError> {
-        let _ = (job_id, control);
-        Err(not_built("job control"))
+        self.control_upgrade_job(job_id, control).await
     }
 
     /// Task counts of the job's latest run.

@@ -16,11 +16,11 @@ use netswim_drivers::upgrade::{
     CopyOutcome, CopyRequest, TransferFailure, copy_image, copy_image_to_members, delete_file,
     verify_md5,
 };
-use netswim_store::{Device, Image, Job, NewEvent, Timestamp};
+use netswim_store::{Device, Image, Job, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::analysis::{READINESS_NOTE, collect_live, image_metadata, readiness, select_devices};
+use super::analysis::{READINESS_NOTE, collect_live, image_metadata, readiness};
 use super::relay::Relay;
 use super::runner::{
     DISTRIBUTED_NOTE, Distributed, JobPlan, Limits, RunContext, Step, StepDone, TaskContext,
@@ -288,27 +288,6 @@ pub(crate) async fn plan(engine: &Engine, job: &Job) -> Result<Arc<dyn JobPlan>,
         },
         stop_on_failure,
     }))
-}
-
-pub(crate) async fn submit(
-    engine: &Engine,
-    spec: DistributionSpec,
-    actor: &str,
-) -> Result<Job, EngineError> {
-    let image = engine.store().get_image(spec.image_id).await?;
-    let devices = select_devices(engine, &spec.devices).await?;
-    let name = spec.name.clone().unwrap_or_else(|| {
-        format!(
-            "Distribute_{}_{}",
-            image.file_name,
-            Timestamp::now().as_millis() / 1000
-        )
-    });
-    let job = engine
-        .create_upgrade_job(super::DISTRIBUTION_JOB, &name, &spec, actor)
-        .await?;
-    engine.start_upgrade_run(&job, &devices).await?;
-    Ok(job)
 }
 
 fn thousands(value: u64) -> String {
@@ -587,6 +566,8 @@ impl Step for Transfer {
         let os = device_os(&cx.device);
         let mut attempts = Vec::new();
         let mut last_error = None;
+        let mut xr_add_id: Option<u32> = None;
+        let mut retried = 0u32;
         'protocols: for protocol in &order {
             let url = match &relay {
                 Some(relay) => relay.url(*protocol, file_name),
@@ -600,14 +581,30 @@ impl Step for Transfer {
             let first = format!("{}{file_name}", targets.file_systems[0]);
             let mut request = CopyRequest::new(&url, &first, &shared.image.md5);
             request.timeout = timeouts.transfer;
-            for attempt in 0..=shared.retries {
+            loop {
+                let attempt = attempts.len();
                 cx.progress(json!({"operation": "transfer", "protocol": protocol, "attempt": attempt + 1, "source": relay.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| "local".into())}))
                     .await;
                 let session = match cx.session().await {
                     Ok(session) => session,
                     Err(error) => return Err(error),
                 };
-                let result = if targets.file_systems.len() > 1 {
+                let result = if os == Os::Iosxr {
+                    xr_add(
+                        session,
+                        &url,
+                        shared.image.version.as_deref(),
+                        shared.image.size_bytes,
+                        timeouts.transfer,
+                    )
+                    .await
+                    .map(|(outcome, id)| {
+                        if let Some(id) = id {
+                            xr_add_id = Some(id);
+                        }
+                        vec![outcome]
+                    })
+                } else if targets.file_systems.len() > 1 {
                     copy_image_to_members(session, os, &request, &targets.file_systems)
                         .await
                         .map(|outcomes| {
@@ -666,7 +663,10 @@ impl Step for Transfer {
                                     .unwrap_or_else(|| "netswim".into())
                             )
                         };
-                        return Ok(StepDone::new(format!("{}: {how}", paths.join(", "))));
+                        let added = xr_add_id
+                            .map(|id| format!(" (install add operation {id})"))
+                            .unwrap_or_default();
+                        return Ok(StepDone::new(format!("{}: {how}{added}", paths.join(", "))));
                     }
                     Err(DriverError::Transfer { kind, message, .. }) => {
                         attempts.push(format!(
@@ -679,6 +679,13 @@ impl Step for Transfer {
                         match kind {
                             TransferFailure::NoSpace => break 'protocols,
                             TransferFailure::Stalled | TransferFailure::ChecksumMismatch => {
+                                // One retry budget per device, whatever the
+                                // protocol: a stall or a corruption is about
+                                // the path, not the protocol.
+                                retried += 1;
+                                if retried > shared.retries {
+                                    break 'protocols;
+                                }
                                 // A stalled session may be wedged: start afresh.
                                 cx.drop_session().await;
                                 continue;
@@ -724,6 +731,42 @@ impl Step for Transfer {
             super::context::one_line(&message)
         )))
     }
+}
+
+/// IOS-XR: `install add source <dir URL> <file>` pulls the image into
+/// the file system and registers it; when the file is already there with
+/// the right MD5 (a resumed job) it is added from the local file system.
+async fn xr_add(
+    session: &mut netswim_drivers::Session,
+    url: &str,
+    version: Option<&str>,
+    size: u64,
+    timeout: std::time::Duration,
+) -> Result<(CopyOutcome, Option<u32>), DriverError> {
+    let (directory, file) = url.rsplit_once('/').unwrap_or((url, ""));
+    // A resumed job: the release is already added (or active).
+    if let Some(version) = version {
+        let state = netswim_drivers::upgrade::xr_install_state(session).await?;
+        let known = state
+            .active
+            .iter()
+            .chain(&state.inactive)
+            .any(|package| package.contains(version));
+        if known {
+            return Ok((CopyOutcome::AlreadyPresent, None));
+        }
+    }
+    let started = std::time::Instant::now();
+    // `install add` pulls the file and registers the release only when the
+    // image's own checksum is right (it reports failure otherwise).
+    let id = netswim_drivers::upgrade::xr_install_add(session, directory, file, timeout).await?;
+    Ok((
+        CopyOutcome::Copied {
+            bytes: size,
+            elapsed: started.elapsed(),
+        },
+        Some(id),
+    ))
 }
 
 /// Publishes the image the device runs now at `fallback/<file name>` on the
@@ -799,6 +842,12 @@ impl Step for Verify {
             EngineError::step("the transfer left no record (hint: run the job again)")
         })?;
         let os = device_os(&cx.device);
+        if os == Os::Iosxr {
+            return Ok(StepDone::new(format!(
+                "{} added to the install repository (the device checked the image)",
+                distributed.file_name
+            )));
+        }
         let session = cx.session().await?;
         for path in &distributed.paths {
             let md5 = verify_md5(session, os, path).await?;

@@ -18,6 +18,7 @@ pub mod runner;
 pub mod schedule;
 pub mod serving;
 mod spec;
+pub mod submit;
 pub mod views;
 
 pub use context::UpgradeState;

@@ -285,3 +285,101 @@ mod tests {
         }
     }
 }
+
+/// Where the in-process file servers listen (`None` = that protocol off).
+#[derive(Debug, Clone)]
+pub struct TransferListen {
+    /// The address devices reach the servers at (may differ from the bind
+    /// addresses behind NAT); default the bind address's IP.
+    pub transfer_host: Option<String>,
+    pub tftp: Option<std::net::SocketAddr>,
+    pub ftp: Option<std::net::SocketAddr>,
+    /// SSH: SCP and SFTP.
+    pub ssh: Option<std::net::SocketAddr>,
+    pub http: Option<std::net::SocketAddr>,
+    /// SSH host key file (a fresh key per start when `None`).
+    pub host_key: Option<std::path::PathBuf>,
+    /// Every finished transfer is also sent here.
+    pub records: Option<tokio::sync::mpsc::UnboundedSender<netswim_transfer::TransferRecord>>,
+}
+
+/// Running in-process file servers; dropping the handle does not stop
+/// them, `shutdown` does (draining like `netswim fileserver`).
+#[derive(Debug)]
+pub struct TransferServers {
+    pub service: std::sync::Arc<TransferService>,
+    pub addresses: netswim_transfer::BoundAddresses,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TransferServers {
+    /// Binds the servers on a [`PublishedFiles`] source and starts them.
+    pub async fn start(listen: TransferListen) -> Result<TransferServers, EngineError> {
+        let published = PublishedFiles::new();
+        let credentials = CredentialStore::default();
+        // `root` is unused with a custom source.
+        let mut config = netswim_transfer::FileserverConfig::new(std::env::temp_dir());
+        config.tftp = listen.tftp;
+        config.ftp = listen.ftp;
+        config.sftp = listen.ssh;
+        config.http = listen.http;
+        config.host_key = listen.host_key.clone();
+        config.credentials = credentials.clone();
+        config.records = listen.records.clone();
+        let server = netswim_transfer::Fileserver::with_source(
+            config,
+            std::sync::Arc::new(published.clone()),
+        )
+        .await
+        .map_err(|error| EngineError::Invalid {
+            what: "file server",
+            reason: error.to_string(),
+        })?;
+        let addresses = server.addresses().clone();
+        let host = listen.transfer_host.clone().unwrap_or_else(|| {
+            [
+                addresses.sftp,
+                addresses.tftp,
+                addresses.ftp,
+                addresses.http,
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|address| address.ip().to_string())
+            .unwrap_or_else(|| "127.0.0.1".into())
+        });
+        let endpoints = TransferEndpoints {
+            host,
+            tftp: addresses.tftp.map(|a| a.port()),
+            ftp: addresses.ftp.map(|a| a.port()),
+            ssh: addresses.sftp.map(|a| a.port()),
+            http: addresses.http.map(|a| a.port()),
+            https: None,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = server.run(shutdown).await {
+                tracing::error!(%error, "in-process file servers stopped");
+            }
+        });
+        Ok(TransferServers {
+            service: std::sync::Arc::new(TransferService::new(published, credentials, endpoints)),
+            addresses,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Drains and stops the servers.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

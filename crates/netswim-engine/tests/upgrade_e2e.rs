@@ -1,0 +1,539 @@
+//! Upgrade jobs end to end, in process: the device lab (netswim-lab) over
+//! real SSH, the engine with its file servers (TFTP/FTP/SCP+SFTP/HTTP on
+//! published blob-store files), a relay (`netswim_transfer` fileserver with
+//! its upload area = its root) serving one site, SQLite store. Ground truth
+//! from the lab's status API.
+//! Loopback: 127.62.0.0/16 (servers 127.62.0.1, relay 127.62.0.9, labs
+//! 127.62.10.0/24, 127.62.20.0/24, 127.62.30.0/24, ...).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use netswim_engine::inventory::import_csv;
+use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
+use netswim_engine::upgrade::{AnalysisSpec, DeviceSelector, DistributionSpec, Schedule};
+use netswim_engine::{Engine, ImportSource, ImportSpec};
+use netswim_lab::device::Faults;
+use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
+use netswim_lab::lab::{DeviceStatus, Lab, LabOptions, parse_mix};
+use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
+use netswim_store::crypto::SecretKey;
+use netswim_store::{LocalBlobStore, NewDistributionServer, Status, Store};
+use netswim_transfer::{
+    CredentialStore, Fileserver, FileserverConfig, Protocol as ServedProtocol, TransferRecord,
+    TransferResult,
+};
+use tokio::sync::mpsc;
+
+const RELAY_USER: &str = "relay";
+const RELAY_PASSWORD: &str = "relay-password";
+const IMAGE_SIZE: u64 = 1024 * 1024;
+
+/// A lab, an engine with in-process servers, and a relay for one site.
+struct Harness {
+    lab: Arc<Lab>,
+    engine: Engine,
+    _servers: TransferServers,
+    relay_records: mpsc::UnboundedReceiver<TransferRecord>,
+    relay_root: PathBuf,
+    _folder: tempfile::TempDir,
+    /// Target image per lab model: (image id, file name, md5, version).
+    images: HashMap<String, (i64, String, String, String)>,
+}
+
+async fn harness(devices: usize, mix: &str, base: Ipv4Addr, relay_site: &str) -> Harness {
+    let lab = Arc::new(
+        Lab::start(&LabOptions {
+            devices,
+            mix: parse_mix(mix).expect("mix"),
+            address_base: base,
+            ssh_port: 0,
+            username: "admin".into(),
+            password: "lab-password".into(),
+            enable_secret: "lab-enable".into(),
+            reload_delay: Duration::from_secs(3),
+            seed: 11,
+            image_version: "15.2(2)E7".into(),
+            image_size: 64 * 1024,
+            flash_size: None,
+        })
+        .await
+        .expect("lab starts"),
+    );
+    let folder = tempfile::tempdir().expect("tempdir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("netswim.db").display()
+    );
+    let store = Store::open(&url).await.expect("store");
+    let blobs = LocalBlobStore::open(folder.path().join("blobs"))
+        .await
+        .expect("blobs");
+    let key = SecretKey::generate();
+    let report = import_csv(&store, &key, &lab.inventory_csv())
+        .await
+        .expect("inventory");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let (engine, _) = Engine::start(store.clone(), blobs, key)
+        .await
+        .expect("engine");
+    let mut timeouts = engine.upgrade_timeouts();
+    timeouts.transfer = Duration::from_secs(6);
+    timeouts.stall = Duration::from_secs(5);
+    engine.set_upgrade_timeouts(timeouts);
+
+    let local: SocketAddr = "127.62.0.1:0".parse().expect("address");
+    let servers = TransferServers::start(TransferListen {
+        transfer_host: None,
+        tftp: Some(local),
+        ftp: Some(local),
+        ssh: Some(local),
+        http: Some(local),
+        host_key: None,
+        records: None,
+    })
+    .await
+    .expect("transfer servers");
+    engine.set_transfer_service(servers.service.clone());
+
+    // The relay: a fileserver whose upload area is its root.
+    let relay_root = folder.path().join("relay");
+    std::fs::create_dir_all(&relay_root).expect("relay dir");
+    let relay_address: SocketAddr = "127.62.0.9:0".parse().expect("address");
+    let credentials = CredentialStore::default();
+    credentials.insert(RELAY_USER, RELAY_PASSWORD);
+    let (records, relay_records) = mpsc::unbounded_channel();
+    let mut config = FileserverConfig::new(&relay_root);
+    config.sftp = Some(relay_address);
+    config.ftp = Some(relay_address);
+    config.tftp = Some(relay_address);
+    config.http = Some(relay_address);
+    config.credentials = credentials;
+    config.upload = Some((relay_root.clone(), 1 << 30));
+    config.records = Some(records);
+    let relay = Fileserver::bind(config).await.expect("relay binds");
+    let bound = relay.addresses().clone();
+    tokio::spawn(async move {
+        let _ = relay.run(std::future::pending()).await;
+    });
+    let port = |address: Option<SocketAddr>| address.expect("bound").port();
+    let relay_url = format!(
+        "scp://{RELAY_USER}:{RELAY_PASSWORD}@127.62.0.9:{}/?ftp={}&tftp={}&http={}",
+        port(bound.sftp),
+        port(bound.ftp),
+        port(bound.tftp),
+        port(bound.http)
+    );
+    let site = store
+        .find_site_by_name(relay_site)
+        .await
+        .expect("site lookup")
+        .expect("lab site exists");
+    store
+        .insert_distribution_server(&NewDistributionServer {
+            name: "relay-1".into(),
+            url: relay_url,
+            site_ids: vec![site.id],
+        })
+        .await
+        .expect("relay registered");
+
+    let images = import_target_images(&engine, folder.path(), &lab).await;
+    Harness {
+        lab,
+        engine,
+        _servers: servers,
+        relay_records,
+        relay_root,
+        _folder: folder,
+        images,
+    }
+}
+
+/// One target image per model the lab runs, imported into the repository.
+async fn import_target_images(
+    engine: &Engine,
+    folder: &Path,
+    lab: &Lab,
+) -> HashMap<String, (i64, String, String, String)> {
+    let mut models: Vec<(String, String)> = lab
+        .status()
+        .into_iter()
+        .map(|device| (device.model, device.platform))
+        .collect();
+    models.sort();
+    models.dedup();
+    let mut images = HashMap::new();
+    for (model, platform) in models {
+        let (name, bytes, version) = match platform.as_str() {
+            "ios" => {
+                let spec = ImageSpec {
+                    model: model.clone(),
+                    version: "15.2(7)E8".into(),
+                    feature: "universalk9".into(),
+                    min_dram_mb: 256,
+                    size: IMAGE_SIZE,
+                };
+                (
+                    image_file_name(&spec, ImageFormat::Bin).expect("name"),
+                    make_image(&spec, ImageFormat::Bin).expect("image"),
+                    "15.2(7)E8",
+                )
+            }
+            other => {
+                let version = if other == "iosxe" {
+                    "17.12.04"
+                } else {
+                    "7.3.2"
+                };
+                let spec = PlatformImageSpec {
+                    model: model.clone(),
+                    version: version.into(),
+                    size: IMAGE_SIZE,
+                };
+                (
+                    platform_image_file_name(&spec).expect("name"),
+                    make_platform_image(&spec).expect("image"),
+                    version,
+                )
+            }
+        };
+        let path = folder.join(&name);
+        std::fs::write(&path, &bytes).expect("image written");
+        let job = engine
+            .submit_import(
+                ImportSpec {
+                    source: Some(ImportSource::File { path }),
+                    ..Default::default()
+                },
+                "test",
+            )
+            .await
+            .expect("import submitted");
+        let job = wait_job(engine, job.id).await;
+        assert_eq!(job.status, Status::Success, "import of {name}");
+        let image = engine
+            .store()
+            .list_images()
+            .await
+            .expect("images")
+            .into_iter()
+            .find(|image| image.file_name == name)
+            .expect("imported");
+        images.insert(
+            model,
+            (image.id, name, image.md5.clone(), version.to_owned()),
+        );
+    }
+    images
+}
+
+/// Waits for a job to finish, woken by its events (polls as a safety net).
+async fn wait_job(engine: &Engine, job_id: i64) -> netswim_store::Job {
+    let mut events = engine.subscribe();
+    loop {
+        let job = engine.store().get_job(job_id).await.expect("job");
+        if job.status.is_finished() {
+            return job;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
+    }
+}
+
+fn by_model(statuses: &[DeviceStatus]) -> BTreeMap<String, Vec<String>> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for device in statuses {
+        groups
+            .entry(device.model.clone())
+            .or_default()
+            .push(device.name.clone());
+    }
+    groups
+}
+
+/// Distributes each model's image to its devices; returns job id per model.
+async fn distribute_all(h: &Harness, extra: impl Fn(&mut DistributionSpec)) -> Vec<i64> {
+    let mut jobs = Vec::new();
+    for (model, names) in by_model(&h.lab.status()) {
+        let (image_id, ..) = &h.images[&model];
+        let mut spec = DistributionSpec {
+            image_id: *image_id,
+            devices: DeviceSelector {
+                names,
+                ..Default::default()
+            },
+            max_parallel: Some(50),
+            ..Default::default()
+        };
+        extra(&mut spec);
+        let job = h
+            .engine
+            .submit_distribution(spec, Schedule::default(), "test")
+            .await
+            .expect("distribution submitted");
+        jobs.push(job.id);
+    }
+    jobs
+}
+
+/// Whether every member file system of the device holds `file` with `md5`.
+fn holds_image(device: &DeviceStatus, file: &str, md5: &str) -> bool {
+    let targets: Vec<_> = device
+        .file_systems
+        .iter()
+        .filter(|fs| !fs.name.starts_with("nvram"))
+        .filter(|fs| {
+            fs.files
+                .iter()
+                .any(|f| f.path.trim_start_matches('/') == file && f.md5 == md5)
+        })
+        .collect();
+    let members = device.members.len().max(1);
+    targets.len() >= members
+}
+
+/// Uploads the relay accepted (SCP pushes) of `file`.
+fn relay_uploads(records: &mut mpsc::UnboundedReceiver<TransferRecord>) -> Vec<TransferRecord> {
+    let mut all = Vec::new();
+    while let Ok(record) = records.try_recv() {
+        all.push(record);
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distribution_puts_each_image_on_every_member_through_relay_or_local_server() {
+    let mut h = harness(
+        24,
+        "ios-stack:4,ios:12,iosxe:4,iosxr:4",
+        "127.62.10.1".parse().expect("ip"),
+        "site-1",
+    )
+    .await;
+    let jobs = distribute_all(&h, |_| {}).await;
+    for job_id in &jobs {
+        let job = wait_job(&h.engine, *job_id).await;
+        let log = h.engine.job_log(*job_id).await.unwrap_or_default();
+        assert_eq!(job.status, Status::Success, "job {job_id}:\n{log}");
+        // Credentials minted for the job are revoked at its end.
+        assert!(!h._servers.service.has_credential(*job_id));
+    }
+    let statuses = h.lab.status();
+    for device in &statuses {
+        let (_, file, md5, _) = &h.images[&device.model];
+        assert!(
+            holds_image(device, file, md5),
+            "{} lacks {file}",
+            device.name
+        );
+    }
+    // The relay got each image its site needed exactly once (pushed by
+    // SCP into its upload area), and served it to the site's devices.
+    let records = relay_uploads(&mut h.relay_records);
+    let site_models: std::collections::BTreeSet<String> = h
+        .lab
+        .devices
+        .iter()
+        .filter(|device| device.site == "site-1")
+        .filter_map(|device| {
+            statuses
+                .iter()
+                .find(|status| status.name == device.name)
+                .map(|status| status.model.clone())
+        })
+        .collect();
+    for model in &site_models {
+        let (_, file, ..) = &h.images[model];
+        let pushes = records
+            .iter()
+            .filter(|r| {
+                r.protocol == ServedProtocol::Scp
+                    && r.file.ends_with(file.as_str())
+                    && r.result == TransferResult::Complete
+                    && r.client.ip().to_string() == "127.0.0.1"
+            })
+            .count();
+        assert!(h.relay_root.join(file).exists(), "relay holds {file}");
+        assert_eq!(pushes, 1, "{file} pushed {pushes} times");
+    }
+    // Every device of the relay's site pulled from the relay, no other did.
+    let pulled_by: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter(|r| {
+            r.result == TransferResult::Complete && r.client.ip().to_string() != "127.0.0.1"
+        })
+        .map(|r| r.client.ip().to_string())
+        .collect();
+    let site_hosts: std::collections::BTreeSet<String> = statuses
+        .iter()
+        .filter(|status| {
+            h.lab
+                .devices
+                .iter()
+                .any(|device| device.name == status.name && device.site == "site-1")
+        })
+        .map(|status| status.host.clone())
+        .collect();
+    assert_eq!(pulled_by, site_hosts);
+
+    // A second distribution of the same images: nothing is copied again.
+    let again = distribute_all(&h, |_| {}).await;
+    for job_id in again {
+        let job = wait_job(&h.engine, job_id).await;
+        assert_eq!(job.status, Status::Success);
+        let detail = h.engine.job_detail(job_id).await.expect("detail");
+        for (_, tasks) in &detail.runs {
+            for (task, operations) in tasks {
+                let transfer = operations
+                    .iter()
+                    .find(|op| op.name == "transfer")
+                    .expect("transfer op");
+                assert!(
+                    transfer.message.contains("already present"),
+                    "{}: {}",
+                    task.subject,
+                    transfer.message
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
+    let h = harness(
+        16,
+        "ios:12,iosxe:2,iosxr:2",
+        "127.62.20.1".parse().expect("ip"),
+        "site-2",
+    )
+    .await;
+    let faults: [(&str, Faults, &str); 3] = [
+        (
+            "lab-sw-002",
+            Faults {
+                transfer_stall_after_bytes: Some(64 * 1024),
+                ..Default::default()
+            },
+            "transfer stalled",
+        ),
+        (
+            "lab-sw-004",
+            Faults {
+                corrupt_transfers: true,
+                ..Default::default()
+            },
+            "image corrupted in transfer",
+        ),
+        (
+            "lab-sw-006",
+            Faults {
+                full_flash: true,
+                ..Default::default()
+            },
+            "needs 1,048,576 bytes",
+        ),
+    ];
+    for (name, fault, _) in &faults {
+        h.lab
+            .device(name)
+            .expect("device")
+            .handle
+            .set_faults(fault.clone());
+    }
+    let jobs = distribute_all(&h, |spec| spec.retries = Some(1)).await;
+    let mut messages = HashMap::new();
+    for job_id in &jobs {
+        wait_job(&h.engine, *job_id).await;
+        let detail = h.engine.job_detail(*job_id).await.expect("detail");
+        for (_, tasks) in &detail.runs {
+            for (task, _) in tasks {
+                messages.insert(task.subject.clone(), (task.status, task.message.clone()));
+            }
+        }
+    }
+    for (name, _, expected) in &faults {
+        let (status, message) = &messages[*name];
+        assert_eq!(*status, Status::Failure, "{name}: {message}");
+        assert!(message.contains(expected), "{name}: {message}");
+    }
+    let failed: Vec<_> = messages
+        .iter()
+        .filter(|(_, (status, _))| *status != Status::Success)
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert_eq!(failed.len(), faults.len(), "{messages:#?}");
+    // None is left down.
+    assert!(h.lab.status().iter().all(|device| device.state == "up"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysis_job_reports_readiness_per_device_from_live_facts() {
+    let h = harness(
+        6,
+        "ios:4,iosxr:2",
+        "127.62.30.1".parse().expect("ip"),
+        "site-1",
+    )
+    .await;
+    h.lab
+        .device("lab-sw-002")
+        .expect("device")
+        .handle
+        .set_faults(Faults {
+            full_flash: true,
+            ..Default::default()
+        });
+    let (image_id, file, ..) = h.images["WS-C2960X-48FPD-L"].clone();
+    let job = h
+        .engine
+        .submit_analysis(
+            AnalysisSpec {
+                name: None,
+                image_id,
+                devices: DeviceSelector {
+                    all: true,
+                    ..Default::default()
+                },
+                method: None,
+            },
+            Schedule::default(),
+            "test",
+        )
+        .await
+        .expect("analysis submitted");
+    assert!(job.name.starts_with(&format!("Analyze_{file}_")));
+    let job = wait_job(&h.engine, job.id).await;
+    assert_eq!(job.status, Status::Success);
+    let report = h.engine.analysis_report(job.id).await.expect("report");
+    assert_eq!(report.rows.len(), 6);
+    let status: HashMap<_, _> = report
+        .rows
+        .iter()
+        .map(|row| (row.device.clone(), row.status()))
+        .collect();
+    assert_eq!(status["lab-sw-001"], "ready");
+    assert_eq!(status["lab-sw-002"], "not_ready");
+    assert_eq!(status["lab-rtr-005"], "not_applicable");
+    assert_eq!(report.summary.ready, 3);
+    assert_eq!(report.summary.not_ready, 1);
+    assert_eq!(report.summary.not_applicable, 2);
+    // The live analysis (stored facts, no job) agrees.
+    let live = h
+        .engine
+        .analyse(&AnalysisSpec {
+            name: None,
+            image_id,
+            devices: DeviceSelector {
+                all: true,
+                ..Default::default()
+            },
+            method: None,
+        })
+        .await
+        .expect("analyse");
+    assert_eq!(live.summary, report.summary);
+}
