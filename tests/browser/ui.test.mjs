@@ -209,6 +209,15 @@ test('the activate wizard reloads the devices of the distribution job onto the n
   assert.equal(status, 'success', await page.locator('#tasks').innerText());
   assert.equal(await page.locator('#tasks tbody tr[data-status="success"]').count(), 10);
   state.screens.activation = await shot('job-detail-activation');
+  // The devices really run the new release: sync them and filter by version.
+  await page.goto(`${state.url}/devices`);
+  await page.getByRole('button', { name: 'Sync all devices' }).click();
+  await page.waitForURL(/\/jobs\/\d+/);
+  await waitForJob(120);
+  await page.goto(`${state.url}/devices?version=${encodeURIComponent('15.2(7)E10')}`);
+  assert.equal(await page.locator('main table tbody tr').count(), 10);
+  assert.equal(await page.locator('main table tbody tr .badge.s-compliant').count(), 10);
+  await shot('devices-after-upgrade');
 });
 
 test("a failed device's operations open from the job detail", { timeout: 60_000 }, async () => {

@@ -209,7 +209,10 @@ async fn every_page_answers_html_for_a_viewer_and_unknown_things_get_a_404_page(
     // The live fragment the job page refreshes is the progress block only.
     let (status, body) = get(&server, &cookie, "/jobs/1/progress").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.starts_with(r#"<div id="progress" data-status="success""#), "{body}");
+    assert!(
+        body.starts_with(r#"<div id="progress" data-status="success""#),
+        "{body}"
+    );
     // The image is on its page, the import job on the jobs page.
     let (_, body) = get(&server, &cookie, &format!("/images/{image}")).await;
     assert!(body.contains("c3750e-ipbasek9-tar.152-2.E7.tar"), "{body}");

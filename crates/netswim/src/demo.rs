@@ -7,7 +7,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -98,7 +97,17 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .await
     });
 
-    let (files, files_stop) = start_transfer_service(&engine, address.ip(), &args.data).await?;
+    let files = start_transfer_servers(&engine, address.ip()).await?;
+    // Upgrade runs an earlier stop interrupted go on; the scheduler starts
+    // scheduled jobs when they are due.
+    let resumed = engine.resume_interrupted().await?;
+    if !resumed.is_empty() {
+        println!("resumed {} interrupted upgrade run(s)", resumed.len());
+    }
+    let scheduler = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run_scheduler(std::future::pending::<()>()).await }
+    });
     let mut lab = start_lab(&args).await?;
     import_images(&engine).await?;
     let report =
@@ -134,72 +143,46 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("stopping…");
     sync_watch.abort();
     let _ = stop_tx.send(true);
-    let _ = files_stop.send(true);
-    match tokio::time::timeout(Duration::from_secs(10), files).await {
-        Ok(Ok(Ok(_))) | Err(_) => {}
-        Ok(Ok(Err(error))) => eprintln!("the file servers stopped with an error: {error}"),
-        Ok(Err(error)) => eprintln!("the file server task failed: {error}"),
-    }
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
+    scheduler.abort();
+    // Open event streams (job pages) would hold a graceful stop forever.
+    match tokio::time::timeout(Duration::from_secs(3), server).await {
         Ok(Ok(Ok(()))) | Err(_) => {}
         Ok(Ok(Err(error))) => eprintln!("the web server stopped with an error: {error}"),
         Ok(Err(error)) => eprintln!("the web server task failed: {error}"),
     }
+    // Drained with a bound: a device stuck mid-transfer must not hold Ctrl-C.
+    let _ = tokio::time::timeout(Duration::from_secs(10), files.shutdown()).await;
     lab.shutdown();
     Ok(())
 }
 
-type FilesTask = tokio::task::JoinHandle<
-    Result<netswim_transfer::FileserverReport, netswim_transfer::TransferError>,
->;
-
 /// Starts the TFTP, HTTP, FTP and SFTP/SCP servers devices pull images
 /// from (ephemeral ports on the web UI's address), serving what jobs
 /// publish from the blob store, and hands them to the engine.
-async fn start_transfer_service(
+async fn start_transfer_servers(
     engine: &Engine,
     ip: std::net::IpAddr,
-    data: &Path,
-) -> Result<(FilesTask, tokio::sync::watch::Sender<bool>)> {
-    use netswim_engine::upgrade::serving::{TransferEndpoints, TransferService};
-    use netswim_transfer::{CredentialStore, Fileserver, FileserverConfig, PublishedFiles};
+) -> Result<netswim_engine::upgrade::serving::TransferServers> {
+    use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
     let ip = if ip.is_unspecified() {
         std::net::IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {
         ip
     };
-    let published = PublishedFiles::new();
-    let credentials = CredentialStore::default();
-    // The root is unused: the servers read only what jobs publish.
-    let mut config = FileserverConfig::new(data.join("blobs"));
-    let any_port = SocketAddr::new(ip, 0);
-    config.tftp = Some(any_port);
-    config.http = Some(any_port);
-    config.ftp = Some(any_port);
-    config.sftp = Some(any_port);
-    config.credentials = credentials.clone();
-    let server = Fileserver::with_source(config, Arc::new(published.clone()))
-        .await
-        .context("cannot start the image file servers")?;
-    let bound = server.addresses().clone();
-    let endpoints = TransferEndpoints {
-        host: ip.to_string(),
-        tftp: bound.tftp.map(|address| address.port()),
-        ftp: bound.ftp.map(|address| address.port()),
-        ssh: bound.sftp.map(|address| address.port()),
-        http: bound.http.map(|address| address.port()),
-        https: None,
-    };
-    engine.set_transfer_service(Arc::new(TransferService::new(
-        published,
-        credentials,
-        endpoints,
-    )));
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(server.run(async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }));
-    Ok((task, stop))
+    let any_port = Some(SocketAddr::new(ip, 0));
+    let servers = TransferServers::start(TransferListen {
+        transfer_host: Some(ip.to_string()),
+        tftp: any_port,
+        ftp: any_port,
+        ssh: any_port,
+        http: any_port,
+        host_key: None,
+        records: None,
+    })
+    .await
+    .context("cannot start the image file servers")?;
+    engine.set_transfer_service(servers.service.clone());
+    Ok(servers)
 }
 
 /// The admin password: generated on first run, kept (mode 0600) in the data folder.

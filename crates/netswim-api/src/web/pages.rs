@@ -411,10 +411,11 @@ fn newest_version_for(device: &Device, images: &[Image]) -> Option<Version> {
         .iter()
         .filter(|image| image.os == Some(os) && image.image_type == Default::default())
         .filter(|image| {
+            // The domain's platform → model table decides; no model, no match.
             let model = device.platform.as_deref().unwrap_or("");
             image.platforms.is_empty()
                 || image.platforms.iter().any(|platform| {
-                    model.starts_with(platform.as_str()) || platform.starts_with(model)
+                    netswim_domain::analysis::platform_fits_model(platform, model) == Some(true)
                 })
         })
         .filter_map(|image| Version::parse(os, image.version.as_deref()?).ok())
