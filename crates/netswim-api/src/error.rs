@@ -22,6 +22,12 @@ pub enum ApiError {
     /// The request is malformed or names something impossible.
     #[error("{0}")]
     BadRequest(String),
+    /// The request names something impossible, with a hint on what to send.
+    #[error("{message}")]
+    Invalid { message: String, hint: String },
+    /// The named thing does not exist, with a hint on how to find it.
+    #[error("{message}")]
+    Missing { message: String, hint: String },
     /// The request conflicts with what exists (taken name, image in use).
     #[error("{0}")]
     Conflict(String),
@@ -66,6 +72,10 @@ impl ApiError {
                 "bad_request",
                 "see /api/v1/openapi.json for the request shape".into(),
             ),
+            ApiError::Invalid { hint, .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request", hint.clone())
+            }
+            ApiError::Missing { hint, .. } => (StatusCode::NOT_FOUND, "not_found", hint.clone()),
             ApiError::Conflict(_) => (
                 StatusCode::CONFLICT,
                 "conflict",

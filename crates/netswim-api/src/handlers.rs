@@ -12,12 +12,15 @@ use axum::response::IntoResponse;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use netswim_engine::credentials::DeviceSecrets;
+use netswim_engine::upgrade::{JobControl, Recurrence};
 use netswim_engine::{ImportSource, ImportSpec, SyncSpec};
 use netswim_store::crypto::{generate_token, hash_password, hash_token, verify_password};
 use netswim_store::{
-    NewApiToken, NewCredentialProfile, NewDevice, NewDistributionServer, Role, Timestamp,
+    Device, Image, Job, NewApiToken, NewCredentialProfile, NewDevice, NewDistributionServer, Role,
+    StoreError, Timestamp,
 };
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_util::io::StreamReader;
 
@@ -667,12 +670,24 @@ pub async fn delete_distribution_server(
 
 // ---------------------------------------------------------------- jobs
 
+/// `GET /jobs`: each job with its latest run (run id, device count, start, end).
 pub async fn list_jobs(
     State(state): State<AppState>,
     _caller: Caller,
-) -> ApiResult<Json<Vec<JobView>>> {
-    let jobs = state.engine.store().list_jobs().await?;
-    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
+) -> ApiResult<Json<Vec<JobRow>>> {
+    let store = state.engine.store();
+    let jobs = store.list_jobs().await?;
+    let mut rows = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        // Newest run first.
+        let run = store.list_runs(job.id).await?.into_iter().next();
+        let tasks = match &run {
+            Some(run) => Some(store.run_task_counts(run.id).await?.values().sum()),
+            None => None,
+        };
+        rows.push(JobRow::new(job, run.as_ref(), tasks));
+    }
+    Ok(Json(rows))
 }
 
 pub async fn show_job(
@@ -697,6 +712,487 @@ pub async fn show_job(
             })
             .collect(),
     }))
+}
+
+// ---------------------------------------------------------------- upgrade jobs
+
+const IMAGE_HINT: &str =
+    "list images with `netswim image list` (GET /api/v1/images) and give an image id";
+const DEVICE_HINT: &str =
+    "`netswim device list` (GET /api/v1/devices) shows each device's name, site, role and platform";
+const SELECTION_HINT: &str = "name devices, or choose them by site, role or platform, or all \
+     (`devices`: {names, ids, sites, roles, platforms, all})";
+const SCHEDULE_HINT: &str = "give `schedule.at` as RFC 3339 (2026-11-23T02:00:00+01:00) or a local \
+     time (2026-11-23T02:00) with an IANA `time_zone` (Europe/Zurich); recurrence is one of \
+     none, minute, hourly, daily, weekly, monthly, yearly";
+
+fn invalid(message: impl Into<String>, hint: impl Into<String>) -> ApiError {
+    ApiError::Invalid {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+fn missing(message: impl Into<String>, hint: impl Into<String>) -> ApiError {
+    ApiError::Missing {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+/// Splits a job request into the spec (its fields at the top level) and the
+/// `schedule`. A top-level field the spec does not know is refused: a typo
+/// (`protocol` for `protocols`) would otherwise fall back to a default
+/// without a word.
+fn job_request<S: DeserializeOwned + Serialize>(
+    body: Value,
+    what: &str,
+) -> ApiResult<(S, Schedule)> {
+    let Value::Object(mut fields) = body else {
+        return Err(invalid(
+            format!("a {what} request must be a JSON object"),
+            "send {\"image_id\": …, \"devices\": {…}, \"schedule\": {…}} (see /api/v1/openapi.json)",
+        ));
+    };
+    let schedule = match fields.remove("schedule") {
+        None | Some(Value::Null) => Schedule::default(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|error| invalid(format!("bad schedule: {error}"), SCHEDULE_HINT))?,
+    };
+    let spec: S = serde_json::from_value(Value::Object(fields.clone())).map_err(|error| {
+        invalid(
+            format!("bad {what} request: {error}"),
+            "the body is the job spec's fields plus an optional `schedule` (see README, \"Upgrade jobs\")",
+        )
+    })?;
+    if let Ok(Value::Object(known)) = serde_json::to_value(&spec) {
+        if let Some(unknown) = fields.keys().find(|key| !known.contains_key(*key)) {
+            let mut names: Vec<&str> = known.keys().map(String::as_str).collect();
+            names.push("schedule");
+            return Err(invalid(
+                format!("unknown field `{unknown}` in a {what} request"),
+                format!("known fields: {}", names.join(", ")),
+            ));
+        }
+    }
+    Ok((spec, schedule))
+}
+
+async fn check_image(state: &AppState, id: i64) -> ApiResult<Image> {
+    match state.engine.store().get_image(id).await {
+        Ok(image) => Ok(image),
+        Err(StoreError::NotFound { .. }) => {
+            Err(missing(format!("image {id} not found"), IMAGE_HINT))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The devices a selector chooses, checked before a job is recorded so a
+/// mistake is answered at once with what is wrong and a hint (the engine
+/// resolves the selector again when a run starts: the inventory may change
+/// in between).
+/// `required`: an empty selector is refused (else it chooses nothing).
+async fn check_selector(
+    state: &AppState,
+    selector: &DeviceSelector,
+    required: bool,
+) -> ApiResult<Vec<Device>> {
+    let store = state.engine.store();
+    let devices = store.list_devices().await?;
+    let sites = store.list_sites().await?;
+    for name in &selector.sites {
+        if !sites.iter().any(|site| site.name == *name) {
+            return Err(missing(
+                format!("site {name} not found"),
+                "list sites with GET /api/v1/sites",
+            ));
+        }
+    }
+    for id in &selector.ids {
+        if !devices.iter().any(|device| device.id == *id) {
+            return Err(missing(format!("device {id} not found"), DEVICE_HINT));
+        }
+    }
+    for name in &selector.names {
+        if !devices.iter().any(|device| device.name == *name) {
+            return Err(missing(format!("device {name} not found"), DEVICE_HINT));
+        }
+    }
+    let filtered =
+        !(selector.sites.is_empty() && selector.roles.is_empty() && selector.platforms.is_empty());
+    if !selector.all && selector.ids.is_empty() && selector.names.is_empty() && !filtered {
+        if required {
+            return Err(invalid("no devices chosen", SELECTION_HINT));
+        }
+        return Ok(Vec::new());
+    }
+    // The engine's rule decides which devices match.
+    let chosen = netswim_engine::upgrade::submit::select_devices(store, selector).await?;
+    if chosen.is_empty() {
+        let mut filters = Vec::new();
+        for (label, values) in [
+            ("site", &selector.sites),
+            ("role", &selector.roles),
+            ("platform", &selector.platforms),
+        ] {
+            if !values.is_empty() {
+                filters.push(format!("{label} {}", values.join("|")));
+            }
+        }
+        let what = if filters.is_empty() {
+            "the inventory has no devices".to_owned()
+        } else {
+            format!("no device matches {}", filters.join(" and "))
+        };
+        return Err(invalid(what, DEVICE_HINT));
+    }
+    Ok(chosen)
+}
+
+/// A schedule the scheduler can follow: `at` with an offset, or a local
+/// time that exists in `time_zone` (default UTC); the zone is an IANA name.
+fn check_schedule(schedule: &Schedule) -> ApiResult<()> {
+    let zone = match &schedule.time_zone {
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|error| {
+            invalid(
+                format!("unknown time zone {name:?}: {error}"),
+                SCHEDULE_HINT,
+            )
+        })?,
+        None => jiff::tz::TimeZone::UTC,
+    };
+    if let Some(at) = &schedule.at {
+        if at.parse::<jiff::Timestamp>().is_err() {
+            let local: jiff::civil::DateTime = at.parse().map_err(|error| {
+                invalid(
+                    format!("cannot read schedule time {at:?}: {error}"),
+                    SCHEDULE_HINT,
+                )
+            })?;
+            local.to_zoned(zone).map_err(|error| {
+                invalid(
+                    format!("schedule time {at:?} does not exist in its time zone: {error}"),
+                    SCHEDULE_HINT,
+                )
+            })?;
+        }
+    } else if schedule.time_zone.is_some() && schedule.recurrence == Recurrence::None {
+        return Err(invalid(
+            "a time zone without a time or a recurrence schedules nothing",
+            SCHEDULE_HINT,
+        ));
+    }
+    Ok(())
+}
+
+fn check_positive(value: Option<u32>, field: &str) -> ApiResult<()> {
+    if value == Some(0) {
+        return Err(invalid(
+            format!("`{field}` is 0"),
+            format!("give `{field}` at least 1, or leave it out for the default"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_activation_options(options: &ActivationOptions) -> ApiResult<()> {
+    check_positive(options.max_parallel, "max_parallel")?;
+    if options.reload_timeout_secs == Some(0) {
+        return Err(invalid(
+            "`reload_timeout_secs` is 0",
+            "give the seconds a reloading device may take to come back (default 900)",
+        ));
+    }
+    Ok(())
+}
+
+/// Audits a submitted job and answers it (202: the job runs on its own).
+async fn submitted(
+    state: &AppState,
+    caller: &Caller,
+    job: Job,
+    schedule: &Schedule,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller
+        .audit(
+            state,
+            &format!("job.{}", job.kind),
+            format!("job:{}", job.id),
+            json!({"name": job.name, "schedule": schedule}),
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job.into())))
+}
+
+/// `POST /analysis`: readiness of the devices for the image now, no job.
+pub async fn analyse_now(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<AnalysisReport>> {
+    let (spec, schedule): (AnalysisSpec, Schedule) = job_request(body, "analysis")?;
+    if schedule != Schedule::default() {
+        return Err(invalid(
+            "a live analysis takes no schedule",
+            "POST /api/v1/jobs/analysis schedules an analysis job",
+        ));
+    }
+    check_image(&state, spec.image_id).await?;
+    check_selector(&state, &spec.devices, true).await?;
+    Ok(Json(state.engine.analyse(&spec).await?))
+}
+
+pub async fn submit_analysis(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "submit analysis jobs")?;
+    let (spec, schedule): (AnalysisSpec, Schedule) = job_request(body, "analysis")?;
+    check_schedule(&schedule)?;
+    check_image(&state, spec.image_id).await?;
+    check_selector(&state, &spec.devices, true).await?;
+    let job = state
+        .engine
+        .submit_analysis(spec, schedule.clone(), &caller.name)
+        .await?;
+    submitted(&state, &caller, job, &schedule).await
+}
+
+pub async fn submit_distribution(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "submit distribution jobs")?;
+    let (spec, schedule): (DistributionSpec, Schedule) = job_request(body, "distribution")?;
+    check_schedule(&schedule)?;
+    check_image(&state, spec.image_id).await?;
+    let chosen = check_selector(&state, &spec.devices, true).await?;
+    if spec.protocols.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(
+            "`protocols` is empty",
+            "list protocols in order of preference (scp, sftp, ftp, tftp, http, https) or leave it out for the `protocol_order` setting",
+        ));
+    }
+    check_positive(spec.max_parallel, "max_parallel")?;
+    check_positive(spec.max_parallel_per_site, "max_parallel_per_site")?;
+    check_positive(
+        spec.max_parallel_per_distribution_server,
+        "max_parallel_per_distribution_server",
+    )?;
+    for name in spec
+        .locations
+        .keys()
+        .chain(spec.distribution_servers.keys())
+    {
+        if !chosen.iter().any(|device| device.name == *name) {
+            return Err(invalid(
+                format!("a per-device option names {name}, which the job does not choose"),
+                "per-device `locations` and `distribution_servers` take names of chosen devices",
+            ));
+        }
+    }
+    if let Some(activate) = &spec.activate {
+        check_activation_options(activate)?;
+    }
+    let job = state
+        .engine
+        .submit_distribution(spec, schedule.clone(), &caller.name)
+        .await?;
+    submitted(&state, &caller, job, &schedule).await
+}
+
+pub async fn submit_activation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "submit activation jobs")?;
+    let (spec, schedule): (ActivationSpec, Schedule) = job_request(body, "activation")?;
+    check_schedule(&schedule)?;
+    check_activation_options(&spec.options)?;
+    match (spec.image_id, spec.from_run) {
+        (None, None) => {
+            return Err(invalid(
+                "an activation needs an image or a distribution run",
+                "give `image_id` (the image already on the devices) or `from_run` (a distribution run id from `netswim job list`)",
+            ));
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "give either `image_id` or `from_run`, not both",
+                "an activation from a distribution run activates that run's image",
+            ));
+        }
+        (Some(image_id), None) => {
+            check_image(&state, image_id).await?;
+            check_selector(&state, &spec.devices, true).await?;
+        }
+        (None, Some(run_id)) => {
+            let store = state.engine.store();
+            let run = match store.get_run(run_id).await {
+                Ok(run) => run,
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(missing(
+                        format!("run {run_id} not found"),
+                        "`netswim job list` shows each job's latest run id",
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let job = store.get_job(run.job_id).await?;
+            if job.kind != netswim_engine::upgrade::DISTRIBUTION_JOB {
+                return Err(invalid(
+                    format!(
+                        "run {run_id} is a run of {} job {}, not of a distribution",
+                        job.kind, job.id
+                    ),
+                    "give the run id of a distribution job",
+                ));
+            }
+            // Devices, when given, narrow the run's successful devices.
+            check_selector(&state, &spec.devices, false).await?;
+        }
+    }
+    let job = state
+        .engine
+        .submit_activation(spec, schedule.clone(), &caller.name)
+        .await?;
+    submitted(&state, &caller, job, &schedule).await
+}
+
+pub async fn submit_commit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "submit commit jobs")?;
+    let (spec, schedule): (CommitSpec, Schedule) = job_request(body, "commit")?;
+    check_schedule(&schedule)?;
+    check_selector(&state, &spec.devices, true).await?;
+    let job = state
+        .engine
+        .submit_commit(spec, schedule.clone(), &caller.name)
+        .await?;
+    submitted(&state, &caller, job, &schedule).await
+}
+
+pub async fn submit_rollback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    caller.require(Role::Operator, "submit rollback jobs")?;
+    let (spec, schedule): (RollbackSpec, Schedule) = job_request(body, "rollback")?;
+    check_schedule(&schedule)?;
+    check_selector(&state, &spec.devices, true).await?;
+    if spec.reload_timeout_secs == Some(0) {
+        return Err(invalid(
+            "`reload_timeout_secs` is 0",
+            "give the seconds a reloading device may take to come back (default 900)",
+        ));
+    }
+    let job = state
+        .engine
+        .submit_rollback(spec, schedule.clone(), &caller.name)
+        .await?;
+    submitted(&state, &caller, job, &schedule).await
+}
+
+async fn control(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    control: JobControl,
+) -> ApiResult<Json<JobView>> {
+    let verb = match control {
+        JobControl::Cancel => "cancel",
+        JobControl::Pause => "pause",
+        JobControl::Resume => "resume",
+    };
+    caller.require(Role::Operator, &format!("{verb} jobs"))?;
+    state.engine.store().get_job(id).await?;
+    let job = state.engine.control_job(id, control).await?;
+    caller
+        .audit(
+            &state,
+            &format!("job.{verb}"),
+            format!("job:{id}"),
+            json!({"status": job.status.as_str()}),
+        )
+        .await?;
+    Ok(Json(job.into()))
+}
+
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobView>> {
+    control(state, caller, id, JobControl::Cancel).await
+}
+
+pub async fn pause_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobView>> {
+    control(state, caller, id, JobControl::Pause).await
+}
+
+pub async fn resume_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobView>> {
+    control(state, caller, id, JobControl::Resume).await
+}
+
+pub async fn job_summary(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobSummary>> {
+    state.engine.store().get_job(id).await?;
+    Ok(Json(state.engine.job_summary(id).await?))
+}
+
+/// `GET /jobs/{id}/log`: the job's log as a text file download.
+pub async fn job_log(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    state.engine.store().get_job(id).await?;
+    let log = state.engine.job_log(id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"netswim-job-{id}.log\""),
+            ),
+        ],
+        log,
+    ))
+}
+
+/// `GET /jobs/{id}/analysis`: the report of an analysis job's latest run.
+pub async fn job_analysis(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AnalysisReport>> {
+    let job = state.engine.store().get_job(id).await?;
+    if job.kind != netswim_engine::upgrade::ANALYSIS_JOB {
+        return Err(invalid(
+            format!("job {id} is not an analysis (its kind is {})", job.kind),
+            "`netswim job list` shows each job's kind",
+        ));
+    }
+    Ok(Json(state.engine.analysis_report(id).await?))
 }
 
 // ---------------------------------------------------------------- settings

@@ -10,6 +10,13 @@ use netswim_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Upgrade job specs: the API accepts their serde form as is (field names
+/// are stable), so the wire shape and the engine's stored spec are one.
+pub use netswim_engine::upgrade::{
+    ActivationOptions, ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec, DeviceSelector,
+    DistributionSpec, JobSummary, RollbackSpec, Schedule,
+};
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImageView {
     pub id: i64,
@@ -259,6 +266,12 @@ pub struct JobView {
     pub name: String,
     pub status: String,
     pub spec: Value,
+    /// `{at, time_zone, recurrence}` as submitted (`{}` = now, once).
+    #[serde(default)]
+    pub schedule: Value,
+    /// When the scheduler starts the next run, if one is planned.
+    #[serde(default)]
+    pub next_run_at: Option<i64>,
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -272,11 +285,48 @@ impl From<Job> for JobView {
             name: job.name,
             status: job.status.as_str().to_owned(),
             spec: redact_spec(job.spec),
+            schedule: job.schedule,
+            next_run_at: job.next_run_at.map(|time| time.as_millis()),
             created_by: job.created_by,
             created_at: job.created_at.as_millis(),
             updated_at: job.updated_at.as_millis(),
         }
     }
+}
+
+/// A row of `GET /jobs`: the job and its latest run (id, device count,
+/// start, end); the run fields are absent before the first run.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobRow {
+    #[serde(flatten)]
+    pub job: JobView,
+    pub run_id: Option<i64>,
+    /// Tasks of the latest run (one per device for device jobs).
+    pub device_count: Option<u64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl JobRow {
+    pub fn new(job: Job, run: Option<&JobRun>, task_count: Option<u64>) -> Self {
+        JobRow {
+            job: job.into(),
+            run_id: run.map(|run| run.id),
+            device_count: task_count,
+            started_at: run.and_then(|run| run.started_at.map(|time| time.as_millis())),
+            ended_at: run.and_then(|run| run.ended_at.map(|time| time.as_millis())),
+        }
+    }
+}
+
+/// Body of `POST /jobs/{analysis,distribution,activation,commit,rollback}`:
+/// the job's spec fields at the top level plus an optional `schedule`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct JobRequest<S> {
+    #[serde(flatten)]
+    pub spec: S,
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 /// Removes a password that came inside an import URL.
@@ -327,6 +377,10 @@ pub struct TaskView {
     pub subject: String,
     pub status: String,
     pub message: String,
+    #[serde(default)]
+    pub started_at: Option<i64>,
+    #[serde(default)]
+    pub ended_at: Option<i64>,
     pub operations: Vec<OperationView>,
 }
 
@@ -338,6 +392,8 @@ impl TaskView {
             subject: task.subject,
             status: task.status.as_str().to_owned(),
             message: task.message,
+            started_at: task.started_at.map(|time| time.as_millis()),
+            ended_at: task.ended_at.map(|time| time.as_millis()),
             operations: operations.into_iter().map(OperationView::from).collect(),
         }
     }

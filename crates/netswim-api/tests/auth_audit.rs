@@ -69,22 +69,6 @@ fn steps() -> Vec<Step> {
             None,
             "login",
         ),
-        step("post", "/api/v1/images", Value::Null, None, "image"),
-        step("post", "/api/v1/images/import", Value::Null, None, "import"),
-        step(
-            "patch",
-            "/api/v1/images/{id}/requirements",
-            json!({"min_flash_bytes": 1000}),
-            Some("image"),
-            "",
-        ),
-        step(
-            "delete",
-            "/api/v1/images/{id}",
-            Value::Null,
-            Some("image"),
-            "",
-        ),
         step(
             "post",
             "/api/v1/credentials",
@@ -105,6 +89,80 @@ fn steps() -> Vec<Step> {
             "/api/v1/devices/{id}",
             json!({"name": "sw1", "host": "127.45.1.2", "os": "ios"}),
             Some("device"),
+            "",
+        ),
+        step("post", "/api/v1/images", Value::Null, None, "image"),
+        step("post", "/api/v1/images/import", Value::Null, None, "import"),
+        step(
+            "patch",
+            "/api/v1/images/{id}/requirements",
+            json!({"min_flash_bytes": 1000}),
+            Some("image"),
+            "",
+        ),
+        // Upgrade jobs: `"image_id": "IMAGE"` becomes the uploaded image's id.
+        step(
+            "post",
+            "/api/v1/jobs/analysis",
+            json!({"image_id": "IMAGE", "devices": {"names": ["sw1"]}}),
+            None,
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/distribution",
+            json!({"image_id": "IMAGE", "devices": {"names": ["sw1"]}}),
+            None,
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/activation",
+            json!({"image_id": "IMAGE", "devices": {"names": ["sw1"]}}),
+            None,
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/rollback",
+            json!({"devices": {"names": ["sw1"]}}),
+            None,
+            "",
+        ),
+        // A job far in the future stays scheduled for the controls below.
+        step(
+            "post",
+            "/api/v1/jobs/commit",
+            json!({"devices": {"names": ["sw1"]}, "schedule": {"at": "2099-01-01T00:00:00Z"}}),
+            None,
+            "scheduled",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/{id}/pause",
+            Value::Null,
+            Some("scheduled"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/{id}/resume",
+            Value::Null,
+            Some("scheduled"),
+            "",
+        ),
+        step(
+            "post",
+            "/api/v1/jobs/{id}/cancel",
+            Value::Null,
+            Some("scheduled"),
+            "",
+        ),
+        step(
+            "delete",
+            "/api/v1/images/{id}",
+            Value::Null,
+            Some("image"),
             "",
         ),
         step(
@@ -218,6 +276,11 @@ async fn send_step(
             request.json(&json!({"path": path}))
         }
         "/api/v1/devices/import" => request.body(step.body.as_str().unwrap_or_default().to_owned()),
+        _ if step.body["image_id"] == "IMAGE" => {
+            let mut body = step.body.clone();
+            body["image_id"] = json!(ids.get("image").copied().unwrap_or(1));
+            request.json(&body)
+        }
         _ if step.body.is_null() => request,
         _ => request.json(&step.body),
     };
@@ -264,6 +327,10 @@ async fn every_mutation_is_refused_to_a_viewer_and_audited_for_an_admin() {
 
     let mut ids = std::collections::HashMap::new();
     for step in &steps {
+        if step.method == "delete" && step.path == "/api/v1/images/{id}" {
+            // An image is not deleted while a job that names it runs.
+            server.wait_jobs_ended().await;
+        }
         let before = server.engine.store().count_audit().await.unwrap();
         let response = send_step(&server, step, "admin", &ids, image_dir.path()).await;
         let status = response.status();

@@ -146,8 +146,41 @@ pub enum JobCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Follow a job until it ends.
+    /// Follow a job to its end, one line per device; exit code 1 unless it succeeded.
     Watch {
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Task counts of the latest run: total, successful, failed, in progress, not started, cancelled.
+    Summary {
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Print (or save with --output) the job's log.
+    Log {
+        id: i64,
+        /// Write the log to FILE instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Cancel a job: no new device starts, running ones stop at a safe point.
+    Cancel {
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Pause a job: no new device starts, running ones finish.
+    Pause {
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Resume a paused job.
+    Resume {
         id: i64,
         #[command(flatten)]
         client: ClientArgs,
@@ -202,14 +235,14 @@ fn save_config(config: &ClientConfig) -> Result<PathBuf> {
 }
 
 /// An authenticated connection to the API.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     server: String,
     token: Option<String>,
 }
 
 impl Api {
-    fn new(client: &ClientArgs) -> Result<Self> {
+    pub(crate) fn new(client: &ClientArgs) -> Result<Self> {
         let config = load_config()?;
         let server = client.server.clone().or(config.server).ok_or_else(|| {
             anyhow!(
@@ -223,7 +256,7 @@ impl Api {
         })
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(method, format!("{}{path}", self.server));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
@@ -231,7 +264,7 @@ impl Api {
         }
     }
 
-    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Value> {
+    pub(crate) async fn send(&self, builder: reqwest::RequestBuilder) -> Result<Value> {
         let response = builder.send().await.with_context(|| {
             format!(
                 "cannot reach {} (hint: is `netswim serve` running?)",
@@ -241,8 +274,39 @@ impl Api {
         answer(response).await
     }
 
-    async fn get(&self, path: &str) -> Result<Value> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Value> {
         self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// A JSON body sent with `method`; the answer's JSON.
+    pub(crate) async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value> {
+        self.send(self.request(method, path).json(body)).await
+    }
+
+    /// The text of a 2xx answer (logs), or the API's error.
+    pub(crate) async fn get_text(&self, path: &str) -> Result<String> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach {} (hint: is `netswim serve` running?)",
+                    self.server
+                )
+            })?;
+        if response.status().is_success() {
+            return response
+                .text()
+                .await
+                .context("the server's answer was cut short");
+        }
+        answer(response).await.map(|value| value.to_string())
     }
 }
 
@@ -655,41 +719,24 @@ fn task_counts(job: &Value) -> (u64, u64, u64) {
 
 pub async fn job(command: JobCommand) -> Result<()> {
     match command {
-        JobCommand::List { client } => {
-            let api = Api::new(&client)?;
-            let jobs = api.get("/api/v1/jobs").await?;
-            print_list(
-                &jobs,
-                client.json,
-                &[
-                    ("ID", "id"),
-                    ("KIND", "kind"),
-                    ("STATUS", "status"),
-                    ("NAME", "name"),
-                    ("BY", "created_by"),
-                ],
-            )
-        }
+        JobCommand::List { client } => crate::upgrade::list(&client).await,
         JobCommand::Show { id, client } => {
             let api = Api::new(&client)?;
             output::print(&api.get(&format!("/api/v1/jobs/{id}")).await?, client.json)
         }
         JobCommand::Watch { id, client } => {
             let api = Api::new(&client)?;
-            let finished = watch_job(&api, id, !client.json).await?;
-            if client.json {
-                output::print(&finished, true)
-            } else {
-                output::print_text(&format!(
-                    "job {id} {}",
-                    finished["status"].as_str().unwrap_or("?")
-                ))
-            }
+            crate::upgrade::watch(&api, id, client.json).await
         }
+        JobCommand::Summary { id, client } => crate::upgrade::summary(id, &client).await,
+        JobCommand::Log { id, output, client } => crate::upgrade::log(id, output, &client).await,
+        JobCommand::Cancel { id, client } => crate::upgrade::control(id, "cancel", &client).await,
+        JobCommand::Pause { id, client } => crate::upgrade::control(id, "pause", &client).await,
+        JobCommand::Resume { id, client } => crate::upgrade::control(id, "resume", &client).await,
     }
 }
 
-fn cell(value: &Value) -> String {
+pub(crate) fn cell(value: &Value) -> String {
     match value {
         Value::Null => "-".to_owned(),
         Value::String(text) => text.clone(),
@@ -742,7 +789,12 @@ fn print_images(images: &[Value]) -> Result<()> {
     )
 }
 
-fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    output::print_text(&render_table(headers, rows))
+}
+
+/// Left-aligned columns two spaces apart, headers first.
+pub(crate) fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|header| header.len()).collect();
     for row in rows {
         for (width, text) in widths.iter_mut().zip(row) {
@@ -763,7 +815,7 @@ fn print_table(headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
         headers.iter().map(|header| header.to_string()).collect(),
     )];
     text.extend(rows.iter().map(|row| line(row.clone())));
-    output::print_text(&text.join("\n"))
+    text.join("\n")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod client;
 mod demo;
 mod output;
 mod serve;
+mod upgrade;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -52,6 +53,16 @@ enum Command {
     /// Jobs on the server.
     #[command(subcommand)]
     Job(client::JobCommand),
+    /// Upgrade readiness of devices for an image (RAM, flash, method, direction).
+    Analyze(upgrade::AnalyzeArgs),
+    /// Copy an image onto devices (optionally activating it) as a job.
+    Distribute(Box<upgrade::DistributeArgs>),
+    /// Boot devices into an image already on them, or what a distribution job delivered.
+    Activate(Box<upgrade::ActivateArgs>),
+    /// Commit the active IOS-XR software on devices.
+    Commit(upgrade::CommitArgs),
+    /// Roll devices back: IOS-XR to the last commit, IOS/IOS-XE to the previous image.
+    Rollback(upgrade::RollbackArgs),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +145,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Login(args) => block_on(client::login(args)),
         Command::Device(command) => block_on(client::device(command)),
         Command::Job(command) => block_on(client::job(command)),
+        Command::Analyze(args) => block_on(upgrade::analyze(args)),
+        Command::Distribute(args) => block_on(upgrade::distribute(*args)),
+        Command::Activate(args) => block_on(upgrade::activate(*args)),
+        Command::Commit(args) => block_on(upgrade::commit(args)),
+        Command::Rollback(args) => block_on(upgrade::rollback(args)),
         Command::Demo(args) => block_on(demo::run(args)),
     }
 }
@@ -274,4 +290,14 @@ fn inspect_image(path: &PathBuf, json: bool) -> Result<()> {
         output::print_text(&format!("\n{text}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_and_option_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -97,6 +97,25 @@ impl TestServer {
         response.json().await.unwrap()
     }
 
+    /// Polls until no job is running or waiting to start (generous deadline).
+    pub async fn wait_jobs_ended(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let jobs = self.get_json("/api/v1/jobs").await;
+            let busy: Vec<&Value> = jobs
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|job| matches!(job["status"].as_str(), Some("running" | "not_started")))
+                .collect();
+            if busy.is_empty() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "jobs still running: {busy:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls a job until it is no longer running (generous deadline).
     pub async fn wait_job(&self, id: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(45);
