@@ -42,6 +42,13 @@ fi
 if ! python3 -c 'import pyftpdlib' >/dev/null 2>&1; then
   python3 -m pip install -q --break-system-packages pyftpdlib==2.2.0
 fi
+# Browser tests (tests/browser): Debian's Chromium driven by playwright-core
+# (pinned in tests/browser/package-lock.json) on Node.js.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  $as_root apt-get update -qq
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+fi
+npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 # The store suite runs on PostgreSQL too (127.0.0.1:5432, trust auth, database
 # `test`): start the machine's cluster if it is installed but stopped.
@@ -63,6 +70,11 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "browser tests (web UI in Chromium against netswim demo)"
+# Screenshots are kept in target/browser-artifacts/.
+cargo build -p netswim --locked
+node --test --test-concurrency=1 tests/browser/ui.test.mjs
 
 step "fuzz targets (${FUZZ_SECONDS}s each)"
 # libFuzzer needs nightly-only rustc flags (sanitizers, coverage passes); the

@@ -43,6 +43,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status and the hint (the web UI shows both on its error page).
+    pub(crate) fn status_and_hint(&self) -> (StatusCode, String) {
+        let (status, _, hint) = self.parts();
+        (status, hint)
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::Unauthorized => (

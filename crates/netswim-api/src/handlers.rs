@@ -222,6 +222,10 @@ pub async fn upload_image(
                 .text()
                 .await
                 .map_err(|error| bad(format!("malformed form field {name}: {error}")))?;
+            // An empty field (a web form left blank) is no value.
+            if text.trim().is_empty() {
+                continue;
+            }
             match name.as_str() {
                 "md5" => spec.expected_md5 = Some(text),
                 "sha512" => spec.expected_sha512 = Some(text),

@@ -8,6 +8,7 @@ mod error;
 mod handlers;
 mod metrics;
 pub mod routes;
+pub mod web;
 pub mod wire;
 
 use std::sync::Arc;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics))
+        .merge(web::router())
         .layer(axum::middleware::from_fn(metrics::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,6 +2,7 @@
 //! lives in the library crates.
 
 mod client;
+mod demo;
 mod output;
 mod serve;
 mod upgrade;
@@ -11,7 +12,7 @@ use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use netswim_domain::Os;
 use netswim_domain::version::Version;
@@ -35,8 +36,8 @@ enum Command {
     /// Decode and inspect image files.
     #[command(subcommand)]
     Image(ImageCommand),
-    /// Run the demonstration (server, lab fleet, web UI: not built yet).
-    Demo,
+    /// Run the demonstration: server with the web UI, a 60-device lab, images and inventory.
+    Demo(demo::DemoArgs),
     /// Run the device lab: virtual Cisco switches with real SSH CLIs, flash and reloads.
     #[command(subcommand)]
     Lab(netswim_lab::cli::LabCommand),
@@ -155,10 +156,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Activate(args) => block_on(upgrade::activate(*args)),
         Command::Commit(args) => block_on(upgrade::commit(args)),
         Command::Rollback(args) => block_on(upgrade::rollback(args)),
-        Command::Demo => bail!(
-            "the demo (server, lab fleet and web UI) is not built yet \
-             (hint: today `netswim parse`, `netswim version compare` and `netswim image` work; see README.md)"
-        ),
+        Command::Demo(args) => block_on(demo::run(args)),
     }
 }
 
