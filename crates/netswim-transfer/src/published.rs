@@ -44,7 +44,8 @@ impl PublishedFiles {
         file: impl Into<PathBuf>,
         sha256: Option<[u8; 32]>,
     ) -> Result<String, TransferError> {
-        let relative = confine(path)?;
+        // Published paths may be written with the leading slash URLs show.
+        let relative = confine(path.trim_start_matches('/'))?;
         let key = relative
             .components()
             .map(|part| part.as_os_str().to_string_lossy().into_owned())
