@@ -75,6 +75,9 @@ pub struct ActivationNote {
     pub method: ActivationMethod,
     /// The device already ran the target: nothing to do.
     pub already_running: bool,
+    /// IOS-XR: the `install add` operation the distribution already ran.
+    #[serde(default)]
+    pub xr_install_id: Option<u32>,
 }
 
 /// How one device is activated.
@@ -364,6 +367,18 @@ impl Step for ActivationStep {
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
         let data = &self.data;
+        // After a crash, steps an earlier attempt finished are not repeated
+        // (the device may be reloading now); reload-like steps, waiting and
+        // validation look at the device instead.
+        if matches!(self.act, Act::SetBoot | Act::Archive | Act::XrAdd)
+            && let Some(done) = cx.previous_operation(self.name())
+            && done.status == Status::Success
+        {
+            return Ok(StepDone::new(format!(
+                "done by an earlier attempt: {}",
+                done.message
+            )));
+        }
         match self.act {
             Act::Prechecks => prechecks(cx, data).await,
             Act::SetBoot => {
@@ -430,6 +445,12 @@ impl Step for ActivationStep {
                 let note = activation_note(cx)?;
                 if note.already_running || note.method != ActivationMethod::XrInstall {
                     return not_needed();
+                }
+                if let Some(id) = note.xr_install_id {
+                    cx.set_note(XR_INSTALL_ID_NOTE, &id).await?;
+                    return Ok(StepDone::new(format!(
+                        "added by the distribution: install operation {id}"
+                    )));
                 }
                 let path = note
                     .target_paths
@@ -540,10 +561,12 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
     let distributed = cx
         .note::<Distributed>(DISTRIBUTED_NOTE)
         .or_else(|| data.from_distribution.get(&cx.device.id).cloned());
+    let xr_install_id = distributed.as_ref().and_then(|d| d.xr_install_id);
     let (target_paths, fallback) = match distributed {
         Some(distributed) if !distributed.paths.is_empty() => {
             (distributed.paths.clone(), distributed.tftp_fallback.clone())
         }
+        _ if xr_install_id.is_some() => (vec![format!("harddisk:/{file}")], None),
         _ => (
             locate_image(&facts, &file).map_err(|reason| step_error(cx, reason))?,
             None,
@@ -619,6 +642,7 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
         new_boot,
         method,
         already_running,
+        xr_install_id,
     };
     cx.set_note(ACTIVATION_NOTE, &note).await?;
     let message = if already_running {
@@ -912,6 +936,15 @@ impl Step for RollbackStep {
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
         let xr = cx.device.os == Some(Os::Iosxr);
+        if self.back == Back::SetBoot
+            && let Some(done) = cx.previous_operation(self.name())
+            && done.status == Status::Success
+        {
+            return Ok(StepDone::new(format!(
+                "done by an earlier attempt: {}",
+                done.message
+            )));
+        }
         match self.back {
             Back::Prechecks => rollback_prechecks(cx).await,
             Back::SetBoot => {
@@ -1184,6 +1217,7 @@ pub(crate) async fn activation_source(
                     paths: Vec::new(),
                     running_image: None,
                     tftp_fallback: None,
+                    xr_install_id: None,
                 });
             records.insert(device_id, record);
         }
