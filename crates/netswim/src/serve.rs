@@ -47,6 +47,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             recovery.removed_blobs.len()
         );
     }
+    // Upgrade runs a stop interrupted go on from their last finished step;
+    // the scheduler starts due jobs (also ones another process inserted).
+    let resumed = engine.resume_interrupted().await?;
+    if !resumed.is_empty() {
+        eprintln!("resumed {} interrupted upgrade run(s)", resumed.len());
+    }
+    tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run_scheduler(std::future::pending::<()>()).await }
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
