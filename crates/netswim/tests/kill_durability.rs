@@ -126,10 +126,7 @@ async fn wait_for_operation(store: &Store, jobs: &[i64], name: &str, after: i64)
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
     loop {
         let rows = operations(store, jobs).await;
-        if let Some((id, _)) = rows
-            .iter()
-            .find(|(id, (op, _))| **id > after && op == name)
-        {
+        if let Some((id, _)) = rows.iter().find(|(id, (op, _))| **id > after && op == name) {
             return *id;
         }
         let finished = futures_util::future::join_all(jobs.iter().map(|job| store.get_job(*job)))
@@ -174,7 +171,9 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
     );
     let key = SecretKey::from_env_or_file(&data.path().join("secret.key")).unwrap();
     let store = Store::open(&url).await.unwrap();
-    let report = import_csv(&store, &key, &lab.inventory_csv()).await.unwrap();
+    let report = import_csv(&store, &key, &lab.inventory_csv())
+        .await
+        .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let listed = store.list_devices().await.unwrap();
     let options = SyncOptions {
@@ -244,7 +243,9 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
         .await;
 
     // Library images and the two jobs, written before serve first starts.
-    let blobs = LocalBlobStore::open(data.path().join("blobs")).await.unwrap();
+    let blobs = LocalBlobStore::open(data.path().join("blobs"))
+        .await
+        .unwrap();
     let (engine, _) = Engine::start(store, blobs, key).await.unwrap();
     let mut jobs = Vec::new();
     for (name, bytes, platform, parallel) in [
@@ -331,7 +332,11 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
     let final_rows = operations(&reader, &jobs).await;
     for (point, _, before) in &kills {
         for (id, row) in before {
-            assert_eq!(final_rows.get(id), Some(row), "row {id} before the {point} kill");
+            assert_eq!(
+                final_rows.get(id),
+                Some(row),
+                "row {id} before the {point} kill"
+            );
         }
     }
     for job in &jobs {
