@@ -290,17 +290,6 @@ impl Engine {
         }
     }
 
-    /// Records an upgrade job (running now) and announces it.
-    pub(crate) async fn create_upgrade_job<S: Serialize>(
-        &self,
-        kind: &str,
-        name: &str,
-        spec: &S,
-        actor: &str,
-    ) -> Result<Job, EngineError> {
-        self.create_job(kind, name, spec, actor).await
-    }
-
     async fn create_job<S: Serialize>(
         &self,
         kind: &str,

@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use netswim_engine::inventory::import_csv;
 use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
-use netswim_engine::upgrade::{AnalysisSpec, DeviceSelector, DistributionSpec, Schedule};
+use netswim_engine::upgrade::{
+    ActivationMode, ActivationOptions, AnalysisSpec, DeviceSelector, DistributionSpec, Schedule,
+    XeMode,
+};
 use netswim_engine::{Engine, ImportSource, ImportSpec};
 use netswim_lab::device::Faults;
 use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
@@ -201,8 +204,21 @@ async fn import_target_images(
                 )
             }
         };
-        let path = folder.join(&name);
-        std::fs::write(&path, &bytes).expect("image written");
+        let id = import_file(engine, folder, &name, &bytes).await;
+        let image = engine.store().get_image(id).await.expect("image");
+        images.insert(
+            model,
+            (image.id, name, image.md5.clone(), version.to_owned()),
+        );
+    }
+    images
+}
+
+/// Imports bytes as a file into the repository; returns the image id.
+async fn import_file(engine: &Engine, folder: &Path, name: &str, bytes: &[u8]) -> i64 {
+    {
+        let path = folder.join(name);
+        std::fs::write(&path, bytes).expect("image written");
         let job = engine
             .submit_import(
                 ImportSpec {
@@ -223,12 +239,8 @@ async fn import_target_images(
             .into_iter()
             .find(|image| image.file_name == name)
             .expect("imported");
-        images.insert(
-            model,
-            (image.id, name, image.md5.clone(), version.to_owned()),
-        );
+        image.id
     }
-    images
 }
 
 /// Waits for a job to finish, woken by its events (polls as a safety net).
@@ -437,6 +449,22 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
             "needs 1,048,576 bytes",
         ),
     ];
+    // Boot failure: lab-sw-008 gets an image whose payload is damaged (its
+    // MD5 is the repository's, so it transfers and verifies): the switch
+    // refuses to boot it and falls back to the image it ran.
+    const BOOT_FAILURE: &str = "lab-sw-008";
+    let spec = ImageSpec {
+        model: "WS-C2960X-48FPD-L".into(),
+        version: "15.2(7)E9".into(),
+        feature: "universalk9".into(),
+        min_dram_mb: 256,
+        size: IMAGE_SIZE,
+    };
+    let damaged_name = image_file_name(&spec, ImageFormat::Bin).expect("name");
+    let mut damaged = make_image(&spec, ImageFormat::Bin).expect("image");
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x5a;
+    let damaged_id = import_file(&h.engine, h._folder.path(), &damaged_name, &damaged).await;
     for (name, fault, _) in &faults {
         h.lab
             .device(name)
@@ -444,7 +472,36 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
             .handle
             .set_faults(fault.clone());
     }
-    let jobs = distribute_all(&h, |spec| spec.retries = Some(1)).await;
+    let activate = ActivationOptions {
+        mode: ActivationMode::Parallel,
+        max_parallel: Some(50),
+        reload_timeout_secs: Some(30),
+        ..Default::default()
+    };
+    let mut jobs = distribute_all(&h, |spec| {
+        spec.retries = Some(1);
+        spec.devices.names.retain(|name| name != BOOT_FAILURE);
+        spec.activate = Some(activate.clone());
+    })
+    .await;
+    let job = h
+        .engine
+        .submit_distribution(
+            DistributionSpec {
+                image_id: damaged_id,
+                devices: DeviceSelector {
+                    names: vec![BOOT_FAILURE.into()],
+                    ..Default::default()
+                },
+                activate: Some(activate.clone()),
+                ..Default::default()
+            },
+            Schedule::default(),
+            "test",
+        )
+        .await
+        .expect("submitted");
+    jobs.push(job.id);
     let mut messages = HashMap::new();
     for job_id in &jobs {
         wait_job(&h.engine, *job_id).await;
@@ -460,14 +517,154 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
         assert_eq!(*status, Status::Failure, "{name}: {message}");
         assert!(message.contains(expected), "{name}: {message}");
     }
+    let (status, message) = &messages[BOOT_FAILURE];
+    assert_eq!(*status, Status::Failure, "{message}");
+    assert!(
+        message.contains("came back on 15.2(2)E7")
+            && message.contains("boot configuration restored"),
+        "{message}"
+    );
     let failed: Vec<_> = messages
         .iter()
         .filter(|(_, (status, _))| *status != Status::Success)
         .map(|(name, _)| name.clone())
         .collect();
-    assert_eq!(failed.len(), faults.len(), "{messages:#?}");
-    // None is left down.
-    assert!(h.lab.status().iter().all(|device| device.state == "up"));
+    assert_eq!(failed.len(), faults.len() + 1, "{messages:#?}");
+    // None is left down; the others run their target.
+    for device in h.lab.status() {
+        assert_eq!(device.state, "up", "{}", device.name);
+        let (_, _, _, version) = &h.images[&device.model];
+        let expected =
+            device.name != BOOT_FAILURE && !faults.iter().any(|(name, ..)| *name == device.name);
+        assert_eq!(
+            device.running_version.as_deref() == Some(version.as_str()),
+            expected,
+            "{}: runs {:?}",
+            device.name,
+            device.running_version
+        );
+    }
+}
+
+/// Runs one distribution job with chained parallel activation per model
+/// (XE devices split between bundle and install mode), one after another.
+async fn distribute_and_activate(h: &Harness, max_parallel: u32) -> Vec<i64> {
+    let mut jobs = Vec::new();
+    for (model, names) in by_model(&h.lab.status()) {
+        let (image_id, ..) = &h.images[&model];
+        let groups: Vec<(Vec<String>, XeMode)> = if model.starts_with("C9300") {
+            let half = names.len() / 2;
+            vec![
+                (names[..half].to_vec(), XeMode::Current),
+                (names[half..].to_vec(), XeMode::Install),
+            ]
+        } else {
+            vec![(names, XeMode::Current)]
+        };
+        for (names, xe_mode) in groups {
+            let spec = DistributionSpec {
+                image_id: *image_id,
+                devices: DeviceSelector {
+                    names,
+                    ..Default::default()
+                },
+                max_parallel: Some(max_parallel),
+                activate: Some(ActivationOptions {
+                    mode: ActivationMode::Parallel,
+                    max_parallel: Some(max_parallel),
+                    xe_mode,
+                    commit: Some(true),
+                    reload_timeout_secs: Some(60),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let job = h
+                .engine
+                .submit_distribution(spec, Schedule::default(), "test")
+                .await
+                .expect("distribution submitted");
+            let finished = wait_job(&h.engine, job.id).await;
+            let log = if finished.status == Status::Success {
+                String::new()
+            } else {
+                h.engine.job_log(job.id).await.unwrap_or_default()
+            };
+            assert_eq!(finished.status, Status::Success, "job {}:\n{log}", job.id);
+            jobs.push(job.id);
+        }
+    }
+    jobs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_devices_distribute_through_a_relay_and_activate_50_at_a_time() {
+    let mut h = harness(
+        200,
+        "ios-stack:40,ios:80,iosxe:40,iosxr:40",
+        "127.62.40.1".parse().expect("ip"),
+        "site-1",
+    )
+    .await;
+    let started = std::time::Instant::now();
+    distribute_and_activate(&h, 50).await;
+    eprintln!(
+        "200 devices distributed and activated in {:?}",
+        started.elapsed()
+    );
+    let statuses = h.lab.status();
+    for device in &statuses {
+        let (_, file, md5, version) = &h.images[&device.model];
+        assert_eq!(device.state, "up", "{}", device.name);
+        assert_eq!(
+            device.running_version.as_deref(),
+            Some(version.as_str()),
+            "{} runs {:?}",
+            device.name,
+            device.running_version
+        );
+        for member in &device.members {
+            assert_eq!(
+                member.running_version.as_deref(),
+                Some(version.as_str()),
+                "{} member {}",
+                device.name,
+                member.number
+            );
+        }
+        if device.platform == "iosxr" {
+            assert!(
+                device
+                    .xr_committed_packages
+                    .iter()
+                    .any(|package| package.contains(version.as_str())),
+                "{} committed {:?}",
+                device.name,
+                device.xr_committed_packages
+            );
+        } else if device.platform == "ios" {
+            assert!(
+                holds_image(device, file, md5),
+                "{} lacks {file}",
+                device.name
+            );
+        }
+        assert!(device.reload_count >= 1, "{} never reloaded", device.name);
+    }
+    // The relay received each image its site needs exactly once.
+    let records = relay_uploads(&mut h.relay_records);
+    let pushed: Vec<&TransferRecord> = records
+        .iter()
+        .filter(|r| {
+            r.client.ip().to_string() == "127.0.0.1" && r.result == TransferResult::Complete
+        })
+        .collect();
+    let mut files: Vec<&str> = pushed.iter().map(|r| r.file.as_str()).collect();
+    files.sort();
+    let before = files.len();
+    files.dedup();
+    assert_eq!(before, files.len(), "an image was pushed twice: {files:?}");
+    assert!(!files.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

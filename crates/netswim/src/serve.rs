@@ -24,6 +24,39 @@ pub struct ServeArgs {
     /// Address the API listens on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Address devices reach netswim's file servers at (images are served
+    /// from the repository to upgrade jobs); the servers bind it too
+    /// unless given their own address.
+    #[arg(long, default_value = "127.0.0.1")]
+    transfer_host: String,
+    /// TFTP server `ADDR:PORT` (default transfer host, port 6969; real
+    /// IOS needs port 69), or `off`. With `--listen` on port 0 every
+    /// default file-server port is ephemeral.
+    #[arg(long)]
+    tftp: Option<String>,
+    /// FTP server `ADDR:PORT` (default transfer host, port 2121), or `off`.
+    #[arg(long)]
+    ftp: Option<String>,
+    /// SSH (SCP and SFTP) server `ADDR:PORT` (default transfer host, port 2222), or `off`.
+    #[arg(long)]
+    sftp: Option<String>,
+    /// HTTP server `ADDR:PORT` (default transfer host, port 8069), or `off`.
+    #[arg(long)]
+    http: Option<String>,
+}
+
+/// A file server's address: given, `off`, or the transfer host with a
+/// default port.
+fn server_address(given: Option<&str>, host: &str, port: u16, what: &str) -> Result<Option<SocketAddr>> {
+    let text = match given {
+        Some("off") => return Ok(None),
+        Some(text) => text.to_owned(),
+        None => format!("{host}:{port}"),
+    };
+    let address = text
+        .parse()
+        .with_context(|| format!("--{what} {text} is not ADDR:PORT (hint: e.g. 10.0.0.5:{port}, or off)"))?;
+    Ok(Some(address))
 }
 
 pub async fn run(args: ServeArgs) -> Result<()> {
@@ -47,16 +80,35 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             recovery.removed_blobs.len()
         );
     }
-    // Upgrade runs a stop interrupted go on from their last finished step;
-    // the scheduler starts due jobs (also ones another process inserted).
+    let host = args.transfer_host.as_str();
+    // An ephemeral API port (tests, several servers on one machine) makes
+    // the file servers' default ports ephemeral too.
+    let port = |fixed: u16| if args.listen.port() == 0 { 0 } else { fixed };
+    let servers = netswim_engine::upgrade::serving::TransferServers::start(
+        netswim_engine::upgrade::serving::TransferListen {
+            transfer_host: Some(host.to_owned()),
+            tftp: server_address(args.tftp.as_deref(), host, port(6969), "tftp")?,
+            ftp: server_address(args.ftp.as_deref(), host, port(2121), "ftp")?,
+            ssh: server_address(args.sftp.as_deref(), host, port(2222), "sftp")?,
+            http: server_address(args.http.as_deref(), host, port(8069), "http")?,
+            host_key: None,
+            records: None,
+        },
+    )
+    .await
+    .context("cannot start the file servers (hint: pick free ports with --tftp/--ftp/--sftp/--http or turn one off)")?;
+    println!("netswim file servers on {host}: {:?}", servers.addresses);
+    engine.set_transfer_service(servers.service.clone());
+    // Upgrade runs a crash interrupted continue from their last finished
+    // operation; the scheduler starts due jobs.
     let resumed = engine.resume_interrupted().await?;
     if !resumed.is_empty() {
         eprintln!("resumed {} interrupted upgrade run(s)", resumed.len());
     }
-    tokio::spawn({
+    let scheduler = {
         let engine = engine.clone();
-        async move { engine.run_scheduler(std::future::pending::<()>()).await }
-    });
+        tokio::spawn(async move { engine.run_scheduler(std::future::pending()).await })
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -75,6 +127,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         })
         .await
         .context("the API server stopped")?;
+    scheduler.abort();
+    servers.shutdown().await;
     Ok(())
 }
 

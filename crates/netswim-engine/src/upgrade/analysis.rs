@@ -11,67 +11,11 @@ use netswim_drivers::{CollectedFacts, detect_and_collect};
 use netswim_store::{Device, Image, Job, Status, Timestamp};
 
 use super::runner::{JobPlan, Limits, Step, StepDone, TaskContext};
-use super::{AnalysisReport, AnalysisSpec, DeviceSelector};
+use super::{AnalysisReport, AnalysisSpec};
 use crate::{Engine, EngineError};
 
 /// Note key of a device's [`Readiness`] in analysis (and distribution) tasks.
 pub const READINESS_NOTE: &str = "readiness";
-
-/// The devices a selector chooses, in id order; an empty choice is refused.
-pub async fn select_devices(
-    engine: &Engine,
-    selector: &DeviceSelector,
-) -> Result<Vec<Device>, EngineError> {
-    let store = engine.store();
-    let devices = store.list_devices().await?;
-    let sites = store.list_sites().await?;
-    let site_ids: Vec<i64> = sites
-        .iter()
-        .filter(|site| selector.sites.iter().any(|name| name == &site.name))
-        .map(|site| site.id)
-        .collect();
-    let filtered =
-        !selector.sites.is_empty() || !selector.roles.is_empty() || !selector.platforms.is_empty();
-    let chosen: Vec<Device> = devices
-        .into_iter()
-        .filter(|device| {
-            if selector.all
-                || selector.ids.contains(&device.id)
-                || selector.names.contains(&device.name)
-            {
-                return true;
-            }
-            if !filtered {
-                return false;
-            }
-            let site_ok = selector.sites.is_empty()
-                || device.site_id.is_some_and(|id| site_ids.contains(&id));
-            let role_ok = selector.roles.is_empty()
-                || device
-                    .role
-                    .as_ref()
-                    .is_some_and(|role| selector.roles.contains(role));
-            let platform_ok = selector.platforms.is_empty()
-                || selector.platforms.iter().any(|wanted| {
-                    device.os.is_some_and(|os| os.as_str() == wanted)
-                        || device.platform.as_ref().is_some_and(|model| {
-                            model
-                                .to_ascii_lowercase()
-                                .starts_with(&wanted.to_ascii_lowercase())
-                        })
-                });
-            site_ok && role_ok && platform_ok
-        })
-        .collect();
-    if chosen.is_empty() {
-        return Err(EngineError::Invalid {
-            what: "device selection",
-            reason: "it chooses no device (hint: name devices, a site, a role, a platform or all)"
-                .into(),
-        });
-    }
-    Ok(chosen)
-}
 
 /// What analysis needs of an image row.
 pub fn image_metadata(image: &Image) -> ImageMetadata {
@@ -141,7 +85,7 @@ pub(crate) async fn analyse_now(
 ) -> Result<AnalysisReport, EngineError> {
     let image = engine.store().get_image(spec.image_id).await?;
     let metadata = image_metadata(&image);
-    let devices = select_devices(engine, &spec.devices).await?;
+    let devices = super::submit::select_devices(engine.store(), &spec.devices).await?;
     let mut rows = Vec::new();
     for device in &devices {
         if let Some(row) =
@@ -151,27 +95,6 @@ pub(crate) async fn analyse_now(
         }
     }
     Ok(report(&image, rows))
-}
-
-pub(crate) async fn submit(
-    engine: &Engine,
-    spec: AnalysisSpec,
-    actor: &str,
-) -> Result<Job, EngineError> {
-    let image = engine.store().get_image(spec.image_id).await?;
-    let devices = select_devices(engine, &spec.devices).await?;
-    let name = spec.name.clone().unwrap_or_else(|| {
-        format!(
-            "Analyze_{}_{}",
-            image.file_name,
-            Timestamp::now().as_millis() / 1000
-        )
-    });
-    let job = engine
-        .create_upgrade_job(super::ANALYSIS_JOB, &name, &spec, actor)
-        .await?;
-    engine.start_upgrade_run(&job, &devices).await?;
-    Ok(job)
 }
 
 pub(crate) async fn report_of_job(

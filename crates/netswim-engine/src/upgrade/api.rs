@@ -4,27 +4,12 @@
 use netswim_store::{Job, Timestamp};
 
 use super::submit::default_name;
-use super::{ACTIVATION_JOB, COMMIT_JOB, ROLLBACK_JOB};
+use super::{ACTIVATION_JOB, ANALYSIS_JOB, COMMIT_JOB, DISTRIBUTION_JOB, ROLLBACK_JOB};
 use super::{
     ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec, DistributionSpec, JobControl,
     JobSummary, RollbackSpec, Schedule,
 };
 use crate::{Engine, EngineError};
-
-fn not_built(what: &str) -> EngineError {
-    EngineError::Invalid {
-        what: "job",
-        reason: format!("{what} is not built yet"),
-    }
-}
-
-/// Until the scheduler runs jobs later, only "now" is accepted.
-fn reject_schedule(schedule: &Schedule) -> Result<(), EngineError> {
-    if schedule.at.is_some() || schedule.recurrence != super::Recurrence::None {
-        return Err(not_built("scheduling"));
-    }
-    Ok(())
-}
 
 impl Engine {
     /// Readiness of the selected devices for the image, from their latest
@@ -40,8 +25,12 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        reject_schedule(&schedule)?;
-        super::analysis::submit(self, spec, actor).await
+        let image = self.store().get_image(spec.image_id).await?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            default_name(ANALYSIS_JOB, Some(&image.file_name), Timestamp::now())
+        });
+        self.submit_upgrade(ANALYSIS_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// The report of an analysis job's latest run.
@@ -56,8 +45,12 @@ impl Engine {
         schedule: Schedule,
         actor: &str,
     ) -> Result<Job, EngineError> {
-        reject_schedule(&schedule)?;
-        super::distribution::submit(self, spec, actor).await
+        let image = self.store().get_image(spec.image_id).await?;
+        let name = spec.name.clone().unwrap_or_else(|| {
+            default_name(DISTRIBUTION_JOB, Some(&image.file_name), Timestamp::now())
+        });
+        self.submit_upgrade(DISTRIBUTION_JOB, name, &spec, &schedule, actor)
+            .await
     }
 
     /// Records an activation job.

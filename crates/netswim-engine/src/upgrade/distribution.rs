@@ -16,11 +16,11 @@ use netswim_drivers::upgrade::{
     CopyOutcome, CopyRequest, TransferFailure, copy_image, copy_image_to_members, delete_file,
     verify_md5,
 };
-use netswim_store::{Device, Image, Job, NewEvent, Timestamp};
+use netswim_store::{Device, Image, Job, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::analysis::{READINESS_NOTE, collect_live, image_metadata, readiness, select_devices};
+use super::analysis::{READINESS_NOTE, collect_live, image_metadata, readiness};
 use super::relay::Relay;
 use super::runner::{
     DISTRIBUTED_NOTE, Distributed, JobPlan, Limits, RunContext, Step, StepDone, TaskContext,
@@ -288,27 +288,6 @@ pub(crate) async fn plan(engine: &Engine, job: &Job) -> Result<Arc<dyn JobPlan>,
         },
         stop_on_failure,
     }))
-}
-
-pub(crate) async fn submit(
-    engine: &Engine,
-    spec: DistributionSpec,
-    actor: &str,
-) -> Result<Job, EngineError> {
-    let image = engine.store().get_image(spec.image_id).await?;
-    let devices = select_devices(engine, &spec.devices).await?;
-    let name = spec.name.clone().unwrap_or_else(|| {
-        format!(
-            "Distribute_{}_{}",
-            image.file_name,
-            Timestamp::now().as_millis() / 1000
-        )
-    });
-    let job = engine
-        .create_upgrade_job(super::DISTRIBUTION_JOB, &name, &spec, actor)
-        .await?;
-    engine.start_upgrade_run(&job, &devices).await?;
-    Ok(job)
 }
 
 fn thousands(value: u64) -> String {
@@ -587,7 +566,7 @@ impl Step for Transfer {
         let os = device_os(&cx.device);
         let mut attempts = Vec::new();
         let mut last_error = None;
-        let mut xr_install_id = None;
+        let mut xr_add_id: Option<u32> = None;
         let mut retried = 0u32;
         'protocols: for protocol in &order {
             let url = match &relay {
@@ -620,7 +599,9 @@ impl Step for Transfer {
                     )
                     .await
                     .map(|(outcome, id)| {
-                        xr_install_id = id;
+                        if let Some(id) = id {
+                            xr_add_id = Some(id);
+                        }
                         vec![outcome]
                     })
                 } else if targets.file_systems.len() > 1 {
@@ -666,7 +647,6 @@ impl Step for Transfer {
                                 paths: paths.clone(),
                                 running_image: targets.running_image.clone(),
                                 tftp_fallback: fallback,
-                                xr_install_id,
                             },
                         )
                         .await?;
@@ -683,7 +663,10 @@ impl Step for Transfer {
                                     .unwrap_or_else(|| "netswim".into())
                             )
                         };
-                        return Ok(StepDone::new(format!("{}: {how}", paths.join(", "))));
+                        let added = xr_add_id
+                            .map(|id| format!(" (install add operation {id})"))
+                            .unwrap_or_default();
+                        return Ok(StepDone::new(format!("{}: {how}{added}", paths.join(", "))));
                     }
                     Err(DriverError::Transfer { kind, message, .. }) => {
                         attempts.push(format!(

@@ -328,8 +328,4 @@ pub struct Distributed {
     /// `tftp://<server>/<job>/<old image>` to add after the new boot entry
     /// when the job asked for a TFTP fallback.
     pub tftp_fallback: Option<String>,
-    /// IOS-XR: the `install add` operation that registered the image
-    /// (activate with `install activate id N`).
-    #[serde(default)]
-    pub xr_install_id: Option<u32>,
 }
