@@ -47,15 +47,20 @@ pub struct ServeArgs {
 
 /// A file server's address: given, `off`, or the transfer host with a
 /// default port.
-fn server_address(given: Option<&str>, host: &str, port: u16, what: &str) -> Result<Option<SocketAddr>> {
+fn server_address(
+    given: Option<&str>,
+    host: &str,
+    port: u16,
+    what: &str,
+) -> Result<Option<SocketAddr>> {
     let text = match given {
         Some("off") => return Ok(None),
         Some(text) => text.to_owned(),
         None => format!("{host}:{port}"),
     };
-    let address = text
-        .parse()
-        .with_context(|| format!("--{what} {text} is not ADDR:PORT (hint: e.g. 10.0.0.5:{port}, or off)"))?;
+    let address = text.parse().with_context(|| {
+        format!("--{what} {text} is not ADDR:PORT (hint: e.g. 10.0.0.5:{port}, or off)")
+    })?;
     Ok(Some(address))
 }
 

@@ -1,17 +1,17 @@
 //! `kill -9` durability of upgrade jobs: a real `netswim serve` process
-//! runs two scheduled activation jobs over 100 lab devices (80 IOS
-//! switches, 20 IOS-XR routers with commit), reload 3 s, and is killed with
-//! SIGKILL at five points (after a boot variable is set, during an XR
-//! commit, after a reload is sent, while waiting for a device to return,
-//! during validation), restarted each time. The jobs complete, lab ground
+//! runs two scheduled distribution jobs with parallel activation over 100
+//! lab devices (80 IOS switches, 20 IOS-XR routers with commit), reload 3 s,
+//! images pulled from serve's own file servers, and is killed with SIGKILL
+//! at five points (during transfers, after a boot variable is set, during
+//! an XR commit, while waiting for a device to return, during validation),
+//! restarted each time. The jobs complete, lab ground
 //! truth shows every device on the target and reloaded exactly once, and
 //! every operation row recorded before a kill is still there.
 //!
 //! The jobs are written into the SQLite database with the engine library
 //! before the first start (scheduled a second ahead); serve's scheduler
-//! starts them. Images are put on the devices over real TFTP during setup.
-//! Loopback: lab 127.66.10.1–100, file server 127.66.10.250, API
-//! 127.66.10.251.
+//! starts them. Loopback: lab 127.66.10.1–100, API and file servers
+//! 127.66.10.251 (ephemeral ports).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -20,15 +20,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use md5::{Digest, Md5};
-use netswim_domain::Os;
-use netswim_drivers::upgrade::{self as device, CopyRequest};
-use netswim_drivers::{Session, SessionOptions};
 use netswim_engine::inventory::import_csv;
 use netswim_engine::sync::{SyncOptions, sync_devices};
 use netswim_engine::upgrade::{
-    ACTIVATION_JOB, ActivationOptions, ActivationSpec, DeviceSelector, Schedule,
+    ActivationOptions, DISTRIBUTION_JOB, DeviceSelector, DistributionSpec, Schedule,
 };
 use netswim_engine::{Engine, ImportSpec};
 use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_bin};
@@ -36,7 +31,6 @@ use netswim_lab::lab::{Lab, LabOptions, parse_mix};
 use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
 use netswim_store::crypto::SecretKey;
 use netswim_store::{LocalBlobStore, Status, Store};
-use netswim_transfer::{Fileserver, FileserverConfig};
 
 const USERNAME: &str = "admin";
 const PASSWORD: &str = "lab-password";
@@ -62,7 +56,14 @@ impl Drop for Server {
 impl Server {
     fn start(data: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_netswim"))
-            .args(["serve", "--listen", "127.66.10.251:0", "--data"])
+            .args([
+                "serve",
+                "--listen",
+                "127.66.10.251:0",
+                "--transfer-host",
+                "127.66.10.251",
+                "--data",
+            ])
             .arg(data)
             .env("NETSWIM_ADMIN_PASSWORD", "first-admin-password")
             .env_remove("NETSWIM_SECRET_KEY")
@@ -91,19 +92,6 @@ impl Server {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
-}
-
-async fn session(lab: &Lab, index: usize) -> Session {
-    let address = lab.devices[index].handle.ssh_address();
-    let mut options = SessionOptions::new(
-        &address.ip().to_string(),
-        address.port(),
-        USERNAME,
-        PASSWORD,
-    );
-    options.enable_secret = Some(ENABLE_SECRET.into());
-    options.command_timeout = Duration::from_secs(60);
-    Session::connect(options).await.expect("lab login")
 }
 
 /// Every operation row of the upgrade jobs: id → (name, task).
@@ -146,7 +134,7 @@ async fn wait_for_operation(store: &Store, jobs: &[i64], name: &str, after: i64)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_without_a_second_reload()
+async fn serve_killed_at_five_points_of_a_100_device_distribution_and_activation_completes_it_without_a_second_reload()
  {
     let lab = Lab::start(&LabOptions {
         devices: IOS_DEVICES + XR_DEVICES,
@@ -187,8 +175,7 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
         assert_eq!(result.outcome.kind(), "synced", "{result:?}");
     }
 
-    // The target images, on a TFTP server the devices pull from (setup).
-    let files = tempfile::tempdir().unwrap();
+    // The target images (imported into the library below).
     let ios_spec = ImageSpec {
         model: "WS-C2960X-48FPD-L".into(),
         version: NEW_IOS.into(),
@@ -205,42 +192,6 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
     };
     let xr_name = platform_image_file_name(&xr_spec).unwrap();
     let xr_bytes = make_platform_image(&xr_spec).unwrap();
-    std::fs::write(files.path().join(&ios_name), &ios_bytes).unwrap();
-    std::fs::write(files.path().join(&xr_name), &xr_bytes).unwrap();
-    let mut config = FileserverConfig::new(files.path());
-    config.tftp = Some("127.66.10.250:0".parse().unwrap());
-    let server = Fileserver::bind(config).await.unwrap();
-    let tftp = server.addresses().tftp.unwrap();
-    tokio::spawn(server.run(std::future::pending::<()>()));
-    let ios_md5 = hex::encode(Md5::digest(&ios_bytes));
-    let lab_ref = &lab;
-    let (ios_name_ref, xr_name_ref, ios_md5_ref) = (&ios_name, &xr_name, &ios_md5);
-    futures_util::stream::iter(0..IOS_DEVICES + XR_DEVICES)
-        .map(|index| async move {
-            let mut session = session(lab_ref, index).await;
-            if index < IOS_DEVICES {
-                let request = CopyRequest::new(
-                    &format!("tftp://{tftp}/{ios_name_ref}"),
-                    &format!("flash:{ios_name_ref}"),
-                    ios_md5_ref,
-                );
-                device::copy_image(&mut session, Os::Ios, &request)
-                    .await
-                    .unwrap();
-            } else {
-                device::xr_install_add(
-                    &mut session,
-                    &format!("tftp://{tftp}"),
-                    xr_name_ref,
-                    Duration::from_secs(60),
-                )
-                .await
-                .unwrap();
-            }
-        })
-        .buffer_unordered(25)
-        .collect::<Vec<()>>()
-        .await;
 
     // Library images and the two jobs, written before serve first starts.
     let blobs = LocalBlobStore::open(data.path().join("blobs"))
@@ -260,19 +211,20 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
             .unwrap();
         let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1);
         let job = engine
-            .submit_activation(
-                ActivationSpec {
-                    image_id: Some(outcome.image.id),
+            .submit_distribution(
+                DistributionSpec {
+                    image_id: outcome.image.id,
                     devices: DeviceSelector {
                         platforms: vec![platform.into()],
                         ..DeviceSelector::default()
                     },
-                    options: ActivationOptions {
+                    max_parallel: Some(parallel),
+                    activate: Some(ActivationOptions {
                         max_parallel: Some(parallel),
                         reload_timeout_secs: Some(120),
                         ..ActivationOptions::default()
-                    },
-                    ..ActivationSpec::default()
+                    }),
+                    ..DistributionSpec::default()
                 },
                 Schedule {
                     at: Some(at.to_string()),
@@ -282,7 +234,7 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
             )
             .await
             .unwrap();
-        assert_eq!(job.kind, ACTIVATION_JOB);
+        assert_eq!(job.kind, DISTRIBUTION_JOB);
         assert_eq!(job.status, Status::Scheduled);
         jobs.push(job.id);
     }
@@ -293,9 +245,9 @@ async fn serve_killed_at_five_points_of_a_100_device_activation_completes_it_wit
     let mut mark = 0;
     let mut kills = Vec::new();
     for point in [
+        "transfer",
         "set boot",
         "install commit",
-        "reload",
         "wait for return",
         "validate",
     ] {

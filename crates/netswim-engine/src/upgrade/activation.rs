@@ -75,9 +75,6 @@ pub struct ActivationNote {
     pub method: ActivationMethod,
     /// The device already ran the target: nothing to do.
     pub already_running: bool,
-    /// IOS-XR: the `install add` operation the distribution already ran.
-    #[serde(default)]
-    pub xr_install_id: Option<u32>,
 }
 
 /// How one device is activated.
@@ -311,6 +308,15 @@ fn steps_with(data: Arc<ActivationData>) -> Vec<Arc<dyn Step>> {
     .collect()
 }
 
+/// The result of a step an earlier attempt of this task finished, when one
+/// did: after a crash such steps are not repeated (the device may be
+/// reloading by now; their notes are durable).
+pub(crate) fn done_earlier(cx: &TaskContext, name: &str) -> Option<StepDone> {
+    cx.previous_operation(name)
+        .filter(|op| op.status == Status::Success)
+        .map(|op| StepDone::new(format!("done by an earlier attempt: {}", op.message)))
+}
+
 fn not_needed() -> Result<StepDone, EngineError> {
     Ok(StepDone::new("not needed"))
 }
@@ -446,12 +452,6 @@ impl Step for ActivationStep {
                 if note.already_running || note.method != ActivationMethod::XrInstall {
                     return not_needed();
                 }
-                if let Some(id) = note.xr_install_id {
-                    cx.set_note(XR_INSTALL_ID_NOTE, &id).await?;
-                    return Ok(StepDone::new(format!(
-                        "added by the distribution: install operation {id}"
-                    )));
-                }
                 let path = note
                     .target_paths
                     .first()
@@ -561,12 +561,10 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
     let distributed = cx
         .note::<Distributed>(DISTRIBUTED_NOTE)
         .or_else(|| data.from_distribution.get(&cx.device.id).cloned());
-    let xr_install_id = distributed.as_ref().and_then(|d| d.xr_install_id);
     let (target_paths, fallback) = match distributed {
         Some(distributed) if !distributed.paths.is_empty() => {
             (distributed.paths.clone(), distributed.tftp_fallback.clone())
         }
-        _ if xr_install_id.is_some() => (vec![format!("harddisk:/{file}")], None),
         _ => (
             locate_image(&facts, &file).map_err(|reason| step_error(cx, reason))?,
             None,
@@ -642,7 +640,6 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
         new_boot,
         method,
         already_running,
-        xr_install_id,
     };
     cx.set_note(ACTIVATION_NOTE, &note).await?;
     let message = if already_running {
@@ -1217,7 +1214,6 @@ pub(crate) async fn activation_source(
                     paths: Vec::new(),
                     running_image: None,
                     tftp_fallback: None,
-                    xr_install_id: None,
                 });
             records.insert(device_id, record);
         }
