@@ -21,7 +21,7 @@ use netswim_engine::inventory::import_csv;
 use netswim_engine::sync::{SyncOptions, sync_devices};
 use netswim_engine::upgrade::{
     ActivationMode, ActivationOptions, ActivationSpec, CommitSpec, DeviceSelector, FailurePolicy,
-    JobControl, RollbackSpec, Schedule,
+    JobControl, RollbackSpec, Schedule, XeMode,
 };
 use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_bin};
 use netswim_lab::lab::{DeviceStatus, Lab, LabOptions, parse_mix};
@@ -635,4 +635,127 @@ async fn a_scheduled_job_starts_when_due_and_cancel_stops_the_devices_not_yet_st
     );
     let _ = stop_tx.send(());
     scheduler.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ios_xe_activates_in_install_and_bundle_mode_and_a_stack_boots_every_member_on_the_target()
+{
+    const NEW_XE: &str = "17.12.01";
+    let setup = Setup::start("127.66.5.1", "iosxe:2,ios-stack:1", 3).await;
+    let spec = PlatformImageSpec {
+        model: "C9300-48P".into(),
+        version: NEW_XE.into(),
+        size: 128 * 1024,
+    };
+    let xe_name = platform_image_file_name(&spec).unwrap();
+    let xe_bytes = make_platform_image(&spec).unwrap();
+    let xe_image = setup.import(&xe_name, &xe_bytes).await;
+    let statuses = setup.lab.status();
+    let xe: Vec<String> = statuses
+        .iter()
+        .filter(|status| status.platform == "iosxe")
+        .map(|status| status.name.clone())
+        .collect();
+    let stack = statuses
+        .iter()
+        .find(|status| status.members.len() > 1)
+        .expect("a stack in the lab")
+        .clone();
+    assert_eq!(xe.len(), 2);
+    // An image for the stack's own model (its family boots only that).
+    let stack_spec = ImageSpec {
+        model: stack.model.clone(),
+        version: NEW_IOS.into(),
+        feature: "universalk9".into(),
+        min_dram_mb: 256,
+        size: 64 * 1024,
+    };
+    let ios_name = image_file_name(&stack_spec, ImageFormat::Bin).unwrap();
+    let ios_bytes = make_bin(&stack_spec).unwrap();
+    let ios_image_row = setup.import(&ios_name, &ios_bytes).await;
+    for (index, lab_device) in setup.lab.devices.iter().enumerate() {
+        if xe.contains(&lab_device.name) {
+            setup
+                .put_on_device(index, Os::Iosxe, &xe_name, &xe_bytes, "flash:")
+                .await;
+        } else {
+            // Every stack member's flash gets the image.
+            std::fs::write(setup.files.path().join(&ios_name), &ios_bytes).unwrap();
+            let md5 = hex::encode(Md5::digest(&ios_bytes));
+            let url = format!("tftp://{}/{ios_name}", setup.tftp);
+            let request = CopyRequest::new(&url, &format!("flash:{ios_name}"), &md5);
+            let members: Vec<String> = (1..=stack.members.len())
+                .map(|member| format!("flash{member}:"))
+                .collect();
+            let mut session = setup.session(index).await;
+            device::copy_image_to_members(&mut session, Os::Ios, &request, &members)
+                .await
+                .unwrap();
+        }
+    }
+    let mut jobs = Vec::new();
+    for (name, mode) in [(&xe[0], XeMode::Install), (&xe[1], XeMode::Bundle)] {
+        jobs.push(
+            setup
+                .engine
+                .submit_activation(
+                    ActivationSpec {
+                        image_id: Some(xe_image.id),
+                        devices: chosen(vec![name.clone()]),
+                        options: ActivationOptions {
+                            xe_mode: mode,
+                            reload_timeout_secs: Some(60),
+                            ..ActivationOptions::default()
+                        },
+                        ..ActivationSpec::default()
+                    },
+                    Schedule::default(),
+                    "test",
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    jobs.push(
+        setup
+            .engine
+            .submit_activation(
+                ActivationSpec {
+                    image_id: Some(ios_image_row.id),
+                    devices: chosen(vec![stack.name.clone()]),
+                    options: ActivationOptions {
+                        reload_timeout_secs: Some(60),
+                        ..ActivationOptions::default()
+                    },
+                    ..ActivationSpec::default()
+                },
+                Schedule::default(),
+                "test",
+            )
+            .await
+            .unwrap(),
+    );
+    for job in &jobs {
+        let done = setup.wait_job(job).await;
+        let log = setup.engine.job_log(job.id).await.unwrap();
+        assert_eq!(done.status, Status::Success, "{log}");
+    }
+    let install = setup.truth(&xe[0]);
+    assert_eq!(install.running_version.as_deref(), Some(NEW_XE));
+    assert_eq!(install.install_mode.as_deref(), Some("install"));
+    let bundle = setup.truth(&xe[1]);
+    assert_eq!(bundle.running_version.as_deref(), Some(NEW_XE));
+    assert_eq!(bundle.install_mode.as_deref(), Some("bundle"));
+    let stack_now = setup.truth(&stack.name);
+    assert_eq!(stack_now.running_version.as_deref(), Some(NEW_IOS));
+    for member in &stack_now.members {
+        assert_eq!(
+            member.running_version.as_deref(),
+            Some(NEW_IOS),
+            "{member:?}"
+        );
+    }
+    for name in [&xe[0], &xe[1], &stack.name] {
+        assert_eq!(setup.truth(name).reload_count, 1, "{name}");
+    }
 }

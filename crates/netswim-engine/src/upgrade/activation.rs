@@ -308,6 +308,15 @@ fn steps_with(data: Arc<ActivationData>) -> Vec<Arc<dyn Step>> {
     .collect()
 }
 
+/// The result of a step an earlier attempt of this task finished, when one
+/// did: after a crash such steps are not repeated (the device may be
+/// reloading by now; their notes are durable).
+pub(crate) fn done_earlier(cx: &TaskContext, name: &str) -> Option<StepDone> {
+    cx.previous_operation(name)
+        .filter(|op| op.status == Status::Success)
+        .map(|op| StepDone::new(format!("done by an earlier attempt: {}", op.message)))
+}
+
 fn not_needed() -> Result<StepDone, EngineError> {
     Ok(StepDone::new("not needed"))
 }
@@ -364,6 +373,18 @@ impl Step for ActivationStep {
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
         let data = &self.data;
+        // After a crash, steps an earlier attempt finished are not repeated
+        // (the device may be reloading now); reload-like steps, waiting and
+        // validation look at the device instead.
+        if matches!(self.act, Act::SetBoot | Act::Archive | Act::XrAdd)
+            && let Some(done) = cx.previous_operation(self.name())
+            && done.status == Status::Success
+        {
+            return Ok(StepDone::new(format!(
+                "done by an earlier attempt: {}",
+                done.message
+            )));
+        }
         match self.act {
             Act::Prechecks => prechecks(cx, data).await,
             Act::SetBoot => {
@@ -912,6 +933,15 @@ impl Step for RollbackStep {
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
         let xr = cx.device.os == Some(Os::Iosxr);
+        if self.back == Back::SetBoot
+            && let Some(done) = cx.previous_operation(self.name())
+            && done.status == Status::Success
+        {
+            return Ok(StepDone::new(format!(
+                "done by an earlier attempt: {}",
+                done.message
+            )));
+        }
         match self.back {
             Back::Prechecks => rollback_prechecks(cx).await,
             Back::SetBoot => {

@@ -317,6 +317,10 @@ impl Step for Prechecks {
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
+        // After a crash: a step an earlier attempt finished is not repeated.
+        if let Some(done) = super::activation::done_earlier(cx, self.name()) {
+            return Ok(done);
+        }
         let shared = &self.0;
         let facts = collect_live(cx).await?;
         let device_facts = facts
@@ -389,6 +393,10 @@ impl Step for BackupCurrent {
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
+        // After a crash: a step an earlier attempt finished is not repeated.
+        if let Some(done) = super::activation::done_earlier(cx, self.name()) {
+            return Ok(done);
+        }
         let targets: Targets = cx.note(TARGETS_NOTE).ok_or_else(|| {
             EngineError::step("prechecks left no targets (hint: run the job again)")
         })?;
@@ -453,6 +461,10 @@ impl Step for MakeSpace {
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
+        // After a crash: a step an earlier attempt finished is not repeated.
+        if let Some(done) = super::activation::done_earlier(cx, self.name()) {
+            return Ok(done);
+        }
         let shared = &self.0;
         let row: Readiness = cx.note(READINESS_NOTE).ok_or_else(|| {
             EngineError::step("prechecks left no analysis (hint: run the job again)")
@@ -535,6 +547,10 @@ impl Step for Transfer {
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
+        // After a crash: a step an earlier attempt finished is not repeated.
+        if let Some(done) = super::activation::done_earlier(cx, self.name()) {
+            return Ok(done);
+        }
         let shared = &self.0;
         let targets: Targets = cx.note(TARGETS_NOTE).ok_or_else(|| {
             EngineError::step("prechecks left no targets (hint: run the job again)")
@@ -837,6 +853,10 @@ impl Step for Verify {
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
+        // After a crash: a step an earlier attempt finished is not repeated.
+        if let Some(done) = super::activation::done_earlier(cx, self.name()) {
+            return Ok(done);
+        }
         let shared = &self.0;
         let distributed: Distributed = cx.note(DISTRIBUTED_NOTE).ok_or_else(|| {
             EngineError::step("the transfer left no record (hint: run the job again)")
