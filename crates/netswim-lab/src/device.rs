@@ -179,6 +179,10 @@ pub struct Device {
     pub config_saved: bool,
     pub power: PowerState,
     pub reload_count: u64,
+    /// How long the device had been up before the lab started it; added to
+    /// its uptime until its first reload (real devices report weeks, and
+    /// tools tell a reload they sent from one they did not by the uptime).
+    pub uptime_at_start: Duration,
     pub reload_delay: Duration,
     pub active_sessions: u32,
     /// When the device clock (1 March 1993 00:00) started.
@@ -284,6 +288,7 @@ impl Device {
             config_saved: true,
             power: PowerState::Reloading { until: now },
             reload_count: 0,
+            uptime_at_start: Duration::ZERO,
             reload_delay: spec.reload_delay,
             active_sessions: 0,
             clock_started: now,
@@ -533,7 +538,14 @@ impl Device {
 
     pub fn uptime(&self, now: Instant) -> Option<Duration> {
         match self.power {
-            PowerState::Up { since } => Some(now.saturating_duration_since(since)),
+            PowerState::Up { since } => {
+                let up = now.saturating_duration_since(since);
+                Some(if self.reload_count == 0 {
+                    up + self.uptime_at_start
+                } else {
+                    up
+                })
+            }
             _ => None,
         }
     }

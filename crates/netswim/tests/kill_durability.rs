@@ -152,6 +152,11 @@ async fn serve_killed_at_five_points_of_a_100_device_distribution_and_activation
     })
     .await
     .unwrap();
+    // Up for weeks, as real devices are: a resumed task tells a reload it
+    // sent from one that never reached the device by the uptime.
+    for device in &lab.devices {
+        device.handle.lock().uptime_at_start = Duration::from_secs(30 * 86_400);
+    }
     let data = tempfile::tempdir().unwrap();
     let url = format!(
         "sqlite://{}?mode=rwc",

@@ -425,11 +425,10 @@ impl Step for ActivationStep {
                 if note.already_running || note.method != ActivationMethod::XeInstall {
                     return not_needed();
                 }
-                if let Some(sent) = reload_sent_at(cx, &["install activate"]) {
-                    return Ok(StepDone::new(format!(
-                        "install already started by an earlier attempt at {}",
-                        super::views::format_time(sent)
-                    )));
+                if let Some(message) =
+                    earlier_install_took_effect(cx, &note, data.reload_timeout()).await?
+                {
+                    return Ok(StepDone::new(message));
                 }
                 let path = note
                     .target_paths
@@ -481,11 +480,10 @@ impl Step for ActivationStep {
                 if note.already_running || note.method != ActivationMethod::XrInstall {
                     return not_needed();
                 }
-                if let Some(sent) = reload_sent_at(cx, &["install activate"]) {
-                    return Ok(StepDone::new(format!(
-                        "activation already started by an earlier attempt at {}",
-                        super::views::format_time(sent)
-                    )));
+                if let Some(message) =
+                    earlier_install_took_effect(cx, &note, data.reload_timeout()).await?
+                {
+                    return Ok(StepDone::new(message));
                 }
                 let id: u32 = cx
                     .note(XR_INSTALL_ID_NOTE)
@@ -672,6 +670,44 @@ async fn reload_once(cx: &mut TaskContext, timeout: Duration) -> Result<StepDone
     device::reload(cx.session().await?, os).await?;
     cx.drop_session().await;
     Ok(StepDone::new("reload sent"))
+}
+
+/// After a crash during an `install activate` an earlier attempt started:
+/// `Some(message)` when it took effect — the device answers on the target,
+/// or its uptime says it went down since (then validation judges) — and
+/// `None` when it must be sent again: the device is up on the old software
+/// and its uptime shows it never went down, so the command never reached it.
+async fn earlier_install_took_effect(
+    cx: &mut TaskContext,
+    note: &ActivationNote,
+    timeout: Duration,
+) -> Result<Option<String>, EngineError> {
+    let Some(sent) = reload_sent_at(cx, &["install activate"]) else {
+        return Ok(None);
+    };
+    // Read the device as it is, not "once it has reloaded": it may never
+    // have received the command. Unreachable means it is reloading.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let facts = loop {
+        match read_device(cx).await {
+            Ok(facts) => break facts,
+            Err(error) if tokio::time::Instant::now() >= deadline => return Err(error),
+            Err(_) => {
+                cx.drop_session().await;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    let on_target = facts.version.as_deref() == Some(note.target_version.as_str());
+    if on_target || reloaded_since(&facts, sent) {
+        return Ok(Some(format!(
+            "install already started by an earlier attempt at {} (the device runs {}, up {}s)",
+            super::views::format_time(sent),
+            facts.version.as_deref().unwrap_or("?"),
+            facts.uptime_seconds.unwrap_or(0)
+        )));
+    }
+    Ok(None)
 }
 
 /// Waits for the device to answer again and returns its facts.
