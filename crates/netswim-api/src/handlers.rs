@@ -40,19 +40,48 @@ pub async fn login(
     State(state): State<AppState>,
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<Json<IssuedToken>> {
-    let store = state.engine.store();
-    let user = store.find_user_by_name(&request.user).await?;
-    // The same answer for an unknown user and a wrong password.
-    let user = match user {
-        Some(user) if verify_password(&request.password, &user.password_hash)? => user,
-        _ => return Err(ApiError::Unauthorized),
-    };
+    let user = check_password(&state, &request.user, &request.password)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let (token, expires_at) = open_session(&state, &user, "login", 30, json!({})).await?;
+    Ok(Json(IssuedToken {
+        token,
+        role: user.role.as_str().to_owned(),
+        name: user.name,
+        expires_at: Some(expires_at.as_millis()),
+    }))
+}
+
+/// The user when `password` is theirs; `None` for an unknown user and a
+/// wrong password alike.
+pub(crate) async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> ApiResult<Option<netswim_store::User>> {
+    Ok(match state.engine.store().find_user_by_name(name).await? {
+        Some(user) if verify_password(password, &user.password_hash)? => Some(user),
+        _ => None,
+    })
+}
+
+/// Issues a login token valid for `days` (named `<via> <user> <ms>`) and
+/// writes the `user.login` audit row; returns the token and its expiry.
+pub(crate) async fn open_session(
+    state: &AppState,
+    user: &netswim_store::User,
+    via: &str,
+    days: u64,
+    details: Value,
+) -> ApiResult<(String, Timestamp)> {
     let token = generate_token();
-    let expires_at = Timestamp::now().plus(Duration::from_secs(30 * 24 * 3600));
-    store
+    let expires_at = Timestamp::now().plus(Duration::from_secs(days * 24 * 3600));
+    state
+        .engine
+        .store()
         .insert_api_token(&NewApiToken {
             user_id: Some(user.id),
-            name: format!("login {} {}", user.name, Timestamp::now().as_millis()),
+            name: format!("{via} {} {}", user.name, Timestamp::now().as_millis()),
             token_hash: hash_token(&token),
             role: user.role,
             expires_at: Some(expires_at),
@@ -63,14 +92,9 @@ pub async fn login(
         role: user.role,
     };
     caller
-        .audit(&state, "user.login", format!("user:{}", user.id), json!({}))
+        .audit(state, "user.login", format!("user:{}", user.id), details)
         .await?;
-    Ok(Json(IssuedToken {
-        token,
-        role: user.role.as_str().to_owned(),
-        name: user.name,
-        expires_at: Some(expires_at.as_millis()),
-    }))
+    Ok((token, expires_at))
 }
 
 // ---------------------------------------------------------------- images

@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures_util::{Stream, StreamExt};
@@ -18,7 +17,7 @@ use super::pages::job_table;
 use super::{
     Form, Page, PageResult, Section, WebUser, layout, script, status_badge, when, when_opt,
 };
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, handlers};
 
 pub async fn jobs(
     State(state): State<AppState>,
@@ -305,20 +304,11 @@ pub async fn job_events(
 
 pub async fn job_log(
     State(state): State<AppState>,
-    _user: WebUser,
+    user: WebUser,
     Path(id): Path<i64>,
 ) -> Result<Response, Page> {
-    let log = state.engine.job_log(id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"netswim-job-{id}.log\""),
-            ),
-        ],
-        log,
-    )
+    Ok(handlers::job_log(State(state), user.caller, Path(id))
+        .await?
         .into_response())
 }
 

@@ -15,7 +15,7 @@ mod jobs;
 mod pages;
 mod wizards;
 
-use std::time::Duration;
+use crate::handlers;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
@@ -24,8 +24,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use netswim_store::crypto::{generate_token, hash_token, verify_password};
-use netswim_store::{NewApiToken, Timestamp};
+use netswim_store::Timestamp;
+use netswim_store::crypto::hash_token;
 use serde_json::json;
 
 use crate::{ApiError, AppState, Caller};
@@ -222,42 +222,15 @@ async fn login(State(state): State<AppState>, body: String) -> Result<Response, 
     let user_name = form.get("user").unwrap_or("").trim();
     let password = form.get("password").unwrap_or("");
     let next = safe_next(form.get("next"));
-    let store = state.engine.store();
-    let user = match store.find_user_by_name(user_name).await? {
-        Some(user) if verify_password(password, &user.password_hash).map_err(ApiError::from)? => {
-            user
-        }
-        _ => {
-            return Ok((
-                StatusCode::UNAUTHORIZED,
-                login_page(&next, user_name, Some("Wrong user name or password.")),
-            )
-                .into_response());
-        }
-    };
-    let token = generate_token();
-    let expires_at = Timestamp::now().plus(Duration::from_secs(SESSION_DAYS * 24 * 3600));
-    store
-        .insert_api_token(&NewApiToken {
-            user_id: Some(user.id),
-            name: format!("web {} {}", user.name, Timestamp::now().as_millis()),
-            token_hash: hash_token(&token),
-            role: user.role,
-            expires_at: Some(expires_at),
-        })
-        .await?;
-    let caller = Caller {
-        name: user.name.clone(),
-        role: user.role,
-    };
-    caller
-        .audit(
-            &state,
-            "user.login",
-            format!("user:{}", user.id),
-            json!({"via": "web"}),
+    let Some(user) = handlers::check_password(&state, user_name, password).await? else {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            login_page(&next, user_name, Some("Wrong user name or password.")),
         )
-        .await?;
+            .into_response());
+    };
+    let (token, _) =
+        handlers::open_session(&state, &user, "web", SESSION_DAYS, json!({"via": "web"})).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         SESSION_DAYS * 24 * 3600
