@@ -425,8 +425,13 @@ impl Step for ActivationStep {
                 if note.already_running || note.method != ActivationMethod::XeInstall {
                     return not_needed();
                 }
-                if let Some(message) =
-                    earlier_install_took_effect(cx, &note, data.reload_timeout()).await?
+                if let Some(message) = earlier_reload_took_effect(
+                    cx,
+                    "install activate",
+                    Some(&note.target_version),
+                    data.reload_timeout(),
+                )
+                .await?
                 {
                     return Ok(StepDone::new(message));
                 }
@@ -480,8 +485,13 @@ impl Step for ActivationStep {
                 if note.already_running || note.method != ActivationMethod::XrInstall {
                     return not_needed();
                 }
-                if let Some(message) =
-                    earlier_install_took_effect(cx, &note, data.reload_timeout()).await?
+                if let Some(message) = earlier_reload_took_effect(
+                    cx,
+                    "install activate",
+                    Some(&note.target_version),
+                    data.reload_timeout(),
+                )
+                .await?
                 {
                     return Ok(StepDone::new(message));
                 }
@@ -653,36 +663,30 @@ async fn prechecks(cx: &mut TaskContext, data: &ActivationData) -> Result<StepDo
     Ok(StepDone::new(message))
 }
 
-/// Reloads unless an earlier attempt already did (then makes sure the
-/// device really went down: its uptime says so).
+/// Reloads unless an earlier attempt already did (its uptime says so).
 async fn reload_once(cx: &mut TaskContext, timeout: Duration) -> Result<StepDone, EngineError> {
-    let os = os_of(cx);
-    if let Some(sent) = reload_sent_at(cx, &["reload"]) {
-        let facts = wait_facts(cx, timeout).await?;
-        if reloaded_since(&facts, sent) {
-            return Ok(StepDone::new(format!(
-                "reload already sent at {} (the device has been up {}s)",
-                super::views::format_time(sent),
-                facts.uptime_seconds.unwrap_or(0)
-            )));
-        }
+    if let Some(message) = earlier_reload_took_effect(cx, "reload", None, timeout).await? {
+        return Ok(StepDone::new(message));
     }
+    let os = os_of(cx);
     device::reload(cx.session().await?, os).await?;
     cx.drop_session().await;
     Ok(StepDone::new("reload sent"))
 }
 
-/// After a crash during an `install activate` an earlier attempt started:
-/// `Some(message)` when it took effect — the device answers on the target,
-/// or its uptime says it went down since (then validation judges) — and
-/// `None` when it must be sent again: the device is up on the old software
-/// and its uptime shows it never went down, so the command never reached it.
-async fn earlier_install_took_effect(
+/// After a crash during a step that reloads the device (`reload`,
+/// `install activate`) an earlier attempt of the task started:
+/// `Some(message)` when it took effect — the device answers on `target`, or
+/// its uptime says it went down since (then validation judges) — and `None`
+/// when it must be sent again (never started, or up on the old software with
+/// an uptime showing it never went down: the command never reached it).
+async fn earlier_reload_took_effect(
     cx: &mut TaskContext,
-    note: &ActivationNote,
+    step: &str,
+    target: Option<&str>,
     timeout: Duration,
 ) -> Result<Option<String>, EngineError> {
-    let Some(sent) = reload_sent_at(cx, &["install activate"]) else {
+    let Some(sent) = reload_sent_at(cx, &[step]) else {
         return Ok(None);
     };
     // Read the device as it is, not "once it has reloaded": it may never
@@ -698,10 +702,10 @@ async fn earlier_install_took_effect(
             }
         }
     };
-    let on_target = facts.version.as_deref() == Some(note.target_version.as_str());
+    let on_target = target.is_some() && facts.version.as_deref() == target;
     if on_target || reloaded_since(&facts, sent) {
         return Ok(Some(format!(
-            "install already started by an earlier attempt at {} (the device runs {}, up {}s)",
+            "{step} already sent by an earlier attempt at {} (the device runs {}, up {}s)",
             super::views::format_time(sent),
             facts.version.as_deref().unwrap_or("?"),
             facts.uptime_seconds.unwrap_or(0)
