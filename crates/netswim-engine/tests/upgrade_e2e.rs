@@ -414,16 +414,25 @@ async fn distribution_puts_each_image_on_every_member_through_relay_or_local_ser
     }
 }
 
+/// 10% of a 50-device fleet faulty, one of each kind: a stalled transfer, a
+/// corrupted transfer, a full flash with nothing deletable, a switch whose
+/// flash images do not boot (the lab's `boot_failure`: it must come back
+/// through the distribution's TFTP fallback, the image it ran served by
+/// netswim's TFTP server after being backed up from a device), and a
+/// damaged image that verifies but does not boot (back on the old image
+/// from flash).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
+async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down() {
     let h = harness(
-        16,
-        "ios:12,iosxe:2,iosxr:2",
+        50,
+        "ios:40,iosxe:5,iosxr:5",
         "127.62.20.1".parse().expect("ip"),
         "site-2",
     )
     .await;
-    let faults: [(&str, Faults, &str); 3] = [
+    const BOOT_FAILURE: &str = "lab-sw-008";
+    const DAMAGED_IMAGE: &str = "lab-sw-010";
+    let faults: [(&str, Faults, &str); 4] = [
         (
             "lab-sw-002",
             Faults {
@@ -448,11 +457,18 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
             },
             "needs 1,048,576 bytes",
         ),
+        (
+            BOOT_FAILURE,
+            Faults {
+                boot_failure: true,
+                ..Default::default()
+            },
+            "loaded the TFTP fallback",
+        ),
     ];
-    // Boot failure: lab-sw-008 gets an image whose payload is damaged (its
-    // MD5 is the repository's, so it transfers and verifies): the switch
-    // refuses to boot it and falls back to the image it ran.
-    const BOOT_FAILURE: &str = "lab-sw-008";
+    // The damaged image: its payload is flipped but its MD5 is the
+    // repository's, so it transfers and verifies; the switch refuses to boot
+    // it and falls back to the image it ran.
     let spec = ImageSpec {
         model: "WS-C2960X-48FPD-L".into(),
         version: "15.2(7)E9".into(),
@@ -478,10 +494,14 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
         reload_timeout_secs: Some(30),
         ..Default::default()
     };
+    // The running image is not in the repository: the first IOS switch
+    // backs it up, the TFTP fallback then serves it.
     let mut jobs = distribute_all(&h, |spec| {
         spec.retries = Some(1);
-        spec.devices.names.retain(|name| name != BOOT_FAILURE);
+        spec.devices.names.retain(|name| name != DAMAGED_IMAGE);
         spec.activate = Some(activate.clone());
+        spec.backup_current_image = Some(true);
+        spec.tftp_fallback = Some(true);
     })
     .await;
     let job = h
@@ -490,7 +510,7 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
             DistributionSpec {
                 image_id: damaged_id,
                 devices: DeviceSelector {
-                    names: vec![BOOT_FAILURE.into()],
+                    names: vec![DAMAGED_IMAGE.into()],
                     ..Default::default()
                 },
                 activate: Some(activate.clone()),
@@ -517,25 +537,50 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
         assert_eq!(*status, Status::Failure, "{name}: {message}");
         assert!(message.contains(expected), "{name}: {message}");
     }
-    let (status, message) = &messages[BOOT_FAILURE];
-    assert_eq!(*status, Status::Failure, "{message}");
-    assert!(
-        message.contains("came back on 15.2(2)E7")
-            && message.contains("boot configuration restored"),
-        "{message}"
-    );
+    for name in [BOOT_FAILURE, DAMAGED_IMAGE] {
+        let (_, message) = &messages[name];
+        assert!(
+            message.contains("came back on 15.2(2)E7")
+                && message.contains("boot configuration restored"),
+            "{name}: {message}"
+        );
+    }
     let failed: Vec<_> = messages
         .iter()
         .filter(|(_, (status, _))| *status != Status::Success)
         .map(|(name, _)| name.clone())
         .collect();
     assert_eq!(failed.len(), faults.len() + 1, "{messages:#?}");
-    // None is left down; the others run their target.
+    assert_eq!(messages.len(), 50);
+    // Each running image went into the repository once.
+    let mut names: Vec<String> = h
+        .engine
+        .store()
+        .list_images()
+        .await
+        .expect("images")
+        .into_iter()
+        .map(|image| image.file_name)
+        .collect();
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        count,
+        names.len(),
+        "an image was backed up twice: {names:?}"
+    );
+    assert!(
+        names.iter().any(|name| name.contains("152-2.E7")),
+        "{names:?}"
+    );
+    // None is left down; the others run their target; the boot-failure
+    // switch runs its old image from netswim's TFTP server.
     for device in h.lab.status() {
         assert_eq!(device.state, "up", "{}", device.name);
         let (_, _, _, version) = &h.images[&device.model];
         let expected =
-            device.name != BOOT_FAILURE && !faults.iter().any(|(name, ..)| *name == device.name);
+            device.name != DAMAGED_IMAGE && !faults.iter().any(|(name, ..)| *name == device.name);
         assert_eq!(
             device.running_version.as_deref() == Some(version.as_str()),
             expected,
@@ -543,7 +588,66 @@ async fn faulty_devices_fail_with_a_specific_message_and_the_others_succeed() {
             device.name,
             device.running_version
         );
+        if device.name == BOOT_FAILURE {
+            let image = device.running_image.as_deref().unwrap_or_default();
+            assert!(
+                image.starts_with("tftp://127.62.0.1:")
+                    && image.contains("/fallback/")
+                    && image.ends_with("152-2.E7.bin"),
+                "{image}"
+            );
+        }
     }
+
+    // After a restart (new file servers, nothing published) the engine
+    // serves the fallback again: the device's boot entry outlives the job.
+    let restarted = TransferServers::start(TransferListen {
+        transfer_host: None,
+        tftp: Some("127.62.0.1:0".parse().expect("address")),
+        ftp: None,
+        ssh: None,
+        http: None,
+        host_key: None,
+        records: None,
+    })
+    .await
+    .expect("restarted servers");
+    h.engine.set_transfer_service(restarted.service.clone());
+    let republished = h
+        .engine
+        .republish_tftp_fallbacks()
+        .await
+        .expect("republish");
+    assert!(republished >= 1, "{republished}");
+    let running = h
+        .lab
+        .status()
+        .into_iter()
+        .find(|device| device.name == BOOT_FAILURE)
+        .and_then(|device| device.running_image)
+        .expect("running image");
+    let (_, name) = running.rsplit_once("/fallback/").expect("fallback path");
+    let bytes = netswim_tftp::client::get_bytes(
+        restarted.addresses.tftp.expect("tftp bound"),
+        &format!("fallback/{name}"),
+        &netswim_tftp::ClientOptions::default(),
+    )
+    .await
+    .expect("fallback served after the restart");
+    let image = h
+        .engine
+        .store()
+        .list_images()
+        .await
+        .expect("images")
+        .into_iter()
+        .find(|image| image.file_name == name)
+        .expect("fallback image in the repository");
+    assert_eq!(bytes.len() as u64, image.size_bytes);
+    assert_eq!(
+        hex::encode(<md5::Md5 as md5::Digest>::digest(&bytes)),
+        image.md5
+    );
 }
 
 /// Runs one distribution job with chained parallel activation per model

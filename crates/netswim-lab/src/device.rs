@@ -31,7 +31,9 @@ pub enum PowerState {
 pub struct Faults {
     /// Every login is refused.
     pub auth_failure: bool,
-    /// The next boot fails whatever the boot path says (rommon).
+    /// Every image on flash fails to boot (the loader finds it damaged),
+    /// whatever the boot path says; a `tftp://` entry of the boot path still
+    /// loads over the network. Without one the device stops in rommon.
     pub boot_failure: bool,
     /// After a reload the device never answers again (down).
     pub never_return: bool,
@@ -129,34 +131,86 @@ pub enum BootRefusal {
     WrongPlatform { family: String },
 }
 
-/// Picks the image a member boots: the first valid `.bin` on its boot path, or
-/// with an empty path the first valid `.bin` anywhere on its flash.
-pub fn choose_boot_image(member: &Member) -> Option<(String, ImageHeader)> {
-    let check = |file: &FileRecord| -> Result<ImageHeader, BootRefusal> {
-        let header = file.bin_header().ok_or(BootRefusal::NotAnImage)?;
-        let header = file
-            .valid_bin_header()
-            .ok_or(BootRefusal::Corrupt)
-            .map(|_| header)?;
-        if header.family != member.facts.family {
-            return Err(BootRefusal::WrongPlatform {
-                family: header.family,
-            });
-        }
-        Ok(header)
-    };
-    if member.boot_path.is_empty() {
-        return member.flash.files.iter().find_map(|file| {
-            let header = check(file).ok()?;
-            Some((format!("flash:{}", file.path), header))
+/// Whether `file` is an image this member can boot.
+fn bootable(member: &Member, file: &FileRecord) -> Result<ImageHeader, BootRefusal> {
+    let header = file.bin_header().ok_or(BootRefusal::NotAnImage)?;
+    file.valid_bin_header().ok_or(BootRefusal::Corrupt)?;
+    if header.family != member.facts.family {
+        return Err(BootRefusal::WrongPlatform {
+            family: header.family,
         });
     }
-    member.boot_path.iter().find_map(|entry| {
-        let (_, path) = entry.split_once(':')?;
-        let file = member.flash.file(path).ok_or(BootRefusal::Missing).ok()?;
-        let header = check(file).ok()?;
-        Some((format!("flash:{}", path.trim_start_matches('/')), header))
-    })
+    Ok(header)
+}
+
+/// Where a member's boot loader finds the image it boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootSource {
+    /// A valid image on flash: `flash:x.bin` and its header.
+    Flash(String, ImageHeader),
+    /// A `tftp://host[:port]/path` entry reached before any bootable flash
+    /// image: the image must be fetched over the network.
+    Network(String),
+    /// Nothing bootable: the boot loader prompt.
+    Nothing,
+}
+
+/// Walks a member's boot path in order, as the boot loader does: the first
+/// valid `.bin` on flash (none when `flash_fails`, the `boot_failure` fault)
+/// or the first `tftp://` entry before it. An empty path boots the first
+/// valid `.bin` anywhere on flash.
+pub fn boot_source(member: &Member, flash_fails: bool) -> BootSource {
+    if member.boot_path.is_empty() {
+        if flash_fails {
+            return BootSource::Nothing;
+        }
+        return member
+            .flash
+            .files
+            .iter()
+            .find_map(|file| {
+                let header = bootable(member, file).ok()?;
+                Some(BootSource::Flash(format!("flash:{}", file.path), header))
+            })
+            .unwrap_or(BootSource::Nothing);
+    }
+    member
+        .boot_path
+        .iter()
+        .find_map(|entry| {
+            if entry.starts_with("tftp://") {
+                return Some(BootSource::Network(entry.clone()));
+            }
+            if flash_fails {
+                return None;
+            }
+            let (_, path) = entry.split_once(':')?;
+            let file = member.flash.file(path)?;
+            let header = bootable(member, file).ok()?;
+            Some(BootSource::Flash(
+                format!("flash:{}", path.trim_start_matches('/')),
+                header,
+            ))
+        })
+        .unwrap_or(BootSource::Nothing)
+}
+
+/// Picks the image a member boots from flash: the first valid `.bin` on its
+/// boot path, or with an empty path the first valid `.bin` anywhere on its
+/// flash; `None` when the boot path reaches a network entry first.
+pub fn choose_boot_image(member: &Member) -> Option<(String, ImageHeader)> {
+    match boot_source(member, false) {
+        BootSource::Flash(path, header) => Some((path, header)),
+        BootSource::Network(_) | BootSource::Nothing => None,
+    }
+}
+
+/// An image the boot loader fetched over TFTP: the boot entry it came from
+/// and what arrived.
+#[derive(Debug, Clone)]
+pub struct NetworkImage {
+    pub url: String,
+    pub record: FileRecord,
 }
 
 /// The whole device: identity, credentials, configuration and members.
@@ -296,7 +350,7 @@ impl Device {
             platform,
         };
         device.apply_boot_lines();
-        device.boot(now);
+        device.boot(now, None);
         device
     }
 
@@ -430,35 +484,57 @@ impl Device {
 
     /// Advances the reload cycle; returns true when the device just came up.
     pub fn tick(&mut self, now: Instant) -> bool {
+        self.tick_with(now, None)
+    }
+
+    /// [`Device::tick`] with the image the boot loader fetched for
+    /// [`Device::network_boot_url`], if it got one.
+    pub fn tick_with(&mut self, now: Instant, network: Option<&NetworkImage>) -> bool {
         match self.power {
             PowerState::Reloading { until } if now >= until => {
-                self.boot(now);
+                self.boot(now, network);
                 matches!(self.power, PowerState::Up { .. })
             }
             _ => false,
         }
     }
 
-    fn boot(&mut self, now: Instant) {
+    /// The `tftp://` boot entry the master's boot loader will reach when the
+    /// device boots now (IOS only): the caller fetches it before
+    /// [`Device::tick_with`].
+    pub fn network_boot_url(&self) -> Option<String> {
+        if !matches!(self.platform, PlatformState::Ios) || self.faults.never_return {
+            return None;
+        }
+        match boot_source(self.master_member(), self.faults.boot_failure) {
+            BootSource::Network(url) => Some(url),
+            BootSource::Flash(..) | BootSource::Nothing => None,
+        }
+    }
+
+    fn boot(&mut self, now: Instant, network: Option<&NetworkImage>) {
         if self.faults.never_return {
             self.power = PowerState::Down;
             return;
         }
         let boot_failure = self.faults.boot_failure;
         for member in &mut self.members {
-            if boot_failure {
-                member.running = None;
-                continue;
-            }
+            let running = |path: String, header: ImageHeader| RunningImage {
+                path,
+                version: header.version,
+                feature: header.feature,
+                family: header.family,
+            };
             member.running = match &mut self.platform {
-                PlatformState::Ios => {
-                    choose_boot_image(member).map(|(path, header)| RunningImage {
-                        path,
-                        version: header.version,
-                        feature: header.feature,
-                        family: header.family,
-                    })
-                }
+                PlatformState::Ios => match boot_source(member, boot_failure) {
+                    BootSource::Flash(path, header) => Some(running(path, header)),
+                    BootSource::Network(url) => network
+                        .filter(|image| image.url == url)
+                        .and_then(|image| bootable(member, &image.record).ok())
+                        .map(|header| running(url, header)),
+                    BootSource::Nothing => None,
+                },
+                _ if boot_failure => None,
                 PlatformState::IosXe(_) => xe_boot(member),
                 PlatformState::IosXr(state) => xr_boot(state, member),
             };
@@ -739,6 +815,54 @@ mod tests {
         reload_and_wait(&mut device, now);
         assert!(matches!(device.power, PowerState::Up { .. }));
         assert_eq!(device.reload_count, 3);
+    }
+
+    #[test]
+    fn boot_failure_falls_through_flash_entries_to_the_tftp_fallback() {
+        let now = Instant::now();
+        let mut device = device(1, now);
+        let (new_name, new_bytes) = image("15.2(7)E9", MODEL);
+        put(&mut device, "flash:", &new_name, &new_bytes);
+        let old = device.running().expect("runs").path.clone();
+        let url = "tftp://127.0.0.1:6969/fallback/old.bin".to_string();
+        device.set_boot(
+            BootScope::Plain,
+            vec![format!("flash:{new_name}"), old.clone(), url.clone()],
+        );
+        device.save_config();
+        // Without the fault the new image on flash boots; no network boot.
+        assert_eq!(device.network_boot_url(), None);
+        let later = reload_and_wait(&mut device, now);
+        assert_eq!(device.running().expect("up").version, "15.2(7)E9");
+
+        // Flash images fail: the loader reaches the tftp entry.
+        device.faults.boot_failure = true;
+        assert_eq!(device.network_boot_url(), Some(url.clone()));
+        let (_, old_bytes) = image("15.2(2)E7", MODEL);
+        let fetched = NetworkImage {
+            url: url.clone(),
+            record: record_from_bytes("fallback/old.bin", &old_bytes, 0),
+        };
+        device.reload(later);
+        assert!(device.tick_with(later + Duration::from_secs(6), Some(&fetched)));
+        let running = device.running().expect("up from tftp");
+        assert_eq!(
+            (running.path.as_str(), running.version.as_str()),
+            (url.as_str(), "15.2(2)E7")
+        );
+
+        // Nothing arrived (server down) or a damaged image: rommon.
+        for network in [
+            None,
+            Some(NetworkImage {
+                url: url.clone(),
+                record: record_from_bytes("fallback/old.bin", &old_bytes[..old_bytes.len() / 2], 0),
+            }),
+        ] {
+            device.reload(later);
+            device.tick_with(later + Duration::from_secs(6), network.as_ref());
+            assert_eq!(device.power, PowerState::Rommon);
+        }
     }
 
     #[test]

@@ -235,7 +235,7 @@ fn payload(label: &str, length: usize) -> Vec<u8> {
 
 /// A file in the lab header format (the one `read_bin_header` reads), so a
 /// device tells version and integrity from the bytes alone.
-fn headed_file(
+pub(crate) fn headed_file(
     family: &str,
     model: &str,
     version: &str,

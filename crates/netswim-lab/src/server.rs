@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use crate::device::{Device, PowerState};
+use crate::device::{Device, NetworkImage, PowerState};
 use crate::error::LabError;
 use crate::files::ContentTracker;
 use crate::ftp_client::{FtpTarget, ftp_get, ftp_put};
@@ -197,7 +197,12 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
             PowerState::Reloading { until } => {
                 let wait = until.saturating_duration_since(Instant::now());
                 tokio::time::sleep(wait).await;
-                handle.lock().tick(Instant::now());
+                let url = handle.lock().network_boot_url();
+                let network = match url {
+                    Some(url) => network_boot(handle.address, url).await,
+                    None => None,
+                };
+                handle.lock().tick_with(Instant::now(), network.as_ref());
             }
             PowerState::Rommon | PowerState::Down => {
                 // Only a reload from the control side can bring it back.
@@ -205,6 +210,33 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
             }
         }
     }
+}
+
+/// The boot loader's TFTP load of a `tftp://host[:port]/path` boot entry
+/// (IOS `boot system tftp://…`); `None` when nothing arrived, and the device
+/// then stops at the boot loader.
+async fn network_boot(local: IpAddr, url: String) -> Option<NetworkImage> {
+    let parsed = parse_url(&url)?;
+    let host = parsed.host.parse::<IpAddr>().ok()?;
+    let server = SocketAddr::new(host, parsed.port.unwrap_or(69));
+    let mut tracker = ContentTracker::new();
+    let received = tftp_get(
+        local,
+        server,
+        &parsed.path,
+        Duration::from_secs(2),
+        TransferLimits::default(),
+        |bytes| {
+            tracker.update(bytes);
+            true
+        },
+    )
+    .await;
+    received.ok()?;
+    Some(NetworkImage {
+        record: tracker.finish(&parsed.path, 0),
+        url,
+    })
 }
 
 /// Where an `ftp://` URL logs in; IOS logs in anonymously without a user.

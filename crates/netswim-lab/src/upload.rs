@@ -11,10 +11,24 @@ use crate::image::{ImageSpec, make_bin, make_tar};
 
 /// The content of `record`, or `None` when the lab cannot rebuild it.
 pub fn file_content(record: &FileRecord) -> Option<Vec<u8>> {
+    let matches = |bytes: &Vec<u8>| hex::encode(Md5::digest(bytes)) == record.md5;
     let candidate = if record.size <= KEPT_HEAD_BYTES as u64 {
         Some(record.head.clone())
     } else if let Some(header) = record.bin_header() {
-        make_bin(&spec_of(&header, record.size)).ok()
+        // An IOS image, else an IOS-XE bundle or IOS-XR package.
+        make_bin(&spec_of(&header, record.size))
+            .ok()
+            .filter(matches)
+            .or_else(|| {
+                crate::platform::headed_file(
+                    &header.family,
+                    &header.model,
+                    &header.version,
+                    &header.feature,
+                    record.size,
+                )
+                .ok()
+            })
     } else if let Some(archive) = &record.archive {
         let header = archive
             .entries
@@ -25,7 +39,7 @@ pub fn file_content(record: &FileRecord) -> Option<Vec<u8>> {
     } else {
         None
     };
-    candidate.filter(|bytes| hex::encode(Md5::digest(bytes)) == record.md5)
+    candidate.filter(matches)
 }
 
 fn spec_of(header: &crate::image::ImageHeader, size: u64) -> ImageSpec {
@@ -58,6 +72,12 @@ mod tests {
         for bytes in [
             make_bin(&spec(100_000)).unwrap(),
             make_tar(&spec(200 * 1024)).unwrap(),
+            crate::platform::make_platform_image(&crate::platform::PlatformImageSpec {
+                model: "C9300-48P".into(),
+                version: "17.09.04a".into(),
+                size: 100_000,
+            })
+            .unwrap(),
             b"hostname sw1\n".to_vec(),
         ] {
             let record = record_from_bytes("f", &bytes, 0);

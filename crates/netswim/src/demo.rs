@@ -182,6 +182,7 @@ async fn start_transfer_servers(
     .await
     .context("cannot start the image file servers")?;
     engine.set_transfer_service(servers.service.clone());
+    engine.republish_tftp_fallbacks().await?;
     Ok(servers)
 }
 

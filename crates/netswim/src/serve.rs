@@ -104,6 +104,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     .context("cannot start the file servers (hint: pick free ports with --tftp/--ftp/--sftp/--http or turn one off)")?;
     println!("netswim file servers on {host}: {:?}", servers.addresses);
     engine.set_transfer_service(servers.service.clone());
+    engine.republish_tftp_fallbacks().await?;
     // Upgrade runs a crash interrupted continue from their last finished
     // operation; the scheduler starts due jobs.
     let resumed = engine.resume_interrupted().await?;

@@ -807,8 +807,19 @@ async fn validate_activation(
         ))),
         Err(failure) => {
             let restored = restore_boot(cx, &note.previous_boot, &facts).await;
+            // A `tftp://` running image: no image on flash booted and the
+            // boot loader reached the distribution's TFTP fallback.
+            let network_boot = if facts
+                .running_image
+                .as_deref()
+                .is_some_and(|image| image.starts_with("tftp://"))
+            {
+                " (no image on flash booted; it loaded the TFTP fallback and runs from the network until its next reload — check its flash)"
+            } else {
+                ""
+            };
             Err(EngineError::step(format!(
-                "{} came back on {} ({}), not {}: {}; {restored}",
+                "{} came back on {} ({}){network_boot}, not {}: {}; {restored}",
                 cx.device.name,
                 facts.version.as_deref().unwrap_or("?"),
                 facts.running_image.as_deref().unwrap_or("?"),

@@ -26,6 +26,10 @@ pub struct UpgradeState {
     runs: StdMutex<HashMap<i64, RunEntry>>,
     pub(crate) transfer: StdMutex<Option<Arc<super::serving::TransferService>>>,
     pub(crate) timeouts: StdMutex<super::runner::UpgradeTimeouts>,
+    /// Held while a device's running image is looked up in the repository
+    /// and imported: devices of one job running the same image back it up
+    /// once, the others find it in the repository.
+    pub(crate) backups: tokio::sync::Mutex<()>,
 }
 
 struct RunEntry {

@@ -408,6 +408,9 @@ impl Step for BackupCurrent {
         let os = device_os(&cx.device);
         let session = cx.session().await?;
         let md5 = verify_md5(session, os, &running).await?;
+        cx.drop_session().await;
+        let engine = cx.engine.clone();
+        let _one_backup_at_a_time = engine.upgrade_state().backups.lock().await;
         let known = cx
             .engine
             .store()
@@ -421,7 +424,6 @@ impl Step for BackupCurrent {
                 image.id
             )));
         }
-        cx.drop_session().await;
         let job = cx
             .engine
             .submit_import(
@@ -437,9 +439,17 @@ impl Step for BackupCurrent {
             .await?;
         let finished = cx.engine.wait_job_finished(job.id).await?;
         if finished.status != netswim_store::Status::Success {
+            let detail = cx.engine.job_detail(job.id).await?;
+            let why = detail
+                .runs
+                .iter()
+                .flat_map(|(_, tasks)| tasks)
+                .map(|(task, _)| task.message.clone())
+                .find(|message| !message.is_empty())
+                .unwrap_or_else(|| finished.status.to_string());
             return Err(EngineError::step(format!(
-                "backup of {running} failed (import job {}, {}) (hint: see that job's log)",
-                job.id, finished.status
+                "backup of {running} failed (import job {}: {why}) (hint: see that job's log)",
+                job.id
             )));
         }
         Ok(StepDone::new(format!(
@@ -646,7 +656,14 @@ impl Step for Transfer {
                             .iter()
                             .map(|fs| format!("{fs}{file_name}"))
                             .collect();
-                        let fallback = if shared.spec.tftp_fallback == Some(true) {
+                        // A boot loader loads a `.bin` over TFTP; IOS-XR
+                        // and IOS-XE in install mode boot packages instead.
+                        let boots_a_file = os != Os::Iosxr
+                            && targets
+                                .running_image
+                                .as_deref()
+                                .is_some_and(|image| image.ends_with(".bin"));
+                        let fallback = if shared.spec.tftp_fallback == Some(true) && boots_a_file {
                             Some(
                                 publish_fallback(cx, &service, targets.running_image.as_deref())
                                     .await?,
@@ -788,7 +805,8 @@ async fn xr_add(
 /// Publishes the image the device runs now at `fallback/<file name>` on the
 /// TFTP server (it must be in the repository: back it up first) and
 /// returns the `boot system tftp://…` URL. Fallback files stay published
-/// after the job: a device may need them at any later boot.
+/// after the job and across restarts: a device may need them at any later
+/// boot.
 async fn publish_fallback(
     cx: &TaskContext,
     service: &super::serving::TransferService,
@@ -810,8 +828,10 @@ async fn publish_fallback(
                 "tftp fallback: {name} is not in the repository (hint: set backup_current_image or import it)"
             ))
         })?;
-    let blob = cx.engine.blobs().path_of(&image.sha256)?;
-    let path = service.publish_at(&format!("fallback/{name}"), &blob, &image.sha256)?;
+    let path = cx
+        .engine
+        .publish_tftp_fallback(service, &name, &image.sha256)
+        .await?;
     service
         .url(
             Protocol::Tftp,

@@ -244,7 +244,65 @@ impl Engine {
     pub fn transfer_service(&self) -> Option<std::sync::Arc<TransferService>> {
         super::context::lock(&self.upgrade_state().transfer).clone()
     }
+
+    /// Serves the repository file with `sha256_hex` at `fallback/<name>` and
+    /// records that in the settings (`tftp_fallback/<name>`), so that
+    /// [`Engine::republish_tftp_fallbacks`] serves it again after a restart:
+    /// a device's `boot system tftp://…` entry outlives the job and the
+    /// process that wrote it. Returns the published path.
+    pub(crate) async fn publish_tftp_fallback(
+        &self,
+        service: &TransferService,
+        name: &str,
+        sha256_hex: &str,
+    ) -> Result<String, EngineError> {
+        let blob = self.blobs().path_of(sha256_hex)?;
+        let path = service.publish_at(&format!("{FALLBACK_DIR}/{name}"), &blob, sha256_hex)?;
+        self.store()
+            .set_setting(
+                &format!("{FALLBACK_SETTING}{name}"),
+                &serde_json::Value::String(sha256_hex.to_owned()),
+            )
+            .await?;
+        Ok(path)
+    }
+
+    /// Publishes again every TFTP fallback image an earlier run published
+    /// (call after [`Engine::set_transfer_service`]); returns how many. A
+    /// fallback whose file left the repository is skipped with a warning.
+    pub async fn republish_tftp_fallbacks(&self) -> Result<usize, EngineError> {
+        let Some(service) = self.transfer_service() else {
+            return Ok(0);
+        };
+        let mut published = 0;
+        for (key, value) in self.store().list_settings().await? {
+            let (Some(name), Some(sha256)) = (key.strip_prefix(FALLBACK_SETTING), value.as_str())
+            else {
+                continue;
+            };
+            let served = match self.blobs().path_of(sha256) {
+                Ok(blob) if blob.exists() => {
+                    service.publish_at(&format!("{FALLBACK_DIR}/{name}"), &blob, sha256)
+                }
+                Ok(_) => Err(EngineError::Invalid {
+                    what: "tftp fallback",
+                    reason: format!("{name} is no longer in the repository"),
+                }),
+                Err(error) => Err(error.into()),
+            };
+            match served {
+                Ok(_) => published += 1,
+                Err(error) => tracing::warn!(%name, %error, "tftp fallback not served"),
+            }
+        }
+        Ok(published)
+    }
 }
+
+/// Where fallback images are served (`tftp://host/fallback/<name>`).
+const FALLBACK_DIR: &str = "fallback";
+/// Settings key prefix recording each published fallback's SHA-256.
+const FALLBACK_SETTING: &str = "tftp_fallback/";
 
 #[cfg(test)]
 mod tests {
