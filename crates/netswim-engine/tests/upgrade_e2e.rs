@@ -755,20 +755,31 @@ async fn two_hundred_devices_distribute_through_a_relay_and_activate_50_at_a_tim
         }
         assert!(device.reload_count >= 1, "{} never reloaded", device.name);
     }
-    // The relay received each image its site needs exactly once.
+    // The relay received each image its site needs exactly once, and no
+    // other image.
     let records = relay_uploads(&mut h.relay_records);
-    let pushed: Vec<&TransferRecord> = records
+    let mut pushed: Vec<String> = records
         .iter()
         .filter(|r| {
-            r.client.ip().to_string() == "127.0.0.1" && r.result == TransferResult::Complete
+            r.protocol == ServedProtocol::Scp
+                && r.client.ip().to_string() == "127.0.0.1"
+                && r.result == TransferResult::Complete
         })
+        .map(|r| r.file.trim_start_matches('/').to_owned())
         .collect();
-    let mut files: Vec<&str> = pushed.iter().map(|r| r.file.as_str()).collect();
-    files.sort();
-    let before = files.len();
-    files.dedup();
-    assert_eq!(before, files.len(), "an image was pushed twice: {files:?}");
-    assert!(!files.is_empty());
+    pushed.sort();
+    let mut needed: Vec<String> = h
+        .lab
+        .devices
+        .iter()
+        .filter(|device| device.site == "site-1")
+        .filter_map(|device| statuses.iter().find(|status| status.name == device.name))
+        .map(|status| h.images[&status.model].1.clone())
+        .collect();
+    needed.sort();
+    needed.dedup();
+    assert!(!needed.is_empty());
+    assert_eq!(pushed, needed, "relay uploads against the site's images");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
