@@ -61,7 +61,7 @@ pub struct XrState {
     pub last_operation: u32,
     /// The install operation running in the background (eXR runs one at a
     /// time), shown by `show install request`.
-    pub running: Option<XrRunningOperation>,
+    pub running: Option<Box<XrRunningOperation>>,
     /// Finished operations' log lines, oldest first (`show install log [N]`).
     pub logs: Vec<XrOperationLog>,
 }

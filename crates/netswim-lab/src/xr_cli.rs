@@ -688,14 +688,14 @@ fn install_add(device: &mut Device, source: &str, file: &str, stamp: &str, now: 
             out.push_str(line);
             out.push('\n');
         }
-        state.running = Some(XrRunningOperation {
+        state.running = Some(Box::new(XrRunningOperation {
             id,
             user,
             command,
             received: 0,
             expected: None,
             lines,
-        });
+        }));
         let url = format!("{}/{}", source.trim_end_matches('/'), file);
         return reply(
             out,
