@@ -740,7 +740,8 @@ async fn ios_xr_install_add_failures_are_typed_from_the_install_log() {
     assert!(error.to_string().contains("Timed out"), "{error}");
 
     // Progress that does not move for the stall timeout is a stall too,
-    // before the device gives up; meanwhile another add is refused.
+    // before the device gives up; the next add waits for that operation to
+    // end (the device refuses a second one meanwhile).
     let started = std::time::Instant::now();
     let error = upgrade::xr_install_add_within(
         &mut session,
@@ -758,29 +759,36 @@ async fn ios_xr_install_add_failures_are_typed_from_the_install_log() {
         "{:?}",
         started.elapsed()
     );
-    let error = upgrade::xr_install_add(&mut session, &source, &name, Duration::from_secs(30))
-        .await
-        .unwrap_err();
-    assert_eq!(transfer_kind(&error), TransferFailure::Other, "{error}");
-    assert!(error.to_string().contains("is in progress"), "{error}");
+    let error = upgrade::xr_install_add_within(
+        &mut session,
+        &source,
+        &name,
+        Duration::from_millis(1500),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Stalled, "{error}");
+    assert!(error.to_string().contains("still running"), "{error}");
     device.set_faults(Faults::default());
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let id = upgrade::xr_install_add(&mut session, &source, &name, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let state = upgrade::xr_install_state(&mut session).await.unwrap();
+    assert_eq!(state.inactive, ["asr9k-xr-7.3.2"], "{id}");
 
-    // No room on harddisk:.
+    // No room on harddisk: (for another release).
+    let (other, other_bytes) = platform_image("ASR-9006", "7.4.1");
+    images.put(&other, &other_bytes);
     {
         let mut model = device.lock();
         let disk = model.file_system_mut("harddisk:").unwrap();
         disk.capacity = disk.capacity - disk.free() + 16 * 1024;
     }
-    let error = upgrade::xr_install_add(&mut session, &source, &name, Duration::from_secs(30))
+    let error = upgrade::xr_install_add(&mut session, &source, &other, Duration::from_secs(30))
         .await
         .unwrap_err();
     assert_eq!(transfer_kind(&error), TransferFailure::NoSpace, "{error}");
-    assert!(
-        upgrade::xr_install_state(&mut session)
-            .await
-            .unwrap()
-            .inactive
-            .is_empty()
-    );
+    let state = upgrade::xr_install_state(&mut session).await.unwrap();
+    assert_eq!(state.inactive, ["asr9k-xr-7.3.2"]);
 }

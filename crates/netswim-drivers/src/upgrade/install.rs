@@ -130,6 +130,29 @@ pub async fn xr_install_add_within(
     let command = format!("install add source {source} {file}");
     let url = format!("{}/{file}", source.trim_end_matches('/'));
     let started = Instant::now();
+    // eXR runs one install operation at a time: one still running (an
+    // earlier attempt this driver gave up on) is waited for first.
+    let mut delay = POLL_FIRST;
+    loop {
+        let request = xr_install_request(session).await?;
+        let Some(running) = request.operation.filter(|_| request.in_progress()) else {
+            break;
+        };
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(xr_transfer_error(
+                session,
+                &url,
+                TransferFailure::Stalled,
+                format!(
+                    "install operation {running} still running after {} s",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay.min(left)).await;
+        delay = (delay * 2).min(POLL_MAX);
+    }
     let output = match session.run_answering_within(&command, &[], timeout).await {
         Ok(output) => output,
         Err(DriverError::CommandRejected { message, .. }) => {
@@ -173,14 +196,7 @@ pub async fn xr_install_add_within(
         }
         tokio::time::sleep(delay.min(left)).await;
         delay = (delay * 2).min(POLL_MAX);
-        let command = "show install request";
-        let output = session.run(command).await?;
-        let request = netswim_parse::parse_xr_install_request(&output).map_err(|error| {
-            DriverError::Parse {
-                command: command.into(),
-                reason: error.to_string(),
-            }
-        })?;
+        let request = xr_install_request(session).await?;
         // Idle, or another operation already runs: ours has ended.
         if !request.in_progress() || request.operation.is_some_and(|running| running != id) {
             break;
@@ -203,6 +219,18 @@ pub async fn xr_install_add_within(
     }
     let log = session.run(&format!("show install log {id}")).await?;
     xr_add_outcome(session, &url, id, &log)
+}
+
+/// `show install request`, parsed.
+async fn xr_install_request(
+    session: &mut Session,
+) -> Result<netswim_domain::facts::InstallRequest, DriverError> {
+    let command = "show install request";
+    let output = session.run(command).await?;
+    netswim_parse::parse_xr_install_request(&output).map_err(|error| DriverError::Parse {
+        command: command.into(),
+        reason: error.to_string(),
+    })
 }
 
 /// Reads an `install add` outcome from its log (or its inline output).
