@@ -680,3 +680,115 @@ async fn ios_xr_adds_activates_commits_and_rolls_back_to_the_committed_release()
             .unwrap()
     );
 }
+
+/// The lab's eXR runs `install add` in the background: the driver polls
+/// `show install request` and reads the outcome from `show install log N`,
+/// typed from the device's error words.
+#[tokio::test(flavor = "multi_thread")]
+async fn ios_xr_install_add_failures_are_typed_from_the_install_log() {
+    let images = Images::start("127.61.19.250").await;
+    let lab = start_lab("127.61.19.1", "iosxr:1", 1, 11).await;
+    let (name, bytes) = platform_image("ASR-9006", "7.3.2");
+    images.put(&name, &bytes);
+    let mut corrupt = bytes.clone();
+    corrupt[20_000] ^= 0x40;
+    let corrupt_name = name.replace("7.3.2", "7.3.3");
+    images.put(&corrupt_name, &corrupt);
+    let source = format!("tftp://{}", images.tftp);
+    let device = lab.devices[0].handle.clone();
+    let mut session = connect(&lab, 0).await;
+
+    // Not on the server.
+    let error = upgrade::xr_install_add(
+        &mut session,
+        &source,
+        "missing.iso",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::NotFound, "{error}");
+
+    // Corrupt in transfer (the image's own checksum fails).
+    let error = upgrade::xr_install_add(
+        &mut session,
+        &source,
+        &corrupt_name,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        transfer_kind(&error),
+        TransferFailure::ChecksumMismatch,
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("failed checksum verification"),
+        "{error}"
+    );
+
+    // The device stops getting bytes: it gives up on the download itself.
+    device.set_faults(Faults {
+        transfer_stall_after_bytes: Some(32 * 1024),
+        ..Faults::default()
+    });
+    let error = upgrade::xr_install_add(&mut session, &source, &name, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Stalled, "{error}");
+    assert!(error.to_string().contains("Timed out"), "{error}");
+
+    // Progress that does not move for the stall timeout is a stall too,
+    // before the device gives up; the next add waits for that operation to
+    // end (the device refuses a second one meanwhile).
+    let started = std::time::Instant::now();
+    let error = upgrade::xr_install_add_within(
+        &mut session,
+        &source,
+        &name,
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Stalled, "{error}");
+    assert!(error.to_string().contains("made no progress"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let error = upgrade::xr_install_add_within(
+        &mut session,
+        &source,
+        &name,
+        Duration::from_millis(1500),
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::Stalled, "{error}");
+    assert!(error.to_string().contains("still running"), "{error}");
+    device.set_faults(Faults::default());
+    let id = upgrade::xr_install_add(&mut session, &source, &name, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let state = upgrade::xr_install_state(&mut session).await.unwrap();
+    assert_eq!(state.inactive, ["asr9k-xr-7.3.2"], "{id}");
+
+    // No room on harddisk: (for another release).
+    let (other, other_bytes) = platform_image("ASR-9006", "7.4.1");
+    images.put(&other, &other_bytes);
+    {
+        let mut model = device.lock();
+        let disk = model.file_system_mut("harddisk:").unwrap();
+        disk.capacity = disk.capacity - disk.free() + 16 * 1024;
+    }
+    let error = upgrade::xr_install_add(&mut session, &source, &other, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert_eq!(transfer_kind(&error), TransferFailure::NoSpace, "{error}");
+    let state = upgrade::xr_install_state(&mut session).await.unwrap();
+    assert_eq!(state.inactive, ["asr9k-xr-7.3.2"]);
+}

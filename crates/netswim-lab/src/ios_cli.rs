@@ -92,6 +92,13 @@ pub enum Action {
         path: String,
         url: TransferUrl,
     },
+    /// IOS-XR `install add source <URL>`: download `source` into
+    /// `harddisk:` at `path` in the background, then end operation `id`.
+    XrInstallAdd {
+        id: u32,
+        source: String,
+        path: String,
+    },
 }
 
 /// What one input line produced.

@@ -59,8 +59,46 @@ pub struct XrState {
     /// Activated, takes effect at the next boot.
     pub activate_on_boot: Option<String>,
     pub last_operation: u32,
-    /// `install add` transfers still running: (operation id, file on harddisk:).
-    pub pending_adds: Vec<(u32, String)>,
+    /// The install operation running in the background (eXR runs one at a
+    /// time), shown by `show install request`.
+    pub running: Option<Box<XrRunningOperation>>,
+    /// Finished operations' log lines, oldest first (`show install log [N]`).
+    pub logs: Vec<XrOperationLog>,
+}
+
+/// An install operation still running in the background.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XrRunningOperation {
+    pub id: u32,
+    pub user: String,
+    /// The command as typed (`install add source tftp://h/d x.iso`).
+    pub command: String,
+    /// Bytes of the image downloaded so far.
+    pub received: u64,
+    /// The image's size once its header has arrived.
+    pub expected: Option<u64>,
+    /// Log lines so far (the start), moved to `XrState::logs` at the end.
+    pub lines: Vec<String>,
+}
+
+impl XrRunningOperation {
+    /// How far the operation is, as `show install request` puts it: the
+    /// download is most of an `install add`; the last percent is the
+    /// registration after it.
+    pub fn percent(&self) -> u64 {
+        match self.expected {
+            Some(expected) if expected > 0 => (self.received.saturating_mul(99) / expected).min(99),
+            _ => 0,
+        }
+    }
+}
+
+/// What `show install log N` prints for one finished operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XrOperationLog {
+    pub id: u32,
+    /// Lines with their `Mon DD HH:MM:SS ` stamps, without line ends.
+    pub lines: Vec<String>,
 }
 
 impl XrState {
@@ -71,6 +109,11 @@ impl XrState {
     pub fn next_operation(&mut self) -> u32 {
         self.last_operation += 1;
         self.last_operation
+    }
+
+    /// The log of operation `id`.
+    pub fn log(&self, id: u32) -> Option<&XrOperationLog> {
+        self.logs.iter().find(|log| log.id == id)
     }
 }
 

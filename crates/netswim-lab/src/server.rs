@@ -249,6 +249,153 @@ fn ftp_target(url: &TransferUrl, host: IpAddr) -> FtpTarget {
     }
 }
 
+/// Pulls `url` (TFTP, FTP, HTTP(S) or SCP) from the device's own address
+/// into `sink`, which refuses bytes by returning `false`.
+async fn fetch(
+    local: IpAddr,
+    url: &TransferUrl,
+    host: IpAddr,
+    limits: TransferLimits,
+    sink: impl FnMut(&[u8]) -> bool + Send,
+) -> Result<u64, TransferFailure> {
+    let timeout = Duration::from_secs(2);
+    match url.scheme.as_str() {
+        "tftp" => {
+            let server = SocketAddr::new(host, url.port.unwrap_or(69));
+            tftp_get(local, server, &url.path, timeout, limits, sink).await
+        }
+        "ftp" => ftp_get(local, &ftp_target(url, host), timeout, limits, sink).await,
+        "https" => {
+            let server = SocketAddr::new(host, url.port.unwrap_or(443));
+            https_get(local, server, &url.host, &url.path, timeout, limits, sink).await
+        }
+        "scp" => {
+            let target = scp_target(url, host);
+            scp_get(local, &target, Duration::from_secs(10), limits, sink).await
+        }
+        _ => {
+            let server = SocketAddr::new(host, url.port.unwrap_or(80));
+            http_get(local, server, &url.host, &url.path, timeout, limits, sink).await
+        }
+    }
+}
+
+/// How long a background IOS-XR download may go without a byte before the
+/// device gives up on it (the `stall` fault's peer sees silence forever).
+pub const XR_DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The background half of IOS-XR `install add source <URL>`: the download
+/// into `harddisk:` with the device's transfer faults (stall, corruption,
+/// bandwidth, no space), progress for `show install request`, then the
+/// operation's end in `show install log`.
+async fn xr_install_add(device: Arc<DeviceHandle>, id: u32, source: String, path: String) {
+    let outcome = xr_download(&device, id, &source, &path).await;
+    let mut model = device.lock();
+    crate::xr_cli::finish_install_add(&mut model, id, outcome, Instant::now());
+}
+
+async fn xr_download(
+    device: &Arc<DeviceHandle>,
+    id: u32,
+    source: &str,
+    path: &str,
+) -> Result<(), String> {
+    use std::sync::atomic::AtomicU64;
+    let file_system = "harddisk:";
+    let failed = |reason: &str| format!("Failed to download {path}: {reason}");
+    let Some(url) = parse_url(source) else {
+        return Err(failed("Invalid argument"));
+    };
+    let Ok(host) = url.host.parse::<IpAddr>() else {
+        return Err(failed("Unknown host"));
+    };
+    let (faults, free) = {
+        let model = device.lock();
+        let Some(fs) = model.file_system(file_system) else {
+            return Err(failed("No such device"));
+        };
+        let free = fs.free() + fs.file(path).map_or(0, |file| file.size);
+        (model.faults.clone(), free)
+    };
+    let limits = TransferLimits {
+        stall_after_bytes: faults.transfer_stall_after_bytes,
+        bytes_per_sec: faults.bandwidth_bytes_per_sec,
+    };
+    let mut corrupt_at = faults.corrupt_transfers.then_some(1024u64);
+    let mut tracker = ContentTracker::new();
+    let received = Arc::new(AtomicU64::new(0));
+    let expected = Arc::new(AtomicU64::new(0));
+    let mut head: Vec<u8> = Vec::new();
+    let result = {
+        let counted = received.clone();
+        let announced = expected.clone();
+        let tracker = &mut tracker;
+        let sink = move |bytes: &[u8]| {
+            if tracker.size() + bytes.len() as u64 > free {
+                return false;
+            }
+            if head.len() < crate::image::BIN_HEADER_LENGTH {
+                head.extend_from_slice(bytes);
+                if let Some(header) = crate::image::read_bin_header(&head) {
+                    let total = header.payload_length + crate::image::BIN_HEADER_LENGTH as u64;
+                    announced.store(total, Ordering::SeqCst);
+                }
+            }
+            match corrupt_at {
+                Some(offset) if tracker.size() + bytes.len() as u64 > offset => {
+                    let mut damaged = bytes.to_vec();
+                    let index =
+                        (offset.saturating_sub(tracker.size()) as usize).min(damaged.len() - 1);
+                    damaged[index] ^= 0xff;
+                    tracker.update(&damaged);
+                    corrupt_at = None;
+                }
+                _ => tracker.update(bytes),
+            }
+            counted.store(tracker.size(), Ordering::SeqCst);
+            true
+        };
+        let transfer = fetch(device.address, &url, host, limits, sink);
+        tokio::pin!(transfer);
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut seen = 0;
+        let mut last_progress = Instant::now();
+        loop {
+            tokio::select! {
+                result = &mut transfer => break result,
+                _ = tick.tick() => {
+                    let now = received.load(Ordering::SeqCst);
+                    if now != seen {
+                        seen = now;
+                        last_progress = Instant::now();
+                        let total = Some(expected.load(Ordering::SeqCst)).filter(|total| *total > 0);
+                        crate::xr_cli::install_add_progress(&mut device.lock(), id, now, total);
+                    } else if last_progress.elapsed() > XR_DOWNLOAD_IDLE_TIMEOUT {
+                        break Err(TransferFailure::TimedOut);
+                    }
+                }
+            }
+        }
+    };
+    match result {
+        Ok(_) => {}
+        Err(TransferFailure::NoSpace) => return Err(failed("Not enough space on device")),
+        Err(failure) => return Err(failed(&failure.ios_reason())),
+    }
+    let record = {
+        let model = device.lock();
+        tracker.finish(path, model.clock_seconds(Instant::now()))
+    };
+    let stored = device
+        .lock()
+        .file_system_mut(file_system)
+        .is_some_and(|fs| fs.store(record));
+    if !stored {
+        return Err(failed("Not enough space on device"));
+    }
+    Ok(())
+}
+
 /// Where an `scp://` URL logs in (port 22 unless the URL says otherwise).
 fn scp_target(url: &TransferUrl, host: IpAddr) -> ScpTarget {
     ScpTarget {
@@ -818,14 +965,13 @@ impl ChannelSession {
                 file_system,
                 path,
             } => {
-                let mut output = self.copy(&source, &file_system, &path).await;
-                // An IOS-XR `install add` finishes once its file has arrived.
-                output.push_str(&crate::xr_cli::after_copy(
-                    &mut self.device.lock(),
-                    &file_system,
-                    &path,
-                ));
+                let output = self.copy(&source, &file_system, &path).await;
                 self.send(&crlf(&output)).await;
+            }
+            Action::XrInstallAdd { id, source, path } => {
+                // The device works on it after the prompt is back, whether
+                // or not this session stays.
+                tokio::spawn(xr_install_add(self.device.clone(), id, source, path));
             }
         }
     }
@@ -918,7 +1064,6 @@ impl ChannelSession {
         let (progress_sender, mut progress) = tokio::sync::mpsc::unbounded_channel::<()>();
         let mut blocks = 0u64;
         let local = self.device.address;
-        let is_tftp = url.scheme == "tftp";
         let result = {
             let sink = |bytes: &[u8]| {
                 if tracker.size() + bytes.len() as u64 > limit {
@@ -941,33 +1086,7 @@ impl ChannelSession {
                 }
                 true
             };
-            let timeout = Duration::from_secs(2);
-            let ftp_target = ftp_target(&url, host);
-            let scp_target = scp_target(&url, host);
-            let transfer: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = if is_tftp {
-                let server = SocketAddr::new(host, url.port.unwrap_or(69));
-                Box::pin(tftp_get(local, server, &url.path, timeout, limits, sink))
-            } else if url.scheme == "ftp" {
-                Box::pin(ftp_get(local, &ftp_target, timeout, limits, sink))
-            } else if url.scheme == "https" {
-                let server = SocketAddr::new(host, url.port.unwrap_or(443));
-                Box::pin(https_get(
-                    local, server, &url.host, &url.path, timeout, limits, sink,
-                ))
-            } else if url.scheme == "scp" {
-                Box::pin(scp_get(
-                    local,
-                    &scp_target,
-                    Duration::from_secs(10),
-                    limits,
-                    sink,
-                ))
-            } else {
-                let server = SocketAddr::new(host, url.port.unwrap_or(80));
-                Box::pin(http_get(
-                    local, server, &url.host, &url.path, timeout, limits, sink,
-                ))
-            };
+            let transfer = fetch(local, &url, host, limits, sink);
             tokio::pin!(transfer);
             loop {
                 tokio::select! {

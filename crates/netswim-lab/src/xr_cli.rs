@@ -9,7 +9,9 @@ use std::time::Instant;
 use crate::device::Device;
 use crate::files::{FileSystem, format_timestamp};
 use crate::ios_cli::{Action, CliSession, Mode, Pending, Reply};
-use crate::platform::{PlatformState, XrPackage, XrState, xr_release_name};
+use crate::platform::{
+    PlatformState, XrOperationLog, XrPackage, XrRunningOperation, XrState, xr_release_name,
+};
 
 /// A command of one platform's table: keywords, `W` for one word, `R` for
 /// the rest of the line.
@@ -89,6 +91,9 @@ enum Command {
     ShowInstallInactive,
     ShowInstallCommittedSummary,
     ShowInstallCommitted,
+    ShowInstallRequest,
+    ShowInstallLogId,
+    ShowInstallLog,
     ShowClock,
     ShowInventory,
     Dir,
@@ -130,6 +135,9 @@ const EXEC: &[Pattern<Command>] = &[
         &["show", "install", "committed"],
         Command::ShowInstallCommitted,
     ),
+    (&["show", "install", "request"], Command::ShowInstallRequest),
+    (&["show", "install", "log", "W"], Command::ShowInstallLogId),
+    (&["show", "install", "log"], Command::ShowInstallLog),
     (&["show", "clock"], Command::ShowClock),
     (&["show", "inventory"], Command::ShowInventory),
     (&["dir", "W"], Command::DirPath),
@@ -283,24 +291,53 @@ pub fn handle_line(
                 command == Command::ShowInstallCommittedSummary
             )
         )),
+        Command::ShowInstallRequest => text(format!("{stamp}{}", show_install_request(device))),
+        Command::ShowInstallLogId | Command::ShowInstallLog => {
+            let id = if command == Command::ShowInstallLogId {
+                let Ok(id) = argument(0).parse::<u32>() else {
+                    return text("% Invalid input detected at '^' marker.\n");
+                };
+                Some(id)
+            } else {
+                None
+            };
+            text(format!("{stamp}{}", show_install_log(device, id)))
+        }
         Command::ShowClock => text(stamp),
         Command::ShowInventory => text(format!("{stamp}{}", show_inventory(device))),
         Command::Dir => text(format!("{stamp}{}", dir(device, "harddisk:"))),
         Command::DirPath => text(format!("{stamp}{}", dir(device, &argument(0)))),
-        Command::InstallAddSource => install_add(device, &argument(0), &argument(1), &stamp),
-        Command::InstallActivateId => install_activate(device, &argument(0), &stamp),
+        Command::InstallAddSource => install_add(device, &argument(0), &argument(1), &stamp, now),
+        Command::InstallActivateId => {
+            let command = format!("install activate id {}", argument(0));
+            if let Some(refused) = refuse_while_running(device, &command, &stamp, now) {
+                return refused;
+            }
+            install_activate(device, &argument(0), &stamp)
+        }
         Command::InstallCommit => {
+            if let Some(refused) = refuse_while_running(device, "install commit", &stamp, now) {
+                return refused;
+            }
+            let user = device.username.clone();
+            let at = log_stamp_at(device, now);
             let Some(state) = state_mut(device) else {
                 return Reply::default();
             };
             let id = state.next_operation();
             state.committed = state.active.clone();
-            text(format!(
-                "{stamp}Install operation {id} started by {user}:\n  install commit\nInstall operation {id} finished successfully\n",
-                user = device.username
-            ))
+            let body = format!(
+                "Install operation {id} started by {user}:\n  install commit\nInstall operation {id} finished successfully\n"
+            );
+            record_log(state, id, &body, &at);
+            text(format!("{stamp}{body}"))
         }
         Command::InstallRollbackCommitted => {
+            if let Some(refused) =
+                refuse_while_running(device, "install rollback to committed", &stamp, now)
+            {
+                return refused;
+            }
             let user = device.username.clone();
             let Some(state) = state_mut(device) else {
                 return Reply::default();
@@ -525,65 +562,188 @@ fn dir(device: &Device, target: &str) -> String {
     out
 }
 
-/// `install add source <tftp://host/dir | harddisk:> <file>`: a URL source is
-/// pulled into `harddisk:` first; the release is registered once the file is
-/// there and valid (see `after_copy`).
-fn install_add(device: &mut Device, source: &str, file: &str, stamp: &str) -> Reply {
+/// The `Jun 09 15:49:15 ` stamp eXR puts before install operation lines
+/// (as in `install activate id 25` / `show install log` transcripts quoted
+/// by Cisco Software Manager's install plugin and a Cisco community post
+/// on eXR 6.3.2 `install add source tftp://…`).
+fn log_stamp_at(device: &Device, now: Instant) -> String {
+    let stamp = format_timestamp(device.clock_seconds(now));
+    let parts: Vec<&str> = stamp.split(' ').collect();
+    match parts.as_slice() {
+        [month, day, _, time] => format!("{month} {:0>2} {time} ", day),
+        _ => format!("{stamp} "),
+    }
+}
+
+/// Keeps an operation's output lines as its `show install log` entry.
+fn record_log(state: &mut XrState, id: u32, body: &str, stamp: &str) {
+    let lines = body
+        .lines()
+        .map(|line| {
+            if line.starts_with("  ") {
+                line.to_string()
+            } else {
+                format!("{stamp}{line}")
+            }
+        })
+        .collect();
+    state.logs.push(XrOperationLog { id, lines });
+}
+
+/// eXR runs one install operation at a time: another one is refused while
+/// it runs. The wording is the lab's (the sources searched quote only
+/// `show install request` answers, not this refusal); it keeps eXR's
+/// started / error / aborted layout so a client reads it like any abort.
+fn refuse_while_running(
+    device: &mut Device,
+    command: &str,
+    stamp: &str,
+    now: Instant,
+) -> Option<Reply> {
+    let user = device.username.clone();
+    let at = log_stamp_at(device, now);
+    let state = state_mut(device)?;
+    let running = state.running.as_ref()?;
+    let (running_id, running_command) = (running.id, running.command.clone());
+    let id = state.next_operation();
+    let body = format!(
+        "Install operation {id} started by {user}:\n  {command}\nError:    Install operation {running_id} ({running_command}) is in progress; try again when it has finished\nInstall operation {id} aborted\n"
+    );
+    record_log(state, id, &body, &at);
+    Some(text(format!("{stamp}{body}")))
+}
+
+/// `show install request`: the operation in the background and how far it
+/// is, or that none runs. Wording from Cisco Software Manager's eXR install
+/// plugin (`watch_operation`, `get_op_id`): `User admin, Op Id 8`, `The
+/// install add operation 9 is 40% complete`, `No install operation in
+/// progress`.
+fn show_install_request(device: &Device) -> String {
+    match state(device).and_then(|state| state.running.as_ref()) {
+        Some(running) => format!(
+            "User {}, Op Id {}\n{}\nThe install add operation {} is {}% complete\n",
+            running.user,
+            running.id,
+            running.command,
+            running.id,
+            running.percent()
+        ),
+        None => "No install operation in progress\n".into(),
+    }
+}
+
+/// `show install log [N]`: the lines of operation N (without N, of the
+/// newest finished operation).
+fn show_install_log(device: &Device, id: Option<u32>) -> String {
+    let Some(state) = state(device) else {
+        return String::new();
+    };
+    let log = match id {
+        Some(id) => state.log(id),
+        None => state.logs.iter().max_by_key(|log| log.id),
+    };
+    match log {
+        Some(log) => {
+            let mut out = String::new();
+            for line in &log.lines {
+                out.push_str(line);
+                out.push('\n');
+            }
+            out
+        }
+        None => match id {
+            Some(id) => format!("Error:    No log found for install operation {id}\n"),
+            None => "No install operation has been performed\n".into(),
+        },
+    }
+}
+
+/// `install add source <tftp://host/dir | harddisk:> <file>`. A URL source
+/// starts the download as a background operation and returns at once with
+/// eXR's `Install operation will continue in the background` (a Cisco
+/// community transcript of eXR 6.3.2 `install add source tftp://…`); the
+/// SSH layer runs the transfer and calls `finish_install_add`. A file
+/// already on `harddisk:` is registered inline.
+fn install_add(device: &mut Device, source: &str, file: &str, stamp: &str, now: Instant) -> Reply {
     let user = device.username.clone();
     let file = file.trim().to_string();
+    let command = format!("install add source {source} {file}");
+    if let Some(refused) = refuse_while_running(device, &command, stamp, now) {
+        return refused;
+    }
+    let at = log_stamp_at(device, now);
     let Some(state) = state_mut(device) else {
         return Reply::default();
     };
     let id = state.next_operation();
-    let started = format!(
-        "{stamp}Install operation {id} started by {user}:\n  install add source {source} {file}\n"
-    );
     if source.contains("://") {
-        state.pending_adds.push((id, file.clone()));
+        let lines = vec![
+            format!("{at}Install operation {id} started by {user}:"),
+            format!("  {command}"),
+            format!("{at}Action 1: install add action started"),
+            format!("{at}Install operation will continue in the background"),
+        ];
+        let mut out = stamp.to_string();
+        for line in &lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        state.running = Some(Box::new(XrRunningOperation {
+            id,
+            user,
+            command,
+            received: 0,
+            expected: None,
+            lines,
+        }));
         let url = format!("{}/{}", source.trim_end_matches('/'), file);
         return reply(
-            started,
-            Some(Action::Copy {
+            out,
+            Some(Action::XrInstallAdd {
+                id,
                 source: url,
-                file_system: "harddisk:".into(),
                 path: file,
             }),
         );
     }
-    let (text_out, _) = register(device, id, &file);
-    text(format!("{started}{text_out}"))
+    let outcome = match register(device, id, &file) {
+        Ok(name) => format!(
+            "Info:     Packages added:\nInfo:         {name}\nInstall operation {id} finished successfully\n"
+        ),
+        Err(why) => format!("Error:    {why}\nInstall operation {id} aborted\n"),
+    };
+    let body = format!("Install operation {id} started by {user}:\n  {command}\n{outcome}");
+    if let Some(state) = state_mut(device) {
+        record_log(state, id, &body, &at);
+    }
+    text(format!("{stamp}{body}"))
 }
 
-/// Adds a release from a file on `harddisk:` to the repository.
-fn register(device: &mut Device, id: u32, file: &str) -> (String, bool) {
+/// Adds a release from a file on `harddisk:` to the repository; the
+/// package name, or why not in the device's words.
+fn register(device: &mut Device, id: u32, file: &str) -> Result<String, String> {
     let family = device.master_member().facts.family;
     let header = device
         .file_system("harddisk:")
         .and_then(|fs| fs.file(file))
         .map(|record| (record.bin_header(), record.valid_bin_header()));
-    let failed = |why: &str| {
-        (
-            format!("Error:    {why}\nInstall operation {id} aborted\n"),
-            false,
-        )
-    };
     let header = match header {
-        None => return failed(&format!("Cannot find {file} in harddisk:")),
-        Some((None, _)) => return failed(&format!("{file} is not a valid install image")),
+        None => return Err(format!("Cannot find {file} in harddisk:")),
+        Some((None, _)) => return Err(format!("{file} is not a valid install image")),
         Some((Some(_), None)) => {
-            return failed(&format!("Image {file} failed checksum verification"));
+            return Err(format!("Image {file} failed checksum verification"));
         }
         Some((_, Some(header))) => header,
     };
     if header.family != family {
-        return failed(&format!(
+        return Err(format!(
             "{file} is for platform {} and cannot be installed on {family}",
             header.family
         ));
     }
     let name = xr_release_name(&header);
     let Some(state) = state_mut(device) else {
-        return failed("not an IOS-XR device");
+        return Err("not an IOS-XR device".into());
     };
     state
         .packages
@@ -596,34 +756,64 @@ fn register(device: &mut Device, id: u32, file: &str) -> (String, bool) {
             file: file.to_string(),
         });
     }
-    (
-        format!(
-            "Info:     Packages added:\nInfo:         {name}\nInstall operation {id} finished successfully\n"
-        ),
-        true,
-    )
+    Ok(name)
 }
 
-/// Called by the SSH layer after a copy into a device: an IOS-XR `install
-/// add` waiting for this file registers it now.
-pub fn after_copy(device: &mut Device, file_system: &str, path: &str) -> String {
+/// Download progress of the background `install add` `id`.
+pub fn install_add_progress(device: &mut Device, id: u32, received: u64, expected: Option<u64>) {
+    if let Some(running) = state_mut(device)
+        .and_then(|state| state.running.as_mut())
+        .filter(|running| running.id == id)
+    {
+        running.received = received;
+        running.expected = expected.or(running.expected);
+    }
+}
+
+/// Ends the background `install add` `id`: `download` is `Ok` when the file
+/// arrived on `harddisk:`, else the reason it did not. The release is
+/// registered (the package appears in `show install inactive`) only on
+/// success; the outcome goes to `show install log`. Log wording from eXR
+/// transcripts: `Packages added:` with the names below it, `Install
+/// operation N finished successfully`, `ERROR! …`, `Install operation N
+/// aborted`, `Ending operation N`.
+pub fn finish_install_add(
+    device: &mut Device,
+    id: u32,
+    download: Result<(), String>,
+    now: Instant,
+) {
+    let at = log_stamp_at(device, now);
+    let file = match state(device).and_then(|state| state.running.as_ref()) {
+        Some(running) if running.id == id => running
+            .command
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        _ => return,
+    };
+    let outcome = download.and_then(|()| register(device, id, &file));
     let Some(state) = state_mut(device) else {
-        return String::new();
+        return;
     };
-    if file_system != "harddisk:" {
-        return String::new();
-    }
-    let Some(position) = state.pending_adds.iter().position(|(_, file)| file == path) else {
-        return String::new();
+    let Some(running) = state.running.take() else {
+        return;
     };
-    let (id, file) = state.pending_adds.remove(position);
-    let stored = device
-        .file_system("harddisk:")
-        .is_some_and(|fs| fs.file(&file).is_some());
-    if !stored {
-        return format!("Error:    Failed to download {file}\nInstall operation {id} aborted\n");
+    let mut lines = running.lines;
+    match outcome {
+        Ok(name) => {
+            lines.push(format!("{at}Packages added:"));
+            lines.push(format!("{at}    {name}"));
+            lines.push(format!("{at}Install operation {id} finished successfully"));
+        }
+        Err(why) => {
+            lines.push(format!("{at}ERROR! {why}"));
+            lines.push(format!("{at}Install operation {id} aborted"));
+        }
     }
-    register(device, id, &file).0
+    lines.push(format!("{at}Ending operation {id}"));
+    state.logs.push(XrOperationLog { id, lines });
 }
 
 /// `install activate id N`: the release added by operation N becomes active

@@ -75,6 +75,24 @@ async fn run(shell: &mut Shell, command: &str, prompt: &str) -> String {
     shell.read_until(prompt).await
 }
 
+/// Polls `show install request` until no install operation runs, then
+/// returns `show install log <id>`.
+async fn wait_install(shell: &mut Shell, id: u32) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let request = run(shell, "show install request", XR_PROMPT).await;
+        if request.contains("No install operation in progress") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running: {request}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    run(shell, &format!("show install log {id}"), XR_PROMPT).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn iosxe_commands_print_catalyst_9300_output_matching_ground_truth() {
     let lab = start_lab("127.42.1.1", "iosxe:1", 1).await;
@@ -405,8 +423,13 @@ async fn iosxr_uncommitted_release_reverts_at_reload_and_a_committed_one_stays()
         "{add}"
     );
     assert!(
-        add.contains("Install operation 1 finished successfully"),
+        add.contains("Install operation will continue in the background"),
         "{add}"
+    );
+    let log = wait_install(&mut shell, 1).await;
+    assert!(
+        log.contains("Install operation 1 finished successfully"),
+        "{log}"
     );
     let inactive = run(&mut shell, "show install inactive", XR_PROMPT).await;
     assert!(
@@ -476,18 +499,26 @@ async fn iosxr_install_add_of_a_corrupt_iso_aborts_and_adds_nothing() {
     let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
     let lab = start_lab("127.42.6.1", "iosxr:1", 1).await;
     let (_handle, mut shell) = xr_shell(lab.devices[0].handle.ssh_address()).await;
-    for (name, message) in [
-        (file.as_str(), "failed checksum verification"),
-        (foreign.as_str(), "is for platform ncs5500"),
+    for (id, name, message) in [
+        (1, file.as_str(), "failed checksum verification"),
+        (2, foreign.as_str(), "is for platform ncs5500"),
     ] {
-        let add = run(
+        run(
             &mut shell,
             &format!("install add source tftp://127.0.0.1:{tftp_port} {name}"),
             XR_PROMPT,
         )
         .await;
-        assert!(add.contains(message), "{name}: {add}");
-        assert!(add.contains("aborted"), "{add}");
+        let log = wait_install(&mut shell, id).await;
+        assert!(
+            log.lines()
+                .any(|line| line.contains("ERROR! ") && line.contains(message)),
+            "{name}: {log}"
+        );
+        assert!(
+            log.contains(&format!("Install operation {id} aborted")),
+            "{log}"
+        );
     }
     let local = run(
         &mut shell,
@@ -499,6 +530,111 @@ async fn iosxr_install_add_of_a_corrupt_iso_aborts_and_adds_nothing() {
         local.contains("Cannot find nothing.iso in harddisk:"),
         "{local}"
     );
+    let truth = lab.status().swap_remove(0);
+    assert!(truth.xr_inactive_packages.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iosxr_install_add_runs_in_the_background_and_refuses_a_second_add_meanwhile() {
+    let root = tempfile::tempdir().unwrap();
+    let file = write_image(root.path(), "iosxr", "ASR-9006", "7.1.3");
+    let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
+    let lab = start_lab("127.42.17.1", "iosxr:1", 1).await;
+    let device = lab.devices[0].handle.clone();
+    // 384 KiB at 96 KiB/s: about four seconds in the background.
+    device.set_faults(netswim_lab::device::Faults {
+        bandwidth_bytes_per_sec: Some(96 * 1024),
+        ..Default::default()
+    });
+    let (_handle, mut shell) = xr_shell(device.ssh_address()).await;
+    let command = format!("install add source tftp://127.0.0.1:{tftp_port}/ {file}");
+    let add = run(&mut shell, &command, XR_PROMPT).await;
+    assert!(
+        add.contains("Install operation 1 started by admin:"),
+        "{add}"
+    );
+    assert!(
+        add.contains("Install operation will continue in the background"),
+        "{add}"
+    );
+    assert!(!add.contains("finished successfully"), "{add}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let request = run(&mut shell, "show install request", XR_PROMPT).await;
+    assert!(request.contains("User admin, Op Id 1\r\n"), "{request}");
+    assert!(request.contains(&format!("{command}\r\n")), "{request}");
+    let percent: u64 = request
+        .split("The install add operation 1 is ")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no progress line: {request}"));
+    assert!((1..99).contains(&percent), "{request}");
+    // Nothing is added before the operation ends.
+    let inactive = run(&mut shell, "show install inactive", XR_PROMPT).await;
+    assert!(inactive.contains("Inactive Packages: 0"), "{inactive}");
+    let second = run(&mut shell, &command, XR_PROMPT).await;
+    assert!(
+        second.contains("Install operation 1 (install add source")
+            && second.contains("is in progress"),
+        "{second}"
+    );
+    assert!(second.contains("Install operation 2 aborted"), "{second}");
+    let log = wait_install(&mut shell, 1).await;
+    for text in [
+        "Install operation 1 started by admin:",
+        "Packages added:",
+        "    asr9k-xr-7.1.3\r\n",
+        "Install operation 1 finished successfully",
+        "Ending operation 1",
+    ] {
+        assert!(log.contains(text), "missing {text:?} in {log}");
+    }
+    let last = run(&mut shell, "show install log", XR_PROMPT).await;
+    assert!(last.contains("Install operation 2 aborted"), "{last}");
+    let inactive = run(&mut shell, "show install inactive", XR_PROMPT).await;
+    assert!(
+        inactive.contains("asr9k-xr-7.1.3 version=7.1.3"),
+        "{inactive}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iosxr_install_log_says_why_a_stalled_or_too_big_download_aborted() {
+    let root = tempfile::tempdir().unwrap();
+    let file = write_image(root.path(), "iosxr", "ASR-9006", "7.1.3");
+    let (_tftpd, tftp_port) = start_tftpd(root.path()).await;
+    let lab = start_lab("127.42.18.1", "iosxr:1", 1).await;
+    let device = lab.devices[0].handle.clone();
+    let (_handle, mut shell) = xr_shell(device.ssh_address()).await;
+    let command = format!("install add source tftp://127.0.0.1:{tftp_port}/ {file}");
+
+    device.set_faults(netswim_lab::device::Faults {
+        transfer_stall_after_bytes: Some(64 * 1024),
+        ..Default::default()
+    });
+    run(&mut shell, &command, XR_PROMPT).await;
+    let log = wait_install(&mut shell, 1).await;
+    assert!(
+        log.contains(&format!("ERROR! Failed to download {file}: Timed out")),
+        "{log}"
+    );
+    assert!(log.contains("Install operation 1 aborted"), "{log}");
+
+    device.set_faults(netswim_lab::device::Faults::default());
+    {
+        let mut model = device.lock();
+        let disk = model.file_system_mut("harddisk:").unwrap();
+        disk.capacity = disk.capacity - disk.free() + 100 * 1024;
+    }
+    run(&mut shell, &command, XR_PROMPT).await;
+    let log = wait_install(&mut shell, 2).await;
+    assert!(
+        log.contains(&format!(
+            "ERROR! Failed to download {file}: Not enough space on device"
+        )),
+        "{log}"
+    );
+    assert!(log.contains("Install operation 2 aborted"), "{log}");
     let truth = lab.status().swap_remove(0);
     assert!(truth.xr_inactive_packages.is_empty());
 }

@@ -36,6 +36,7 @@ mod nxos_version;
 mod switch;
 pub mod text;
 mod vrp;
+mod xr_install_op;
 mod xr_version;
 
 use netswim_domain::Os;
@@ -48,6 +49,7 @@ use serde::Serialize;
 pub use command::Command;
 pub use detect::detect_os;
 pub use error::ParseError;
+pub use xr_install_op::{parse_xr_install_log, parse_xr_install_request};
 
 /// Typed facts from one command's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -34,6 +34,8 @@ const COMMANDS: &[&str] = &[
 
 fn parse_everything(text: &str) {
     let _ = netswim_parse::detect_os(text);
+    let _ = netswim_parse::parse_xr_install_request(text);
+    let _ = netswim_parse::parse_xr_install_log(text);
     for command in COMMANDS {
         for os in Os::ALL {
             let _ = netswim_parse::parse(os, command, text);

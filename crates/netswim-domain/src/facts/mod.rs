@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use boot::{BootEntry, BootFacts};
 pub use device::{DeviceFacts, FileSystemSpace, InstallMode};
 pub use filesystem::{DirEntry, DirListing, FileSystemInfo, FileSystems};
-pub use install::{InstallFacts, InstallPackage};
+pub use install::{InstallFacts, InstallLog, InstallOutcome, InstallPackage, InstallRequest};
 pub use inventory::{Inventory, InventoryItem};
 pub use issu::{FtpServerFacts, FtpServerStatistics, IssuCriterion, IssuDetail, IssuSubCriterion};
 pub use issu_state::{IssuSlotState, IssuState};

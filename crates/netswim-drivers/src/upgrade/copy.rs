@@ -107,7 +107,7 @@ pub fn classify_transfer_failure(message: &str) -> TransferFailure {
         "out of space",
     ]) {
         TransferFailure::NoSpace
-    } else if has(&["checksum", "signature", "md5"]) {
+    } else if has(&["checksum", "signature", "md5", "corrupt"]) {
         TransferFailure::ChecksumMismatch
     } else if has(&[
         "connection refused",

@@ -1,11 +1,14 @@
 //! IOS-XE install mode and IOS-XR install operations.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netswim_domain::Os;
+use netswim_domain::facts::InstallOutcome;
 use netswim_parse::Parsed;
 
-use super::{XeInstallOutcome, XrInstallState, host, tail};
+use super::{
+    TransferFailure, XeInstallOutcome, XrInstallState, classify_transfer_failure, host, tail,
+};
 use crate::{Answer, DriverError, Ending, Session};
 
 /// `install remove inactive` and XR `install commit` are quick but not instant.
@@ -87,20 +90,219 @@ pub async fn xe_install_remove_inactive(
     })
 }
 
+/// First and longest wait between two `show install request` polls.
+const POLL_FIRST: Duration = Duration::from_millis(500);
+const POLL_MAX: Duration = Duration::from_secs(5);
+
 /// IOS-XR `install add source <source> <file>`; returns the install
-/// operation id to activate.
+/// operation id to activate. The transfer timeout also bounds a stall (see
+/// [`xr_install_add_within`]).
 pub async fn xr_install_add(
     session: &mut Session,
     source: &str,
     file: &str,
     timeout: Duration,
 ) -> Result<u32, DriverError> {
+    xr_install_add_within(session, source, file, timeout, timeout).await
+}
+
+/// IOS-XR `install add source <source> <file>` as eXR runs it: the command
+/// returns at once (`Install operation N started …`, `Install operation
+/// will continue in the background`); the operation is polled with `show
+/// install request` (backoff 0.5 s → 5 s) until none is in progress, then
+/// `show install log N` says whether packages were added. Returns N, the id
+/// `install activate id` takes.
+///
+/// Failures are `DriverError::Transfer` with the kind read from the
+/// device's error words (`not_found`, `no_space`, `checksum_mismatch`,
+/// `stalled`, `refused`/`unreachable`, `other`), passwords removed; an
+/// operation whose progress (`… is N% complete`) does not move for `stall`,
+/// or that still runs after `timeout`, is `stalled` (the device may still be
+/// running it). A release whose add finished inline (a file already on
+/// the device's disk) needs no polling.
+pub async fn xr_install_add_within(
+    session: &mut Session,
+    source: &str,
+    file: &str,
+    timeout: Duration,
+    stall: Duration,
+) -> Result<u32, DriverError> {
     let command = format!("install add source {source} {file}");
-    let output = xr_run(session, &command, timeout).await?;
-    operation_id(&output).ok_or_else(|| DriverError::Parse {
-        command,
-        reason: format!("no `Install operation N` line: {}", tail(&output, 160)),
+    let url = format!("{}/{file}", source.trim_end_matches('/'));
+    let started = Instant::now();
+    // eXR runs one install operation at a time: one still running (an
+    // earlier attempt this driver gave up on) is waited for first.
+    let mut delay = POLL_FIRST;
+    loop {
+        let request = xr_install_request(session).await?;
+        let Some(running) = request.operation.filter(|_| request.in_progress()) else {
+            break;
+        };
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(xr_transfer_error(
+                session,
+                &url,
+                TransferFailure::Stalled,
+                format!(
+                    "install operation {running} still running after {} s",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay.min(left)).await;
+        delay = (delay * 2).min(POLL_MAX);
+    }
+    let output = match session.run_answering_within(&command, &[], timeout).await {
+        Ok(output) => output,
+        Err(DriverError::CommandRejected { message, .. }) => {
+            return Err(DriverError::StepFailed {
+                host: host(session),
+                step: scrub_urls(&command),
+                message,
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    let id = operation_id(&output).ok_or_else(|| DriverError::Parse {
+        command: scrub_urls(&command),
+        reason: format!(
+            "no `Install operation N started` line: {}",
+            scrub_urls(&tail(&output, 160))
+        ),
+    })?;
+    // Ended at once: refused (another operation runs, a bad source) or
+    // finished inline.
+    if output.contains(&format!("Install operation {id} aborted"))
+        || output.contains(&format!("Install operation {id} finished successfully"))
+    {
+        return xr_add_outcome(session, &url, id, &output);
+    }
+    let mut delay = POLL_FIRST;
+    let mut percent = None;
+    let mut moved = Instant::now();
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(xr_transfer_error(
+                session,
+                &url,
+                TransferFailure::Stalled,
+                format!(
+                    "install add operation {id} still running after {} s",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay.min(left)).await;
+        delay = (delay * 2).min(POLL_MAX);
+        let request = xr_install_request(session).await?;
+        // Idle, or another operation already runs: ours has ended.
+        if !request.in_progress() || request.operation.is_some_and(|running| running != id) {
+            break;
+        }
+        if request.percent != percent {
+            percent = request.percent;
+            moved = Instant::now();
+        } else if moved.elapsed() >= stall {
+            return Err(xr_transfer_error(
+                session,
+                &url,
+                TransferFailure::Stalled,
+                format!(
+                    "install add operation {id} made no progress for {} s (at {}%)",
+                    stall.as_secs(),
+                    percent.unwrap_or(0)
+                ),
+            ));
+        }
+    }
+    let log = session.run(&format!("show install log {id}")).await?;
+    xr_add_outcome(session, &url, id, &log)
+}
+
+/// `show install request`, parsed.
+async fn xr_install_request(
+    session: &mut Session,
+) -> Result<netswim_domain::facts::InstallRequest, DriverError> {
+    let command = "show install request";
+    let output = session.run(command).await?;
+    netswim_parse::parse_xr_install_request(&output).map_err(|error| DriverError::Parse {
+        command: command.into(),
+        reason: error.to_string(),
     })
+}
+
+/// Reads an `install add` outcome from its log (or its inline output).
+fn xr_add_outcome(session: &Session, url: &str, id: u32, output: &str) -> Result<u32, DriverError> {
+    let log = netswim_parse::parse_xr_install_log(output).map_err(|error| DriverError::Parse {
+        command: format!("show install log {id}"),
+        reason: error.to_string(),
+    })?;
+    match log.outcome {
+        InstallOutcome::Succeeded => Ok(id),
+        InstallOutcome::Aborted => {
+            let words = if log.errors.is_empty() {
+                format!("install add operation {id} aborted")
+            } else {
+                log.errors.join(" ")
+            };
+            let kind = classify_transfer_failure(&words);
+            Err(xr_transfer_error(session, url, kind, words))
+        }
+        InstallOutcome::Unfinished => Err(DriverError::StepFailed {
+            host: host(session),
+            step: format!("show install log {id}"),
+            message: format!(
+                "no operation is in progress but its log has no end: {}",
+                scrub_urls(&tail(output, 200))
+            ),
+        }),
+    }
+}
+
+fn xr_transfer_error(
+    session: &Session,
+    url: &str,
+    kind: TransferFailure,
+    message: String,
+) -> DriverError {
+    DriverError::Transfer {
+        host: host(session),
+        url: scrub_urls(url),
+        destination: "harddisk:".into(),
+        kind,
+        message: scrub_urls(&message),
+    }
+}
+
+/// Removes the password of every `scheme://user:password@host` in `text`
+/// (the device quotes URLs, also those of other operations).
+fn scrub_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let (authority, tail) = after.split_at(end);
+        match authority.rsplit_once('@') {
+            Some((user_info, host)) => {
+                let user = user_info
+                    .split_once(':')
+                    .map_or(user_info, |(user, _)| user);
+                out.push_str(user);
+                out.push('@');
+                out.push_str(host);
+            }
+            None => out.push_str(authority),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// IOS-XR `install activate id N`; returns whether the device reloads now
@@ -260,10 +462,11 @@ fn xr_check(session: &Session, command: &str, output: &str) -> Result<(), Driver
     })
 }
 
-/// `Install operation 7 started by admin:` → 7.
+/// `Install operation 7 started by admin:` → 7 (eXR may stamp the line:
+/// `Jun 09 15:49:15 Install operation 27 started by root:`).
 fn operation_id(output: &str) -> Option<u32> {
     output.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("Install operation ")?;
+        let (_, rest) = line.split_once("Install operation ")?;
         let (id, rest) = rest.split_once(' ')?;
         rest.starts_with("started")
             .then(|| id.parse().ok())
@@ -280,5 +483,21 @@ mod tests {
         let output = "Thu Nov 22 10:00:00.000 UTC\nInstall operation 7 started by admin:\n  install add source tftp://h/d x.iso\nInfo:     Packages added:\nInstall operation 7 finished successfully\n";
         assert_eq!(operation_id(output), Some(7));
         assert_eq!(operation_id("Install operation will continue"), None);
+        let stamped = "Mar 01 00:00:00 Install operation 12 started by admin:\n  install add source tftp://h/ x.iso\nMar 01 00:00:00 Install operation will continue in the background\n";
+        assert_eq!(operation_id(stamped), Some(12));
+    }
+
+    #[test]
+    fn passwords_of_every_quoted_url_are_removed() {
+        assert_eq!(
+            scrub_urls(
+                "Install operation 1 (install add source scp://admin:s3cret@192.0.2.1/d x.iso) and ftp://u:p@h/f"
+            ),
+            "Install operation 1 (install add source scp://admin@192.0.2.1/d x.iso) and ftp://u@h/f"
+        );
+        assert_eq!(
+            scrub_urls("tftp://192.0.2.1/x.iso"),
+            "tftp://192.0.2.1/x.iso"
+        );
     }
 }

@@ -25,7 +25,8 @@ pub use copy::{
 };
 pub use install::{
     xe_install_add_activate_commit, xe_install_remove_inactive, xr_install_activate,
-    xr_install_add, xr_install_commit, xr_install_rollback_to_committed, xr_install_state,
+    xr_install_add, xr_install_add_within, xr_install_commit, xr_install_rollback_to_committed,
+    xr_install_state,
 };
 
 /// Why a transfer into a device failed, so the engine can say why and decide

@@ -622,6 +622,7 @@ impl Step for Transfer {
                         shared.image.version.as_deref(),
                         shared.image.size_bytes,
                         timeouts.transfer,
+                        timeouts.stall,
                     )
                     .await
                     .map(|(outcome, id)| {
@@ -775,6 +776,7 @@ async fn xr_add(
     version: Option<&str>,
     size: u64,
     timeout: std::time::Duration,
+    stall: std::time::Duration,
 ) -> Result<(CopyOutcome, Option<u32>), DriverError> {
     let (directory, file) = url.rsplit_once('/').unwrap_or((url, ""));
     // A resumed job: the release is already added (or active).
@@ -790,9 +792,12 @@ async fn xr_add(
         }
     }
     let started = std::time::Instant::now();
-    // `install add` pulls the file and registers the release only when the
-    // image's own checksum is right (it reports failure otherwise).
-    let id = netswim_drivers::upgrade::xr_install_add(session, directory, file, timeout).await?;
+    // `install add` pulls the file in the background and registers the
+    // release only when the image's own checksum is right; the driver polls
+    // the operation and types a failure like a copy's.
+    let id =
+        netswim_drivers::upgrade::xr_install_add_within(session, directory, file, timeout, stall)
+            .await?;
     Ok((
         CopyOutcome::Copied {
             bytes: size,
