@@ -512,13 +512,8 @@ async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down(
     .await
     .expect("fallback served after the restart");
     let image = h
-        .engine
-        .store()
-        .list_images()
+        .image_named(name)
         .await
-        .expect("images")
-        .into_iter()
-        .find(|image| image.file_name == name)
         .expect("fallback image in the repository");
     assert_eq!(bytes.len() as u64, image.size_bytes);
     assert_eq!(

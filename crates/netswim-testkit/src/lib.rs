@@ -214,16 +214,18 @@ impl Rig {
             .expect("import submitted");
         let job = self.wait_job(job.id).await;
         assert_eq!(job.status, Status::Success, "import of {name}");
-        let image = self
-            .engine
+        self.image_named(name).await.expect("imported").id
+    }
+
+    /// The repository's image with file name `name`, if any.
+    pub async fn image_named(&self, name: &str) -> Option<Image> {
+        self.engine
             .store()
             .list_images()
             .await
             .expect("images")
             .into_iter()
             .find(|image| image.file_name == name)
-            .expect("imported");
-        image.id
     }
 
     /// Imports `bytes` named `name` through the streamed-upload import;
