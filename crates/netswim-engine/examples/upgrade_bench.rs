@@ -12,19 +12,14 @@
 //! `cargo run --release -p netswim-engine --example upgrade_bench -- [devices] [MiB] [reload s] [parallel] [protocol]`
 //! Loopback: lab 127.66.100.1 upward, servers 127.66.200.2, throughput probe 127.66.200.3.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use netswim_engine::inventory::import_csv;
-use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
 use netswim_engine::upgrade::{
     ActivationMode, ActivationOptions, DeviceSelector, DistributionSpec, Protocol, Schedule,
 };
-use netswim_engine::{Engine, ImportSpec};
-use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_bin};
-use netswim_lab::lab::{Lab, LabOptions, parse_mix};
-use netswim_store::crypto::SecretKey;
-use netswim_store::{LocalBlobStore, Status, Store};
+use netswim_store::Status;
+use netswim_testkit::{Rig, RigOptions, ios_image};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -114,70 +109,32 @@ async fn main() -> BenchResult<()> {
     );
 
     let lab_started = Instant::now();
-    let lab = Lab::start(&LabOptions {
+    let mut options = RigOptions::new(
         devices,
-        mix: parse_mix(&format!("ios:{devices}"))?,
-        address_base: "127.66.100.1".parse::<Ipv4Addr>()?,
-        ssh_port: 0,
-        username: "admin".into(),
-        password: "lab-password".into(),
-        enable_secret: "lab-enable".into(),
-        reload_delay: Duration::from_secs(reload),
-        seed: 3,
-        image_version: "15.2(2)E7".into(),
-        image_size: 64 * 1024,
-        flash_size: None,
-    })
-    .await?;
+        &format!("ios:{devices}"),
+        "127.66.100.1".parse::<Ipv4Addr>()?,
+    );
+    options.reload_delay = Duration::from_secs(reload);
+    options.seed = 3;
+    options.file_servers = Some("127.66.200.2:0".parse()?);
+    let rig = Rig::start(&options).await;
+    let (lab, engine) = (&rig.lab, &rig.engine);
     println!(
-        "lab: {devices} devices up in {:.1}s",
+        "lab: {devices} devices and the engine up in {:.1}s",
         lab_started.elapsed().as_secs_f64()
     );
-    let folder = tempfile::tempdir()?;
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        folder.path().join("netswim.db").display()
-    );
-    let store = Store::open(&url).await?;
-    let blobs = LocalBlobStore::open(folder.path().join("blobs")).await?;
-    let key = SecretKey::generate();
-    import_csv(&store, &key, &lab.inventory_csv()).await?;
-    let (engine, _) = Engine::start(store, blobs, key).await?;
-    let local: SocketAddr = "127.66.200.2:0".parse()?;
-    let servers = TransferServers::start(TransferListen {
-        transfer_host: None,
-        tftp: Some(local),
-        ftp: Some(local),
-        ssh: Some(local),
-        http: Some(local),
-        host_key: None,
-        records: None,
-    })
-    .await?;
-    engine.set_transfer_service(servers.service.clone());
 
-    let spec = ImageSpec {
-        model: "WS-C2960X-48FPD-L".into(),
-        version: "15.2(7)E8".into(),
-        feature: "universalk9".into(),
-        min_dram_mb: 256,
-        size: (mib << 20) as u64,
-    };
-    let name = image_file_name(&spec, ImageFormat::Bin)?;
-    let bytes = make_bin(&spec)?;
+    let (name, bytes) = ios_image("WS-C2960X-48FPD-L", "15.2(7)E8", (mib << 20) as u64);
     let size = bytes.len() as u64;
-    let reader: Box<dyn tokio::io::AsyncRead + Send + Unpin> =
-        Box::new(std::io::Cursor::new(bytes));
-    let (_, outcome) = engine
-        .import_upload(ImportSpec::default(), &name, reader, None, "bench")
-        .await?;
+    let image = rig.import_upload(&name, &bytes).await;
+    drop(bytes);
 
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let job = engine
         .submit_distribution(
             DistributionSpec {
-                image_id: outcome.image.id,
+                image_id: image.id,
                 devices: DeviceSelector {
                     all: true,
                     ..DeviceSelector::default()

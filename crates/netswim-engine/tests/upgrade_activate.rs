@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,81 +16,58 @@ use md5::{Digest, Md5};
 use netswim_domain::Os;
 use netswim_drivers::upgrade::{self as device, CopyRequest};
 use netswim_drivers::{Session, SessionOptions};
-use netswim_engine::Engine;
-use netswim_engine::ImportSpec;
-use netswim_engine::inventory::import_csv;
 use netswim_engine::sync::{SyncOptions, sync_devices};
 use netswim_engine::upgrade::{
     ActivationMode, ActivationOptions, ActivationSpec, CommitSpec, DeviceSelector, FailurePolicy,
     JobControl, RollbackSpec, Schedule, XeMode,
 };
-use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_bin};
-use netswim_lab::lab::{DeviceStatus, Lab, LabOptions, parse_mix};
-use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
-use netswim_store::crypto::SecretKey;
-use netswim_store::{Image, Job, LocalBlobStore, Status, Store};
+use netswim_lab::lab::DeviceStatus;
+use netswim_store::{Job, Status};
+use netswim_testkit::{
+    LAB_ENABLE_SECRET, LAB_PASSWORD, LAB_USERNAME, Rig, RigOptions, ios_image, platform_image,
+};
 use netswim_transfer::{Fileserver, FileserverConfig};
 
-const USERNAME: &str = "admin";
-const PASSWORD: &str = "lab-password";
-const ENABLE_SECRET: &str = "lab-enable";
 const OLD_IOS: &str = "15.2(2)E7";
 const NEW_IOS: &str = "15.2(7)E8";
 const NEW_XR: &str = "7.3.2";
 const JOB_TIMEOUT: Duration = Duration::from_secs(240);
+const SWITCH: &str = "WS-C2960X-48FPD-L";
 
+/// The rig (lab and engine, every device synced) and a TFTP server the
+/// test puts images on devices from.
 struct Setup {
-    lab: Arc<Lab>,
-    engine: Engine,
+    rig: Rig,
     files: tempfile::TempDir,
     tftp: SocketAddr,
-    _data: tempfile::TempDir,
+}
+
+impl Deref for Setup {
+    type Target = Rig;
+
+    fn deref(&self) -> &Rig {
+        &self.rig
+    }
 }
 
 impl Setup {
     async fn start(base: &str, mix: &str, devices: usize) -> Setup {
-        let lab = Lab::start(&LabOptions {
-            devices,
-            mix: parse_mix(mix).unwrap(),
-            address_base: base.parse::<Ipv4Addr>().unwrap(),
-            ssh_port: 0,
-            username: USERNAME.into(),
-            password: PASSWORD.into(),
-            enable_secret: ENABLE_SECRET.into(),
-            reload_delay: Duration::from_secs(1),
-            seed: 11,
-            image_version: OLD_IOS.into(),
-            image_size: 64 * 1024,
-            flash_size: None,
-        })
-        .await
-        .unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            data.path().join("netswim.db").display()
-        );
-        let store = Store::open(&url).await.unwrap();
-        let blobs = LocalBlobStore::open(data.path().join("blobs"))
-            .await
-            .unwrap();
-        let key = SecretKey::generate();
-        let report = import_csv(&store, &key, &lab.inventory_csv())
-            .await
-            .unwrap();
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let mut options = RigOptions::new(devices, mix, base.parse::<Ipv4Addr>().unwrap());
+        options.image_version = OLD_IOS.into();
+        options.job_timeout = Some(JOB_TIMEOUT);
+        let rig = Rig::start(&options).await;
+        let store = rig.engine.store();
         let listed = store.list_devices().await.unwrap();
         let options = SyncOptions {
             concurrency: 16,
             ..SyncOptions::default()
         };
-        let results = sync_devices(&store, &key, &listed, &options, &|_| {})
+        let results = sync_devices(store, rig.engine.key(), &listed, &options, &|_| {})
             .await
             .unwrap();
         for result in &results {
             assert_eq!(result.outcome.kind(), "synced", "{result:?}");
         }
-        let (engine, _) = Engine::start(store, blobs, key).await.unwrap();
         // A file server the devices pull test images from (setup only).
         let files = tempfile::tempdir().unwrap();
         let server_ip = base.rsplit_once('.').unwrap().0.to_owned() + ".250";
@@ -98,25 +76,7 @@ impl Setup {
         let server = Fileserver::bind(config).await.unwrap();
         let tftp = server.addresses().tftp.unwrap();
         tokio::spawn(server.run(std::future::pending::<()>()));
-        Setup {
-            lab: Arc::new(lab),
-            engine,
-            files,
-            tftp,
-            _data: data,
-        }
-    }
-
-    /// Imports bytes into the library through the real upload import.
-    async fn import(&self, name: &str, bytes: &[u8]) -> Image {
-        let reader: Box<dyn tokio::io::AsyncRead + Send + Unpin> =
-            Box::new(std::io::Cursor::new(bytes.to_vec()));
-        let (_, outcome) = self
-            .engine
-            .import_upload(ImportSpec::default(), name, reader, None, "test")
-            .await
-            .unwrap();
-        outcome.image
+        Setup { rig, files, tftp }
     }
 
     async fn session(&self, index: usize) -> Session {
@@ -124,10 +84,10 @@ impl Setup {
         let mut options = SessionOptions::new(
             &address.ip().to_string(),
             address.port(),
-            USERNAME,
-            PASSWORD,
+            LAB_USERNAME,
+            LAB_PASSWORD,
         );
-        options.enable_secret = Some(ENABLE_SECRET.into());
+        options.enable_secret = Some(LAB_ENABLE_SECRET.into());
         options.command_timeout = Duration::from_secs(30);
         Session::connect(options).await.unwrap()
     }
@@ -160,28 +120,6 @@ impl Setup {
             .unwrap()
     }
 
-    async fn wait_job(&self, job: &Job) -> Job {
-        let store = self.engine.store();
-        let deadline = tokio::time::Instant::now() + JOB_TIMEOUT;
-        loop {
-            if let Some(run) = store.list_runs(job.id).await.unwrap().last() {
-                self.engine.wait_run(run.id).await;
-                let now = store.get_job(job.id).await.unwrap();
-                if now.status.is_finished() {
-                    return now;
-                }
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "job {} did not finish: {}",
-                job.id,
-                self.engine.job_log(job.id).await.unwrap()
-            );
-            // The run may not exist yet (scheduled): poll the store.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
     async fn task_messages(&self, job: &Job) -> Vec<(String, Status, String)> {
         let store = self.engine.store();
         let run = store.list_runs(job.id).await.unwrap().pop().unwrap();
@@ -193,20 +131,6 @@ impl Setup {
             .map(|task| (task.subject, task.status, task.message))
             .collect()
     }
-}
-
-fn ios_image(version: &str) -> (String, Vec<u8>) {
-    let spec = ImageSpec {
-        model: "WS-C2960X-48FPD-L".into(),
-        version: version.into(),
-        feature: "universalk9".into(),
-        min_dram_mb: 256,
-        size: 64 * 1024,
-    };
-    (
-        image_file_name(&spec, ImageFormat::Bin).unwrap(),
-        make_bin(&spec).unwrap(),
-    )
 }
 
 fn names(setup: &Setup, range: std::ops::Range<usize>) -> Vec<String> {
@@ -227,8 +151,8 @@ fn chosen(names: Vec<String>) -> DeviceSelector {
 async fn sequential_activation_of_ten_devices_never_has_two_down_and_rollback_restores_the_old_image()
  {
     let setup = Setup::start("127.66.1.1", "ios:10", 10).await;
-    let (name, bytes) = ios_image(NEW_IOS);
-    let image = setup.import(&name, &bytes).await;
+    let (name, bytes) = ios_image(SWITCH, NEW_IOS, 64 * 1024);
+    let image = setup.import_upload(&name, &bytes).await;
     for index in 0..10 {
         setup
             .put_on_device(index, Os::Ios, &name, &bytes, "flash:")
@@ -286,7 +210,7 @@ async fn sequential_activation_of_ten_devices_never_has_two_down_and_rollback_re
         "{}",
         job.name
     );
-    let job = setup.wait_job(&job).await;
+    let job = setup.wait_job(job.id).await;
     stop.store(true, Ordering::SeqCst);
     sampler.await.unwrap();
     let log = setup.engine.job_log(job.id).await.unwrap();
@@ -332,7 +256,7 @@ async fn sequential_activation_of_ten_devices_never_has_two_down_and_rollback_re
         )
         .await
         .unwrap();
-    let rollback = setup.wait_job(&rollback).await;
+    let rollback = setup.wait_job(rollback.id).await;
     assert_eq!(
         rollback.status,
         Status::Success,
@@ -361,10 +285,10 @@ async fn an_image_that_fails_to_boot_gets_the_boot_config_restored_and_stop_poli
     // The library's copy is damaged inside (its MD5 is the library's, its
     // payload checksum is wrong): the switch refuses to boot it and falls
     // back to the next boot entry, the image it ran.
-    let (name, mut bytes) = ios_image(NEW_IOS);
+    let (name, mut bytes) = ios_image(SWITCH, NEW_IOS, 64 * 1024);
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x5a;
-    let image = setup.import(&name, &bytes).await;
+    let image = setup.import_upload(&name, &bytes).await;
     for index in 0..2 {
         setup
             .put_on_device(index, Os::Ios, &name, &bytes, "flash:")
@@ -392,7 +316,7 @@ async fn an_image_that_fails_to_boot_gets_the_boot_config_restored_and_stop_poli
         )
         .await
         .unwrap();
-    let job = setup.wait_job(&job).await;
+    let job = setup.wait_job(job.id).await;
     let log = setup.engine.job_log(job.id).await.unwrap();
     assert_eq!(job.status, Status::Failure, "{log}");
     let tasks = setup.task_messages(&job).await;
@@ -423,14 +347,8 @@ async fn an_image_that_fails_to_boot_gets_the_boot_config_restored_and_stop_poli
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_stay() {
     let setup = Setup::start("127.66.3.1", "iosxr:1", 1).await;
-    let spec = PlatformImageSpec {
-        model: "ASR-9006".into(),
-        version: NEW_XR.into(),
-        size: 128 * 1024,
-    };
-    let name = platform_image_file_name(&spec).unwrap();
-    let bytes = make_platform_image(&spec).unwrap();
-    let image = setup.import(&name, &bytes).await;
+    let (name, bytes) = platform_image("ASR-9006", NEW_XR, 128 * 1024);
+    let image = setup.import_upload(&name, &bytes).await;
     setup
         .put_on_device(0, Os::Iosxr, &name, &bytes, "harddisk:")
         .await;
@@ -451,7 +369,7 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
         .submit_activation(activate(false), Schedule::default(), "test")
         .await
         .unwrap();
-    let job = setup.wait_job(&job).await;
+    let job = setup.wait_job(job.id).await;
     let log = setup.engine.job_log(job.id).await.unwrap();
     assert_eq!(job.status, Status::Success, "{log}");
     let truth = setup.truth(&router);
@@ -472,7 +390,7 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
         )
         .await
         .unwrap();
-    let rollback = setup.wait_job(&rollback).await;
+    let rollback = setup.wait_job(rollback.id).await;
     let log = setup.engine.job_log(rollback.id).await.unwrap();
     assert_eq!(rollback.status, Status::Success, "{log}");
     let truth = setup.truth(&router);
@@ -485,7 +403,7 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
         .submit_activation(activate(false), Schedule::default(), "test")
         .await
         .unwrap();
-    let again = setup.wait_job(&again).await;
+    let again = setup.wait_job(again.id).await;
     assert_eq!(again.status, Status::Success);
     let commit = setup
         .engine
@@ -499,7 +417,7 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
         )
         .await
         .unwrap();
-    let commit = setup.wait_job(&commit).await;
+    let commit = setup.wait_job(commit.id).await;
     let log = setup.engine.job_log(commit.id).await.unwrap();
     assert_eq!(commit.status, Status::Success, "{log}");
     let truth = setup.truth(&router);
@@ -514,8 +432,8 @@ async fn ios_xr_activation_without_commit_rolls_back_and_a_commit_job_makes_it_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_job_starts_when_due_and_cancel_stops_the_devices_not_yet_started() {
     let setup = Setup::start("127.66.4.1", "ios:3", 3).await;
-    let (name, bytes) = ios_image(NEW_IOS);
-    let image = setup.import(&name, &bytes).await;
+    let (name, bytes) = ios_image(SWITCH, NEW_IOS, 64 * 1024);
+    let image = setup.import_upload(&name, &bytes).await;
     for index in 0..3 {
         setup
             .put_on_device(index, Os::Ios, &name, &bytes, "flash:")
@@ -607,7 +525,7 @@ async fn a_scheduled_job_starts_when_due_and_cancel_stops_the_devices_not_yet_st
         .control_job(job.id, JobControl::Cancel)
         .await
         .unwrap();
-    let job = setup.wait_job(&job).await;
+    let job = setup.wait_job(job.id).await;
     let log = setup.engine.job_log(job.id).await.unwrap();
     assert_eq!(job.status, Status::Cancelled, "{log}");
     let summary = setup.engine.job_summary(job.id).await.unwrap();
@@ -642,14 +560,8 @@ async fn ios_xe_activates_in_install_and_bundle_mode_and_a_stack_boots_every_mem
 {
     const NEW_XE: &str = "17.12.01";
     let setup = Setup::start("127.66.5.1", "iosxe:2,ios-stack:1", 3).await;
-    let spec = PlatformImageSpec {
-        model: "C9300-48P".into(),
-        version: NEW_XE.into(),
-        size: 128 * 1024,
-    };
-    let xe_name = platform_image_file_name(&spec).unwrap();
-    let xe_bytes = make_platform_image(&spec).unwrap();
-    let xe_image = setup.import(&xe_name, &xe_bytes).await;
+    let (xe_name, xe_bytes) = platform_image("C9300-48P", NEW_XE, 128 * 1024);
+    let xe_image = setup.import_upload(&xe_name, &xe_bytes).await;
     let statuses = setup.lab.status();
     let xe: Vec<String> = statuses
         .iter()
@@ -663,16 +575,8 @@ async fn ios_xe_activates_in_install_and_bundle_mode_and_a_stack_boots_every_mem
         .clone();
     assert_eq!(xe.len(), 2);
     // An image for the stack's own model (its family boots only that).
-    let stack_spec = ImageSpec {
-        model: stack.model.clone(),
-        version: NEW_IOS.into(),
-        feature: "universalk9".into(),
-        min_dram_mb: 256,
-        size: 64 * 1024,
-    };
-    let ios_name = image_file_name(&stack_spec, ImageFormat::Bin).unwrap();
-    let ios_bytes = make_bin(&stack_spec).unwrap();
-    let ios_image_row = setup.import(&ios_name, &ios_bytes).await;
+    let (ios_name, ios_bytes) = ios_image(&stack.model, NEW_IOS, 64 * 1024);
+    let ios_image_row = setup.import_upload(&ios_name, &ios_bytes).await;
     for (index, lab_device) in setup.lab.devices.iter().enumerate() {
         if xe.contains(&lab_device.name) {
             setup
@@ -736,7 +640,7 @@ async fn ios_xe_activates_in_install_and_bundle_mode_and_a_stack_boots_every_mem
             .unwrap(),
     );
     for job in &jobs {
-        let done = setup.wait_job(job).await;
+        let done = setup.wait_job(job.id).await;
         let log = setup.engine.job_log(job.id).await.unwrap();
         assert_eq!(done.status, Status::Success, "{log}");
     }

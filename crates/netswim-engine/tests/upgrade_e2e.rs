@@ -8,23 +8,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::ops::Deref;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use netswim_engine::inventory::import_csv;
 use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
 use netswim_engine::upgrade::{
     ActivationMode, ActivationOptions, AnalysisSpec, DeviceSelector, DistributionSpec, Schedule,
-    XeMode,
+    UpgradeTimeouts, XeMode,
 };
-use netswim_engine::{Engine, ImportSource, ImportSpec};
 use netswim_lab::device::Faults;
-use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
-use netswim_lab::lab::{DeviceStatus, Lab, LabOptions, parse_mix};
-use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
-use netswim_store::crypto::SecretKey;
-use netswim_store::{LocalBlobStore, NewDistributionServer, Status, Store};
+use netswim_lab::lab::DeviceStatus;
+use netswim_store::{NewDistributionServer, Status};
+use netswim_testkit::{Rig, RigOptions, ios_image, lab_image};
 use netswim_transfer::{
     CredentialStore, Fileserver, FileserverConfig, Protocol as ServedProtocol, TransferRecord,
     TransferResult,
@@ -35,75 +31,37 @@ const RELAY_USER: &str = "relay";
 const RELAY_PASSWORD: &str = "relay-password";
 const IMAGE_SIZE: u64 = 1024 * 1024;
 
-/// A lab, an engine with in-process servers, and a relay for one site.
+/// The rig (lab, engine, in-process servers), a relay for one site, and
+/// the target images.
 struct Harness {
-    lab: Arc<Lab>,
-    engine: Engine,
-    _servers: TransferServers,
+    rig: Rig,
     relay_records: mpsc::UnboundedReceiver<TransferRecord>,
     relay_root: PathBuf,
-    _folder: tempfile::TempDir,
     /// Target image per lab model: (image id, file name, md5, version).
     images: HashMap<String, (i64, String, String, String)>,
 }
 
-async fn harness(devices: usize, mix: &str, base: Ipv4Addr, relay_site: &str) -> Harness {
-    let lab = Arc::new(
-        Lab::start(&LabOptions {
-            devices,
-            mix: parse_mix(mix).expect("mix"),
-            address_base: base,
-            ssh_port: 0,
-            username: "admin".into(),
-            password: "lab-password".into(),
-            enable_secret: "lab-enable".into(),
-            reload_delay: Duration::from_secs(3),
-            seed: 11,
-            image_version: "15.2(2)E7".into(),
-            image_size: 64 * 1024,
-            flash_size: None,
-        })
-        .await
-        .expect("lab starts"),
-    );
-    let folder = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        folder.path().join("netswim.db").display()
-    );
-    let store = Store::open(&url).await.expect("store");
-    let blobs = LocalBlobStore::open(folder.path().join("blobs"))
-        .await
-        .expect("blobs");
-    let key = SecretKey::generate();
-    let report = import_csv(&store, &key, &lab.inventory_csv())
-        .await
-        .expect("inventory");
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let (engine, _) = Engine::start(store.clone(), blobs, key)
-        .await
-        .expect("engine");
-    let mut timeouts = engine.upgrade_timeouts();
-    timeouts.transfer = Duration::from_secs(6);
-    timeouts.stall = Duration::from_secs(5);
-    engine.set_upgrade_timeouts(timeouts);
+impl Deref for Harness {
+    type Target = Rig;
 
-    let local: SocketAddr = "127.62.0.1:0".parse().expect("address");
-    let servers = TransferServers::start(TransferListen {
-        transfer_host: None,
-        tftp: Some(local),
-        ftp: Some(local),
-        ssh: Some(local),
-        http: Some(local),
-        host_key: None,
-        records: None,
-    })
-    .await
-    .expect("transfer servers");
-    engine.set_transfer_service(servers.service.clone());
+    fn deref(&self) -> &Rig {
+        &self.rig
+    }
+}
+
+async fn harness(devices: usize, mix: &str, base: Ipv4Addr, relay_site: &str) -> Harness {
+    let mut options = RigOptions::new(devices, mix, base);
+    options.reload_delay = Duration::from_secs(3);
+    options.file_servers = Some("127.62.0.1:0".parse().expect("address"));
+    options.timeouts = Some(UpgradeTimeouts {
+        transfer: Duration::from_secs(6),
+        stall: Duration::from_secs(5),
+        ..UpgradeTimeouts::default()
+    });
+    let rig = Rig::start(&options).await;
 
     // The relay: a fileserver whose upload area is its root.
-    let relay_root = folder.path().join("relay");
+    let relay_root = rig.folder().join("relay");
     std::fs::create_dir_all(&relay_root).expect("relay dir");
     let relay_address: SocketAddr = "127.62.0.9:0".parse().expect("address");
     let credentials = CredentialStore::default();
@@ -130,6 +88,7 @@ async fn harness(devices: usize, mix: &str, base: Ipv4Addr, relay_site: &str) ->
         port(bound.tftp),
         port(bound.http)
     );
+    let store = rig.engine.store();
     let site = store
         .find_site_by_name(relay_site)
         .await
@@ -144,25 +103,19 @@ async fn harness(devices: usize, mix: &str, base: Ipv4Addr, relay_site: &str) ->
         .await
         .expect("relay registered");
 
-    let images = import_target_images(&engine, folder.path(), &lab).await;
+    let images = import_target_images(&rig).await;
     Harness {
-        lab,
-        engine,
-        _servers: servers,
+        rig,
         relay_records,
         relay_root,
-        _folder: folder,
         images,
     }
 }
 
 /// One target image per model the lab runs, imported into the repository.
-async fn import_target_images(
-    engine: &Engine,
-    folder: &Path,
-    lab: &Lab,
-) -> HashMap<String, (i64, String, String, String)> {
-    let mut models: Vec<(String, String)> = lab
+async fn import_target_images(rig: &Rig) -> HashMap<String, (i64, String, String, String)> {
+    let mut models: Vec<(String, String)> = rig
+        .lab
         .status()
         .into_iter()
         .map(|device| (device.model, device.platform))
@@ -171,88 +124,20 @@ async fn import_target_images(
     models.dedup();
     let mut images = HashMap::new();
     for (model, platform) in models {
-        let (name, bytes, version) = match platform.as_str() {
-            "ios" => {
-                let spec = ImageSpec {
-                    model: model.clone(),
-                    version: "15.2(7)E8".into(),
-                    feature: "universalk9".into(),
-                    min_dram_mb: 256,
-                    size: IMAGE_SIZE,
-                };
-                (
-                    image_file_name(&spec, ImageFormat::Bin).expect("name"),
-                    make_image(&spec, ImageFormat::Bin).expect("image"),
-                    "15.2(7)E8",
-                )
-            }
-            other => {
-                let version = if other == "iosxe" {
-                    "17.12.04"
-                } else {
-                    "7.3.2"
-                };
-                let spec = PlatformImageSpec {
-                    model: model.clone(),
-                    version: version.into(),
-                    size: IMAGE_SIZE,
-                };
-                (
-                    platform_image_file_name(&spec).expect("name"),
-                    make_platform_image(&spec).expect("image"),
-                    version,
-                )
-            }
+        let version = match platform.as_str() {
+            "ios" => "15.2(7)E8",
+            "iosxe" => "17.12.04",
+            _ => "7.3.2",
         };
-        let id = import_file(engine, folder, &name, &bytes).await;
-        let image = engine.store().get_image(id).await.expect("image");
+        let (name, bytes) = lab_image(&platform, &model, version, IMAGE_SIZE);
+        let id = rig.import_file(&name, &bytes).await;
+        let image = rig.engine.store().get_image(id).await.expect("image");
         images.insert(
             model,
             (image.id, name, image.md5.clone(), version.to_owned()),
         );
     }
     images
-}
-
-/// Imports bytes as a file into the repository; returns the image id.
-async fn import_file(engine: &Engine, folder: &Path, name: &str, bytes: &[u8]) -> i64 {
-    {
-        let path = folder.join(name);
-        std::fs::write(&path, bytes).expect("image written");
-        let job = engine
-            .submit_import(
-                ImportSpec {
-                    source: Some(ImportSource::File { path }),
-                    ..Default::default()
-                },
-                "test",
-            )
-            .await
-            .expect("import submitted");
-        let job = wait_job(engine, job.id).await;
-        assert_eq!(job.status, Status::Success, "import of {name}");
-        let image = engine
-            .store()
-            .list_images()
-            .await
-            .expect("images")
-            .into_iter()
-            .find(|image| image.file_name == name)
-            .expect("imported");
-        image.id
-    }
-}
-
-/// Waits for a job to finish, woken by its events (polls as a safety net).
-async fn wait_job(engine: &Engine, job_id: i64) -> netswim_store::Job {
-    let mut events = engine.subscribe();
-    loop {
-        let job = engine.store().get_job(job_id).await.expect("job");
-        if job.status.is_finished() {
-            return job;
-        }
-        let _ = tokio::time::timeout(Duration::from_millis(500), events.recv()).await;
-    }
 }
 
 fn by_model(statuses: &[DeviceStatus]) -> BTreeMap<String, Vec<String>> {
@@ -327,11 +212,11 @@ async fn distribution_puts_each_image_on_every_member_through_relay_or_local_ser
     .await;
     let jobs = distribute_all(&h, |_| {}).await;
     for job_id in &jobs {
-        let job = wait_job(&h.engine, *job_id).await;
+        let job = h.wait_job(*job_id).await;
         let log = h.engine.job_log(*job_id).await.unwrap_or_default();
         assert_eq!(job.status, Status::Success, "job {job_id}:\n{log}");
         // Credentials minted for the job are revoked at its end.
-        assert!(!h._servers.service.has_credential(*job_id));
+        assert!(!h.servers().service.has_credential(*job_id));
     }
     let statuses = h.lab.status();
     for device in &statuses {
@@ -394,7 +279,7 @@ async fn distribution_puts_each_image_on_every_member_through_relay_or_local_ser
     // A second distribution of the same images: nothing is copied again.
     let again = distribute_all(&h, |_| {}).await;
     for job_id in again {
-        let job = wait_job(&h.engine, job_id).await;
+        let job = h.wait_job(job_id).await;
         assert_eq!(job.status, Status::Success);
         let detail = h.engine.job_detail(job_id).await.expect("detail");
         for (_, tasks) in &detail.runs {
@@ -469,18 +354,10 @@ async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down(
     // The damaged image: its payload is flipped but its MD5 is the
     // repository's, so it transfers and verifies; the switch refuses to boot
     // it and falls back to the image it ran.
-    let spec = ImageSpec {
-        model: "WS-C2960X-48FPD-L".into(),
-        version: "15.2(7)E9".into(),
-        feature: "universalk9".into(),
-        min_dram_mb: 256,
-        size: IMAGE_SIZE,
-    };
-    let damaged_name = image_file_name(&spec, ImageFormat::Bin).expect("name");
-    let mut damaged = make_image(&spec, ImageFormat::Bin).expect("image");
+    let (damaged_name, mut damaged) = ios_image("WS-C2960X-48FPD-L", "15.2(7)E9", IMAGE_SIZE);
     let middle = damaged.len() / 2;
     damaged[middle] ^= 0x5a;
-    let damaged_id = import_file(&h.engine, h._folder.path(), &damaged_name, &damaged).await;
+    let damaged_id = h.import_file(&damaged_name, &damaged).await;
     for (name, fault, _) in &faults {
         h.lab
             .device(name)
@@ -524,7 +401,7 @@ async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down(
     jobs.push(job.id);
     let mut messages = HashMap::new();
     for job_id in &jobs {
-        wait_job(&h.engine, *job_id).await;
+        h.wait_job(*job_id).await;
         let detail = h.engine.job_detail(*job_id).await.expect("detail");
         for (_, tasks) in &detail.runs {
             for (task, _) in tasks {
@@ -635,13 +512,8 @@ async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down(
     .await
     .expect("fallback served after the restart");
     let image = h
-        .engine
-        .store()
-        .list_images()
+        .image_named(name)
         .await
-        .expect("images")
-        .into_iter()
-        .find(|image| image.file_name == name)
         .expect("fallback image in the repository");
     assert_eq!(bytes.len() as u64, image.size_bytes);
     assert_eq!(
@@ -688,7 +560,7 @@ async fn distribute_and_activate(h: &Harness, max_parallel: u32) -> Vec<i64> {
                 .submit_distribution(spec, Schedule::default(), "test")
                 .await
                 .expect("distribution submitted");
-            let finished = wait_job(&h.engine, job.id).await;
+            let finished = h.wait_job(job.id).await;
             let log = if finished.status == Status::Success {
                 String::new()
             } else {
@@ -818,7 +690,7 @@ async fn analysis_job_reports_readiness_per_device_from_live_facts() {
         .await
         .expect("analysis submitted");
     assert!(job.name.starts_with(&format!("Analyze_{file}_")));
-    let job = wait_job(&h.engine, job.id).await;
+    let job = h.wait_job(job.id).await;
     assert_eq!(job.status, Status::Success);
     let report = h.engine.analysis_report(job.id).await.expect("report");
     assert_eq!(report.rows.len(), 6);

@@ -7,61 +7,30 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
 
-use netswim_engine::Engine;
-use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
 use netswim_lab::device::Faults;
-use netswim_lab::image::{ImageFormat, ImageSpec, image_file_name, make_image};
-use netswim_lab::lab::{Lab, LabOptions, parse_mix};
-use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
-use netswim_store::crypto::{SecretKey, hash_password};
-use netswim_store::{LocalBlobStore, Role, Store};
+use netswim_store::Role;
+use netswim_store::crypto::hash_password;
+use netswim_testkit::{Rig, RigOptions, lab_image};
 use serde_json::Value;
 
 const PASSWORD: &str = "upgrade-cli-password";
 
-/// A lab, an engine with its file servers and the API on loopback, and a
+/// The rig (lab, engine with its file servers), the API on loopback, and a
 /// logged-in CLI config.
 struct Env {
-    lab: Arc<Lab>,
-    #[allow(dead_code)]
-    engine: Engine,
-    _servers: TransferServers,
+    rig: Rig,
     config: tempfile::TempDir,
-    folder: tempfile::TempDir,
 }
 
 async fn env(devices: usize, mix: &str, base: Ipv4Addr) -> Env {
-    let lab = Arc::new(
-        Lab::start(&LabOptions {
-            devices,
-            mix: parse_mix(mix).expect("mix"),
-            address_base: base,
-            ssh_port: 0,
-            username: "admin".into(),
-            password: "lab-password".into(),
-            enable_secret: "lab-enable".into(),
-            reload_delay: Duration::from_secs(1),
-            seed: 7,
-            image_version: "15.2(2)E7".into(),
-            image_size: 64 * 1024,
-            flash_size: None,
-        })
-        .await
-        .expect("lab starts"),
-    );
-    let folder = tempfile::tempdir().expect("tempdir");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        folder.path().join("netswim.db").display()
-    );
-    let store = Store::open(&url).await.expect("store");
-    let blobs = LocalBlobStore::open(folder.path().join("blobs"))
-        .await
-        .expect("blobs");
-    store
+    let mut options = RigOptions::new(devices, mix, base);
+    options.seed = 7;
+    // The servers devices pull images from (SCP/SFTP, FTP, TFTP, HTTP).
+    options.file_servers = Some("127.65.0.2:0".parse().expect("address"));
+    let rig = Rig::start(&options).await;
+    rig.engine
+        .store()
         .insert_user(
             "admin",
             &hash_password(PASSWORD).expect("hash"),
@@ -69,41 +38,18 @@ async fn env(devices: usize, mix: &str, base: Ipv4Addr) -> Env {
         )
         .await
         .expect("admin");
-    let key = SecretKey::generate();
-    let report = netswim_engine::inventory::import_csv(&store, &key, &lab.inventory_csv())
-        .await
-        .expect("inventory");
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let (engine, _) = Engine::start(store, blobs, key).await.expect("engine");
-    // The servers devices pull images from (SCP/SFTP, FTP, TFTP, HTTP).
-    let local = "127.65.0.2:0".parse().expect("address");
-    let servers = TransferServers::start(TransferListen {
-        transfer_host: None,
-        tftp: Some(local),
-        ftp: Some(local),
-        ssh: Some(local),
-        http: Some(local),
-        host_key: None,
-        records: None,
-    })
-    .await
-    .expect("transfer servers");
-    engine.set_transfer_service(servers.service.clone());
 
     let listener = tokio::net::TcpListener::bind("127.65.0.1:0")
         .await
         .expect("API listens");
     let address = listener.local_addr().expect("address");
-    let app = netswim_api::router(netswim_api::AppState::new(engine.clone()));
+    let app = netswim_api::router(netswim_api::AppState::new(rig.engine.clone()));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
     let env = Env {
-        lab,
-        engine,
-        _servers: servers,
+        rig,
         config: tempfile::tempdir().expect("tempdir"),
-        folder,
     };
     let login = env
         .cli(&[
@@ -144,36 +90,15 @@ impl Env {
     /// IOS-XE/IOS-XR image of `platform`) and imports it with the CLI.
     async fn import_image(&self, model: &str, version: &str) -> (i64, String) {
         let platform = self
+            .rig
             .lab
             .status()
             .into_iter()
             .find(|device| device.model == model)
             .map(|device| device.platform)
             .unwrap_or_else(|| "ios".into());
-        let (name, bytes) = if platform == "ios" {
-            let spec = ImageSpec {
-                model: model.into(),
-                version: version.into(),
-                feature: "universalk9".into(),
-                min_dram_mb: 256,
-                size: 256 * 1024,
-            };
-            (
-                image_file_name(&spec, ImageFormat::Bin).expect("name"),
-                make_image(&spec, ImageFormat::Bin).expect("image"),
-            )
-        } else {
-            let spec = PlatformImageSpec {
-                model: model.into(),
-                version: version.into(),
-                size: 256 * 1024,
-            };
-            (
-                platform_image_file_name(&spec).expect("name"),
-                make_platform_image(&spec).expect("image"),
-            )
-        };
-        let path: PathBuf = self.folder.path().join(&name);
+        let (name, bytes) = lab_image(&platform, model, version, 256 * 1024);
+        let path: PathBuf = self.rig.folder().join(&name);
         std::fs::write(&path, bytes).expect("write");
         let imported = json_of(
             &self
@@ -206,7 +131,7 @@ fn json_of(output: &Output) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyze_reports_each_chosen_device_from_its_synced_facts_as_table_json_and_job() {
     let env = env(3, "ios:2,iosxr:1", "127.65.10.1".parse().expect("ip")).await;
-    let statuses = env.lab.status();
+    let statuses = env.rig.lab.status();
     let ios: Vec<_> = statuses.iter().filter(|d| d.platform == "ios").collect();
     let xr = statuses
         .iter()
@@ -344,7 +269,7 @@ async fn analyze_reports_each_chosen_device_from_its_synced_facts_as_table_json_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target() {
     let env = env(6, "ios:4,iosxr:2", "127.65.20.1".parse().expect("ip")).await;
-    let statuses = env.lab.status();
+    let statuses = env.rig.lab.status();
     let ios: Vec<String> = statuses
         .iter()
         .filter(|device| device.platform == "ios")
@@ -373,7 +298,7 @@ async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target()
     // A device whose transfers arrive corrupted fails the job: exit code 1,
     // the device's line says why, the other devices succeed.
     let faulty = &ios[1];
-    let handle = &env.lab.device(faulty).expect("device").handle;
+    let handle = &env.rig.lab.device(faulty).expect("device").handle;
     handle.set_faults(Faults {
         corrupt_transfers: true,
         ..Faults::default()
@@ -425,7 +350,7 @@ async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target()
         String::from_utf8_lossy(&activated.stderr)
     );
     assert!(!stdout.contains(faulty.as_str()), "{stdout}");
-    for device in env.lab.status() {
+    for device in env.rig.lab.status() {
         let expected = if ios.contains(&device.name) && device.name != *faulty {
             Some("15.2(7)E8")
         } else if device.platform == "ios" {
@@ -477,7 +402,7 @@ async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target()
     assert_eq!(xr["status"], "success", "{xr}");
 
     // Ground truth: every device runs the target, reloaded once for it.
-    for device in env.lab.status() {
+    for device in env.rig.lab.status() {
         if device.platform == "ios" {
             assert_eq!(
                 device.running_version.as_deref(),
@@ -510,7 +435,7 @@ async fn distribute_with_parallel_activation_waits_and_the_lab_runs_the_target()
     assert_eq!(row.get(2), Some(&"distribution"), "{list}");
     assert_eq!(row.get(4), Some(&"4"), "{list}");
     assert_eq!(row.get(5), Some(&"success"), "{list}");
-    let log_file = env.folder.path().join("job.log");
+    let log_file = env.rig.folder().join("job.log");
     let saved = env
         .cli(&["job", "log", &job_id.to_string(), "-o", path_str(&log_file)])
         .await;
