@@ -212,6 +212,21 @@ pub async fn run_device(handle: Arc<DeviceHandle>, config: Arc<russh::server::Co
     }
 }
 
+/// Feeds received bytes to `tracker`, flipping the byte at `corrupt_at`
+/// (the `corrupt_transfers` fault) once when this chunk reaches it.
+fn receive(tracker: &mut ContentTracker, bytes: &[u8], corrupt_at: &mut Option<u64>) {
+    match *corrupt_at {
+        Some(offset) if tracker.size() + bytes.len() as u64 > offset => {
+            let mut damaged = bytes.to_vec();
+            let index = (offset.saturating_sub(tracker.size()) as usize).min(damaged.len() - 1);
+            damaged[index] ^= 0xff;
+            tracker.update(&damaged);
+            *corrupt_at = None;
+        }
+        _ => tracker.update(bytes),
+    }
+}
+
 /// The boot loader's TFTP load of a `tftp://host[:port]/path` boot entry
 /// (IOS `boot system tftp://…`); `None` when nothing arrived, and the device
 /// then stops at the boot loader.
@@ -341,17 +356,7 @@ async fn xr_download(
                     announced.store(total, Ordering::SeqCst);
                 }
             }
-            match corrupt_at {
-                Some(offset) if tracker.size() + bytes.len() as u64 > offset => {
-                    let mut damaged = bytes.to_vec();
-                    let index =
-                        (offset.saturating_sub(tracker.size()) as usize).min(damaged.len() - 1);
-                    damaged[index] ^= 0xff;
-                    tracker.update(&damaged);
-                    corrupt_at = None;
-                }
-                _ => tracker.update(bytes),
-            }
+            receive(tracker, bytes, &mut corrupt_at);
             counted.store(tracker.size(), Ordering::SeqCst);
             true
         };
@@ -1069,17 +1074,7 @@ impl ChannelSession {
                 if tracker.size() + bytes.len() as u64 > limit {
                     return false;
                 }
-                match corrupt_at {
-                    Some(offset) if tracker.size() + bytes.len() as u64 > offset => {
-                        let mut damaged = bytes.to_vec();
-                        let index =
-                            (offset.saturating_sub(tracker.size()) as usize).min(damaged.len() - 1);
-                        damaged[index] ^= 0xff;
-                        tracker.update(&damaged);
-                        corrupt_at = None;
-                    }
-                    _ => tracker.update(bytes),
-                }
+                receive(&mut tracker, bytes, &mut corrupt_at);
                 blocks += 1;
                 if blocks % 20 == 0 {
                     let _ = progress_sender.send(());
