@@ -30,6 +30,12 @@ pub enum Command {
     ShowInstall {
         what: String,
     },
+    /// IOS-XR `show install request`: the install operation in progress.
+    ShowInstallRequest,
+    /// IOS-XR `show install log [N]`: an install operation's outcome.
+    ShowInstallLog {
+        id: Option<String>,
+    },
     DisplayStartup,
     DisplayPatchInformation,
     ShowApImage,
@@ -78,6 +84,8 @@ const TABLE: &[(&str, Build)] = &[
     ("show install all status", |_| Command::ShowInstall {
         what: "all status".into(),
     }),
+    ("show install request", |_| Command::ShowInstallRequest),
+    ("show install log *", |id| Command::ShowInstallLog { id }),
     ("display startup", |_| Command::DisplayStartup),
     ("display patch-information", |_| {
         Command::DisplayPatchInformation
@@ -185,6 +193,9 @@ impl fmt::Display for Command {
             Command::ShowIssuDetail => f.write_str("show issu detail"),
             Command::ShowIssuStateDetail => f.write_str("show issu state detail"),
             Command::ShowFtpServer => f.write_str("show ftp-server"),
+            Command::ShowInstallRequest => f.write_str("show install request"),
+            Command::ShowInstallLog { id: None } => f.write_str("show install log"),
+            Command::ShowInstallLog { id: Some(id) } => write!(f, "show install log {id}"),
         }
     }
 }
@@ -219,6 +230,14 @@ mod tests {
             },
         );
         check("show ap bundle all", Command::ShowApBundle);
+        check("sh inst req", Command::ShowInstallRequest);
+        check(
+            "sh install log 7",
+            Command::ShowInstallLog {
+                id: Some("7".into()),
+            },
+        );
+        check("show install log", Command::ShowInstallLog { id: None });
     }
 
     #[test]

@@ -42,7 +42,8 @@ mod xr_version;
 use netswim_domain::Os;
 use netswim_domain::facts::{
     ApBundles, ApImages, BootFacts, DirListing, FileSystems, FtpServerFacts, InstallFacts,
-    Inventory, IssuDetail, IssuState, PatchFacts, StackFacts, StartupFacts, VersionFacts,
+    InstallLog, InstallRequest, Inventory, IssuDetail, IssuState, PatchFacts, StackFacts,
+    StartupFacts, VersionFacts,
 };
 use serde::Serialize;
 
@@ -62,6 +63,8 @@ pub enum Parsed {
     FileSystems(FileSystems),
     Inventory(Inventory),
     Install(InstallFacts),
+    InstallRequest(InstallRequest),
+    InstallLog(InstallLog),
     Startup(StartupFacts),
     Patch(PatchFacts),
     ApImages(ApImages),
@@ -130,6 +133,12 @@ pub fn parse_command(os: Os, command: &Command, output: &str) -> Result<Parsed, 
         }
         (Command::ShowInstall { .. }, Os::Iosxe | Os::Iosxr | Os::Nxos) => {
             Parsed::Install(install::parse_show_install(os, output)?)
+        }
+        (Command::ShowInstallRequest, Os::Iosxr) => {
+            Parsed::InstallRequest(parse_xr_install_request(output)?)
+        }
+        (Command::ShowInstallLog { .. }, Os::Iosxr) => {
+            Parsed::InstallLog(parse_xr_install_log(output)?)
         }
         (Command::ShowApImage, Os::Aireos | Os::Iosxe) => {
             Parsed::ApImages(aireos::parse_show_ap_image(output)?)
