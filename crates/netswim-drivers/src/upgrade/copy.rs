@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use netswim_domain::Os;
 
-use super::{CopyOutcome, CopyRequest, TransferFailure, host, split_path, tail, unsupported};
+use super::{
+    CopyOutcome, CopyRequest, TransferFailure, host, scrub_urls, split_path, tail, unsupported,
+};
 use crate::{Answer, DriverError, Session};
 
 /// `verify /md5` reads the whole file: give it at least this long.
@@ -163,10 +165,10 @@ async fn copy_from(
     let failed =
         |session: &Session, kind: TransferFailure, message: String| DriverError::Transfer {
             host: host(session),
-            url: shown_url(source),
+            url: scrub_urls(source),
             destination: request.destination.clone(),
             kind,
-            message: scrub(&message, source),
+            message: scrub_urls(&message),
         };
     let command = format!("copy {source} {}", request.destination);
     // An SCP URL without a password makes the device ask; an empty answer
@@ -267,36 +269,6 @@ fn says_missing(message: &str) -> bool {
     lower.contains("no such file") || lower.contains("not found")
 }
 
-/// A URL without its password, fit for messages and logs.
-fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    match authority.rsplit_once('@') {
-        Some((user_info, server)) => {
-            let user = user_info.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}@{server}/{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// The device may quote the URL it was given: never repeat its password.
-fn scrub(message: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(user_info, _)| user_info.split_once(':'))
-        .map(|(_, password)| password)
-        .filter(|password| !password.is_empty());
-    match password {
-        Some(password) => message.replace(&format!(":{password}@"), "@"),
-        None => message.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,21 +344,5 @@ mod tests {
             Some(65536)
         );
         assert_eq!(copied_bytes("%Error opening x"), None);
-    }
-
-    #[test]
-    fn passwords_are_left_out_of_shown_urls() {
-        assert_eq!(
-            shown_url("ftp://netswim:s3cret@10.0.0.5/images/x.bin"),
-            "ftp://netswim@10.0.0.5/images/x.bin"
-        );
-        assert_eq!(shown_url("tftp://10.0.0.5/x.bin"), "tftp://10.0.0.5/x.bin");
-        assert_eq!(
-            scrub(
-                "%Error opening ftp://netswim:s3cret@10.0.0.5/x.bin (Timed out)",
-                "ftp://netswim:s3cret@10.0.0.5/x.bin"
-            ),
-            "%Error opening ftp://netswim@10.0.0.5/x.bin (Timed out)"
-        );
     }
 }

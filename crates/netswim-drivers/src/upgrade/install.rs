@@ -7,7 +7,8 @@ use netswim_domain::facts::InstallOutcome;
 use netswim_parse::Parsed;
 
 use super::{
-    TransferFailure, XeInstallOutcome, XrInstallState, classify_transfer_failure, host, tail,
+    TransferFailure, XeInstallOutcome, XrInstallState, classify_transfer_failure, host, scrub_urls,
+    tail,
 };
 use crate::{Answer, DriverError, Ending, Session};
 
@@ -276,35 +277,6 @@ fn xr_transfer_error(
     }
 }
 
-/// Removes the password of every `scheme://user:password@host` in `text`
-/// (the device quotes URLs, also those of other operations).
-fn scrub_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (before, after) = rest.split_at(at + 3);
-        out.push_str(before);
-        let end = after
-            .find(|c: char| c == '/' || c.is_whitespace())
-            .unwrap_or(after.len());
-        let (authority, tail) = after.split_at(end);
-        match authority.rsplit_once('@') {
-            Some((user_info, host)) => {
-                let user = user_info
-                    .split_once(':')
-                    .map_or(user_info, |(user, _)| user);
-                out.push_str(user);
-                out.push('@');
-                out.push_str(host);
-            }
-            None => out.push_str(authority),
-        }
-        rest = tail;
-    }
-    out.push_str(rest);
-    out
-}
-
 /// IOS-XR `install activate id N`; returns whether the device reloads now
 /// (`false` when that software is already active).
 pub async fn xr_install_activate(session: &mut Session, id: u32) -> Result<bool, DriverError> {
@@ -485,19 +457,5 @@ mod tests {
         assert_eq!(operation_id("Install operation will continue"), None);
         let stamped = "Mar 01 00:00:00 Install operation 12 started by admin:\n  install add source tftp://h/ x.iso\nMar 01 00:00:00 Install operation will continue in the background\n";
         assert_eq!(operation_id(stamped), Some(12));
-    }
-
-    #[test]
-    fn passwords_of_every_quoted_url_are_removed() {
-        assert_eq!(
-            scrub_urls(
-                "Install operation 1 (install add source scp://admin:s3cret@192.0.2.1/d x.iso) and ftp://u:p@h/f"
-            ),
-            "Install operation 1 (install add source scp://admin@192.0.2.1/d x.iso) and ftp://u@h/f"
-        );
-        assert_eq!(
-            scrub_urls("tftp://192.0.2.1/x.iso"),
-            "tftp://192.0.2.1/x.iso"
-        );
     }
 }

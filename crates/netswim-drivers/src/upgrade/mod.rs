@@ -221,6 +221,35 @@ impl XrInstallState {
 }
 
 /// The host name a session talks to, for errors.
+/// Removes the password of every `scheme://user:password@host` in `text`
+/// (the device quotes URLs, also those of other operations).
+fn scrub_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let (authority, tail) = after.split_at(end);
+        match authority.rsplit_once('@') {
+            Some((user_info, host)) => {
+                let user = user_info
+                    .split_once(':')
+                    .map_or(user_info, |(user, _)| user);
+                out.push_str(user);
+                out.push('@');
+                out.push_str(host);
+            }
+            None => out.push_str(authority),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn host(session: &crate::Session) -> String {
     session.options().host.clone()
 }
@@ -247,5 +276,28 @@ fn split_path(path: &str) -> (String, String) {
 fn unsupported(what: &str, os: netswim_domain::Os) -> crate::DriverError {
     crate::DriverError::Unsupported {
         what: format!("{what} on {}", os.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub_urls;
+
+    #[test]
+    fn passwords_of_every_quoted_url_are_removed() {
+        assert_eq!(
+            scrub_urls(
+                "Install operation 1 (install add source scp://admin:s3cret@192.0.2.1/d x.iso) and ftp://u:p@h/f"
+            ),
+            "Install operation 1 (install add source scp://admin@192.0.2.1/d x.iso) and ftp://u@h/f"
+        );
+        assert_eq!(
+            scrub_urls("%Error opening ftp://netswim:s3cret@10.0.0.5/x.bin (Timed out)"),
+            "%Error opening ftp://netswim@10.0.0.5/x.bin (Timed out)"
+        );
+        assert_eq!(
+            scrub_urls("tftp://192.0.2.1/x.iso"),
+            "tftp://192.0.2.1/x.iso"
+        );
     }
 }
