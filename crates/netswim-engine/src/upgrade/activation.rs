@@ -321,6 +321,32 @@ fn not_needed() -> Result<StepDone, EngineError> {
     Ok(StepDone::new("not needed"))
 }
 
+/// The activation note when an `install activate` by `method` must still
+/// be sent, or the step's result when it must not: the device uses another
+/// method or already ran the target, or an earlier attempt's activate took
+/// effect.
+async fn install_activate_due(
+    cx: &mut TaskContext,
+    data: &ActivationData,
+    method: ActivationMethod,
+) -> Result<Result<ActivationNote, StepDone>, EngineError> {
+    let note = activation_note(cx)?;
+    if note.already_running || note.method != method {
+        return not_needed().map(Err);
+    }
+    match earlier_reload_took_effect(
+        cx,
+        "install activate",
+        Some(&note.target_version),
+        data.reload_timeout(),
+    )
+    .await?
+    {
+        Some(message) => Ok(Err(StepDone::new(message))),
+        None => Ok(Ok(note)),
+    }
+}
+
 fn activation_note(cx: &TaskContext) -> Result<ActivationNote, EngineError> {
     cx.note(ACTIVATION_NOTE).ok_or_else(|| {
         EngineError::step("activation prechecks left no record (hint: run the job again)")
@@ -421,20 +447,11 @@ impl Step for ActivationStep {
                 )))
             }
             Act::XeInstall => {
-                let note = activation_note(cx)?;
-                if note.already_running || note.method != ActivationMethod::XeInstall {
-                    return not_needed();
-                }
-                if let Some(message) = earlier_reload_took_effect(
-                    cx,
-                    "install activate",
-                    Some(&note.target_version),
-                    data.reload_timeout(),
-                )
-                .await?
+                let note = match install_activate_due(cx, data, ActivationMethod::XeInstall).await?
                 {
-                    return Ok(StepDone::new(message));
-                }
+                    Ok(note) => note,
+                    Err(done) => return Ok(done),
+                };
                 let path = note
                     .target_paths
                     .first()
@@ -481,19 +498,10 @@ impl Step for ActivationStep {
                 )))
             }
             Act::XrActivate => {
-                let note = activation_note(cx)?;
-                if note.already_running || note.method != ActivationMethod::XrInstall {
-                    return not_needed();
-                }
-                if let Some(message) = earlier_reload_took_effect(
-                    cx,
-                    "install activate",
-                    Some(&note.target_version),
-                    data.reload_timeout(),
-                )
-                .await?
+                if let Err(done) =
+                    install_activate_due(cx, data, ActivationMethod::XrInstall).await?
                 {
-                    return Ok(StepDone::new(message));
+                    return Ok(done);
                 }
                 let id: u32 = cx
                     .note(XR_INSTALL_ID_NOTE)
