@@ -47,9 +47,16 @@ if ! python3 -c 'import pyftpdlib' >/dev/null 2>&1; then
 fi
 # Browser tests (tests/browser): Debian's Chromium driven by playwright-core
 # (pinned in tests/browser/package-lock.json) on Node.js.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# The machine's Node.js may come from NodeSource with npm inside it, which
+# conflicts with Debian's npm package: ask only for what is missing.
+browser_packages=""
+command -v chromium >/dev/null 2>&1 || browser_packages="chromium"
+command -v node >/dev/null 2>&1 || browser_packages="$browser_packages nodejs"
+command -v npm >/dev/null 2>&1 || browser_packages="$browser_packages npm"
+if [ -n "$browser_packages" ]; then
   $as_root apt-get update -qq
-  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+  # shellcheck disable=SC2086 # a list of package names
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $browser_packages
 fi
 npm ci --prefix tests/browser --no-audit --no-fund --silent
 
