@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use netswim_engine::upgrade::serving::{TransferListen, TransferServers};
 use netswim_engine::upgrade::{
-    ActivationMode, ActivationOptions, AnalysisSpec, DeviceSelector, DistributionSpec, Schedule,
-    UpgradeTimeouts, XeMode,
+    ActivationMode, ActivationOptions, AnalysisSpec, DeviceSelector, DistributionSpec, Protocol,
+    Schedule, UpgradeTimeouts, XeMode,
 };
 use netswim_lab::device::Faults;
 use netswim_lab::lab::DeviceStatus;
@@ -720,4 +720,90 @@ async fn analysis_job_reports_readiness_per_device_from_live_facts() {
         .await
         .expect("analyse");
     assert_eq!(live.summary, report.summary);
+}
+
+/// While a device pulls the image from netswim's own servers, the task's
+/// `operation.progress` events carry the bytes sent so far and the total,
+/// whichever protocol counts them (SCP, FTP, HTTP; the devices' downloads
+/// are capped so the transfer lasts a few seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_scp_ftp_and_http() {
+    const SIZE: u64 = 24 * 1024 * 1024;
+    let mut options = RigOptions::new(3, "ios:3", "127.62.40.1".parse().expect("ip"));
+    options.file_servers = Some("127.62.0.1:0".parse().expect("address"));
+    let rig = Rig::start(&options).await;
+    let (name, bytes) = ios_image("WS-C2960X-48FPD-L", "15.2(7)E8", SIZE);
+    let image_id = rig.import_file(&name, &bytes).await;
+
+    let mut events = rig.engine.subscribe();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collector = {
+        let seen = std::sync::Arc::clone(&seen);
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) if event.kind == "operation.progress" => {
+                        seen.lock().expect("lock").push(event);
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
+    let protocols = [Protocol::Scp, Protocol::Ftp, Protocol::Http];
+    let mut jobs = Vec::new();
+    for (index, protocol) in protocols.into_iter().enumerate() {
+        let device = format!("lab-sw-{:03}", index + 1);
+        rig.lab
+            .device(&device)
+            .expect("device")
+            .handle
+            .set_faults(Faults {
+                bandwidth_bytes_per_sec: Some(8 * 1024 * 1024),
+                ..Default::default()
+            });
+        let spec = DistributionSpec {
+            image_id,
+            devices: DeviceSelector {
+                names: vec![device],
+                ..Default::default()
+            },
+            protocols: Some(vec![protocol]),
+            use_distribution_servers: Some(false),
+            ..Default::default()
+        };
+        let job = rig
+            .engine
+            .submit_distribution(spec, Schedule::default(), "test")
+            .await
+            .expect("distribution submitted");
+        jobs.push((job.id, protocol));
+    }
+    for (job_id, _) in &jobs {
+        assert_eq!(rig.wait_job(*job_id).await.status, Status::Success);
+    }
+    collector.abort();
+    let progress = seen.lock().expect("lock").clone();
+    for (job_id, protocol) in jobs {
+        let counts: Vec<u64> = progress
+            .iter()
+            .filter(|event| event.job_id == Some(job_id))
+            .filter(|event| event.payload["operation"] == "transfer")
+            .filter_map(|event| {
+                assert_eq!(event.payload["protocol"], serde_json::json!(protocol));
+                let total = event.payload.get("total")?;
+                assert_eq!(total.as_u64(), Some(SIZE), "{event:?}");
+                event.payload["bytes"].as_u64()
+            })
+            .collect();
+        assert!(
+            counts.iter().any(|bytes| *bytes > 0 && *bytes < SIZE),
+            "{protocol:?}: no count during the transfer: {counts:?}"
+        );
+        assert!(
+            counts.windows(2).all(|pair| pair[0] < pair[1]),
+            "{protocol:?}: counts go up: {counts:?}"
+        );
+    }
 }

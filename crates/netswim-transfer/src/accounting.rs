@@ -103,9 +103,10 @@ impl TransferRecord {
     }
 }
 
-/// A transfer still running when a drain ended.
+/// A transfer in progress as seen at one moment: what a drain cut, or what
+/// [`TransferTracker::running`] reports for progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CutTransfer {
+pub struct RunningTransfer {
     pub protocol: Protocol,
     pub client: SocketAddr,
     pub file: String,
@@ -183,22 +184,28 @@ impl TransferTracker {
         }
     }
 
-    /// Ends every running transfer: their readers fail on the next read, so
-    /// each server aborts them its own way. Returns what was cut.
-    pub fn cut_all(&self) -> Vec<CutTransfer> {
-        self.cut.store(true, Ordering::Release);
-        let mut cut: Vec<CutTransfer> = self
+    /// Every running transfer with its bytes so far, by protocol and client.
+    pub fn running(&self) -> Vec<RunningTransfer> {
+        let mut running: Vec<RunningTransfer> = self
             .lock()
             .values()
-            .map(|running| CutTransfer {
+            .map(|running| RunningTransfer {
                 protocol: running.protocol,
                 client: running.client,
                 file: running.file.clone(),
                 bytes: running.bytes.load(Ordering::Relaxed),
             })
             .collect();
-        cut.sort_by(|a, b| (a.protocol.as_str(), a.client).cmp(&(b.protocol.as_str(), b.client)));
-        cut
+        running
+            .sort_by(|a, b| (a.protocol.as_str(), a.client).cmp(&(b.protocol.as_str(), b.client)));
+        running
+    }
+
+    /// Ends every running transfer: their readers fail on the next read, so
+    /// each server aborts them its own way. Returns what was cut.
+    pub fn cut_all(&self) -> Vec<RunningTransfer> {
+        self.cut.store(true, Ordering::Release);
+        self.running()
     }
 
     /// The Prometheus text of every transfer metric, now.
@@ -477,5 +484,27 @@ mod tests {
         drop(reader);
         assert_eq!(records.recv().await.unwrap().result, TransferResult::Cut);
         tracker.wait_idle().await;
+    }
+
+    #[tokio::test]
+    async fn running_reports_each_transfer_with_its_bytes_so_far() {
+        let tracker = Arc::new(TransferTracker::new(None));
+        let other: SocketAddr = "127.0.0.2:5000".parse().unwrap();
+        let first = tracker.begin(Protocol::Scp, client(), "7/a.bin", 100);
+        let second = tracker.begin(Protocol::Scp, other, "7/a.bin", 100);
+        first.add_bytes(40);
+        second.add_bytes(10);
+        second.add_bytes(15);
+        let seen: Vec<(SocketAddr, String, u64)> = tracker
+            .running()
+            .into_iter()
+            .map(|transfer| (transfer.client, transfer.file, transfer.bytes))
+            .collect();
+        let file = "7/a.bin".to_string();
+        assert_eq!(seen, vec![(client(), file.clone(), 40), (other, file, 25)]);
+        drop(first);
+        assert_eq!(tracker.running().len(), 1);
+        drop(second);
+        assert!(tracker.running().is_empty());
     }
 }

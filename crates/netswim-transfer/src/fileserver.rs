@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
+use crate::accounting::{
+    Protocol, RunningTransfer, TransferRecord, TransferResult, TransferTracker,
+};
 use crate::error::TransferError;
 use crate::ftp::{CredentialStore, FtpServer};
 use crate::http::{HttpState, router};
@@ -84,7 +86,7 @@ pub struct BoundAddresses {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileserverReport {
     /// Transfers still running when the drain timeout ran out.
-    pub cut: Vec<CutTransfer>,
+    pub cut: Vec<RunningTransfer>,
 }
 
 /// Bound servers, ready to run, serving one source (a local directory
@@ -316,6 +318,13 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         &self.addresses
     }
 
+    /// The transfers of every server but TFTP (which keeps its own
+    /// registry and reports only finished transfers): live bytes for
+    /// progress reports.
+    pub fn tracker(&self) -> Arc<TransferTracker> {
+        Arc::clone(&self.tracker)
+    }
+
     /// Serves until `shutdown` completes, then drains: new transfers are
     /// refused (TFTP error packet, HTTP 503, FTP 421, SSH connections
     /// closed and SFTP opens failed), running ones may
@@ -398,12 +407,14 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         let mut cut = if idle { Vec::new() } else { tracker.cut_all() };
         if let Some(task) = tftp_task {
             match task.await {
-                Ok(Ok(report)) => cut.extend(report.cut.into_iter().map(|transfer| CutTransfer {
-                    protocol: Protocol::Tftp,
-                    client: transfer.client,
-                    file: transfer.file,
-                    bytes: 0,
-                })),
+                Ok(Ok(report)) => {
+                    cut.extend(report.cut.into_iter().map(|transfer| RunningTransfer {
+                        protocol: Protocol::Tftp,
+                        client: transfer.client,
+                        file: transfer.file,
+                        bytes: 0,
+                    }))
+                }
                 Ok(Err(error)) => tracing::error!(%error, "tftp server failed"),
                 Err(error) => tracing::error!(%error, "tftp server task failed"),
             }

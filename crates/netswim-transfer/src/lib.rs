@@ -17,7 +17,7 @@ pub mod published;
 pub mod source;
 pub mod ssh;
 
-pub use accounting::{CutTransfer, Protocol, TransferRecord, TransferResult, TransferTracker};
+pub use accounting::{Protocol, RunningTransfer, TransferRecord, TransferResult, TransferTracker};
 pub use error::TransferError;
 pub use fileserver::{
     BoundAddresses, Fileserver, FileserverConfig, FileserverReport, TlsFiles, run_fileserver,

@@ -123,18 +123,45 @@ pub(crate) async fn set_note<T: Serialize>(
     Ok(())
 }
 
-pub(crate) async fn progress(cx: &TaskContext, mut payload: Value) {
-    if let Value::Object(map) = &mut payload {
-        map.insert("device".into(), json!(cx.device.name));
+pub(crate) async fn progress(cx: &TaskContext, payload: Value) {
+    ProgressSink::of(cx).send(payload);
+}
+
+/// Where a task's progress events go, detached from the task so that a
+/// reporter can run beside a step that holds the task's session.
+#[derive(Debug, Clone)]
+pub(crate) struct ProgressSink {
+    engine: Engine,
+    job_id: i64,
+    run_id: i64,
+    task_id: i64,
+    device: String,
+}
+
+impl ProgressSink {
+    pub(crate) fn of(cx: &TaskContext) -> ProgressSink {
+        ProgressSink {
+            engine: cx.engine.clone(),
+            job_id: cx.job.id,
+            run_id: cx.run_id,
+            task_id: cx.task.id,
+            device: cx.device.name.clone(),
+        }
     }
-    // Progress is live-only: broadcast without a row per tick.
-    cx.engine.broadcast_only(NewEvent {
-        kind: "operation.progress".to_owned(),
-        job_id: Some(cx.job.id),
-        run_id: Some(cx.run_id),
-        task_id: Some(cx.task.id),
-        payload,
-    });
+
+    pub(crate) fn send(&self, mut payload: Value) {
+        if let Value::Object(map) = &mut payload {
+            map.insert("device".into(), json!(self.device));
+        }
+        // Progress is live-only: broadcast without a row per tick.
+        self.engine.broadcast_only(NewEvent {
+            kind: "operation.progress".to_owned(),
+            job_id: Some(self.job_id),
+            run_id: Some(self.run_id),
+            task_id: Some(self.task_id),
+            payload,
+        });
+    }
 }
 
 /// Opens the device's session on first use.

@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::analysis::{READINESS_NOTE, collect_live, image_metadata, readiness};
+use super::context::ProgressSink;
 use super::relay::Relay;
 use super::runner::{
     DISTRIBUTED_NOTE, Distributed, JobPlan, Limits, RunContext, Step, StepDone, TaskContext,
 };
-use super::serving::JobCredential;
+use super::serving::{JobCredential, TransferService};
 use super::{DistributionSpec, FailurePolicy, Protocol};
 use crate::{Engine, EngineError};
 
@@ -544,6 +545,46 @@ impl Step for MakeSpace {
     }
 }
 
+/// How often a running transfer's bytes are reported.
+const BYTE_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reports, while the returned guard lives, the bytes the device at `host`
+/// has pulled of `path` from netswim's own servers: `base` plus `bytes`
+/// and `total`, each time the count moved.
+fn report_bytes(
+    sink: ProgressSink,
+    service: Arc<TransferService>,
+    host: String,
+    path: String,
+    total: u64,
+    base: serde_json::Value,
+) -> tokio_util::task::AbortOnDropHandle<()> {
+    tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        let client = match host.parse::<std::net::IpAddr>() {
+            Ok(address) => Some(address),
+            Err(_) => tokio::net::lookup_host((host.as_str(), 22))
+                .await
+                .ok()
+                .and_then(|mut addresses| addresses.next())
+                .map(|address| address.ip()),
+        };
+        let Some(client) = client else { return };
+        let mut last = None;
+        let mut ticks = tokio::time::interval(BYTE_PROGRESS_EVERY);
+        loop {
+            ticks.tick().await;
+            let bytes = service.bytes_sent(client, &path);
+            if bytes.is_some() && bytes != last {
+                let mut payload = base.clone();
+                payload["bytes"] = json!(bytes);
+                payload["total"] = json!(total);
+                sink.send(payload);
+                last = bytes;
+            }
+        }
+    }))
+}
+
 /// Pulls the image into every target file system: protocols in order
 /// (job or setting) intersected with the device's and the server's; a
 /// refused/unreachable server moves to the next protocol; stalls and bad
@@ -609,8 +650,20 @@ impl Step for Transfer {
             request.timeout = timeouts.transfer;
             loop {
                 let attempt = attempts.len();
-                cx.progress(json!({"operation": "transfer", "protocol": protocol, "attempt": attempt + 1, "source": relay.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| "local".into())}))
-                    .await;
+                let base = json!({"operation": "transfer", "protocol": protocol, "attempt": attempt + 1, "source": relay.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| "local".into())});
+                cx.progress(base.clone()).await;
+                // Bytes are seen only on netswim's own servers (a relay
+                // serves on its own).
+                let _bytes = relay.is_none().then(|| {
+                    report_bytes(
+                        ProgressSink::of(cx),
+                        Arc::clone(&service),
+                        cx.device.host.clone(),
+                        format!("{}/{file_name}", shared.job_id),
+                        shared.image.size_bytes,
+                        base,
+                    )
+                });
                 let session = match cx.session().await {
                     Ok(session) => session,
                     Err(error) => return Err(error),
@@ -814,7 +867,7 @@ async fn xr_add(
 /// boot.
 async fn publish_fallback(
     cx: &TaskContext,
-    service: &super::serving::TransferService,
+    service: &TransferService,
     running: Option<&str>,
 ) -> Result<String, EngineError> {
     let running = running.ok_or_else(|| {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex as StdMutex;
 
-use netswim_transfer::{CredentialStore, PublishedFiles};
+use netswim_transfer::{CredentialStore, PublishedFiles, TransferTracker};
 
 use super::Protocol;
 use crate::{Engine, EngineError};
@@ -53,6 +53,7 @@ pub struct TransferService {
     credentials: CredentialStore,
     endpoints: TransferEndpoints,
     minted: StdMutex<HashMap<i64, JobCredential>>,
+    tracker: Option<std::sync::Arc<TransferTracker>>,
 }
 
 impl TransferService {
@@ -68,7 +69,29 @@ impl TransferService {
             credentials,
             endpoints,
             minted: StdMutex::new(HashMap::new()),
+            tracker: None,
         }
+    }
+
+    /// Live byte counts come from the servers' tracker.
+    pub fn with_tracker(mut self, tracker: std::sync::Arc<TransferTracker>) -> Self {
+        self.tracker = Some(tracker);
+        self
+    }
+
+    /// Bytes sent so far of `path` (as published, without the leading
+    /// slash) to a client at `client`, when such a transfer runs now. TFTP
+    /// transfers are not seen (the TFTP server reports only finished ones).
+    pub fn bytes_sent(&self, client: std::net::IpAddr, path: &str) -> Option<u64> {
+        self.tracker
+            .as_ref()?
+            .running()
+            .into_iter()
+            .filter(|transfer| {
+                transfer.client.ip() == client && transfer.file.trim_start_matches('/') == path
+            })
+            .map(|transfer| transfer.bytes)
+            .max()
     }
 
     pub fn endpoints(&self) -> &TransferEndpoints {
@@ -395,6 +418,7 @@ impl TransferServers {
             reason: error.to_string(),
         })?;
         let addresses = server.addresses().clone();
+        let tracker = server.tracker();
         let host = listen.transfer_host.clone().unwrap_or_else(|| {
             [
                 addresses.sftp,
@@ -426,7 +450,9 @@ impl TransferServers {
             }
         });
         Ok(TransferServers {
-            service: std::sync::Arc::new(TransferService::new(published, credentials, endpoints)),
+            service: std::sync::Arc::new(
+                TransferService::new(published, credentials, endpoints).with_tracker(tracker),
+            ),
             addresses,
             stop: Some(stop),
             task,
