@@ -724,12 +724,12 @@ async fn analysis_job_reports_readiness_per_device_from_live_facts() {
 
 /// While a device pulls the image from netswim's own servers, the task's
 /// `operation.progress` events carry the bytes sent so far and the total,
-/// whichever protocol counts them (SCP, FTP, HTTP; the devices' downloads
-/// are capped so the transfer lasts a few seconds).
+/// whatever the protocol (the devices' downloads are capped so the
+/// transfer lasts a few seconds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_scp_ftp_and_http() {
+async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_every_protocol() {
     const SIZE: u64 = 24 * 1024 * 1024;
-    let mut options = RigOptions::new(3, "ios:3", "127.62.40.1".parse().expect("ip"));
+    let mut options = RigOptions::new(4, "ios:4", "127.62.40.1".parse().expect("ip"));
     options.file_servers = Some("127.62.0.1:0".parse().expect("address"));
     let rig = Rig::start(&options).await;
     let (name, bytes) = ios_image("WS-C2960X-48FPD-L", "15.2(7)E8", SIZE);
@@ -751,7 +751,8 @@ async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_scp_ftp_and_htt
             }
         })
     };
-    let protocols = [Protocol::Scp, Protocol::Ftp, Protocol::Http];
+    // IOS pulls over SCP, FTP, HTTP and TFTP (not SFTP).
+    let protocols = [Protocol::Scp, Protocol::Ftp, Protocol::Http, Protocol::Tftp];
     let mut jobs = Vec::new();
     for (index, protocol) in protocols.into_iter().enumerate() {
         let device = format!("lab-sw-{:03}", index + 1);
@@ -780,8 +781,10 @@ async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_scp_ftp_and_htt
             .expect("distribution submitted");
         jobs.push((job.id, protocol));
     }
-    for (job_id, _) in &jobs {
-        assert_eq!(rig.wait_job(*job_id).await.status, Status::Success);
+    for (job_id, protocol) in &jobs {
+        let job = rig.wait_job(*job_id).await;
+        let log = rig.engine.job_log(*job_id).await.expect("log");
+        assert_eq!(job.status, Status::Success, "{protocol:?}: {log}");
     }
     collector.abort();
     let progress = seen.lock().expect("lock").clone();

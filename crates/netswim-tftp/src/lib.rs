@@ -31,6 +31,9 @@ pub mod transfer;
 pub use client::ClientOptions;
 pub use error::TftpError;
 pub use packet::{ErrorCode, Mode, Packet, TransferOptions};
-pub use server::{CutTransfer, Direction, DrainReport, ServerConfig, TftpServer, TransferRecord};
+pub use server::{
+    CutTransfer, Direction, DrainReport, RunningTransfers, ServerConfig, TftpServer,
+    TransferProgress, TransferRecord,
+};
 pub use source::{LocalDirectory, ServeSource, Upload, UploadArea};
 pub use transfer::{RetryPolicy, ServerLimits};

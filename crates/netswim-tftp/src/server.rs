@@ -5,10 +5,13 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::AtomicBool;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -79,6 +82,8 @@ struct RunningTransfer {
     file: String,
     direction: Direction,
     started: Instant,
+    /// Bytes read from the served file so far (read transfers).
+    bytes: Arc<AtomicU64>,
     abort: Option<tokio::task::AbortHandle>,
     /// Where to send the empty wake-up datagram after routing a packet,
     /// once a blocking read transfer has its socket.
@@ -87,6 +92,63 @@ struct RunningTransfer {
 
 /// Running transfers, keyed by client address and port.
 type Routes = Arc<Mutex<HashMap<SocketAddr, RunningTransfer>>>;
+
+/// A running transfer as seen at one moment (progress reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferProgress {
+    pub client: SocketAddr,
+    pub file: String,
+    pub direction: Direction,
+    /// For a read: bytes read from the file so far, at most one window
+    /// ahead of what the client acknowledged. Writes report 0.
+    pub bytes: u64,
+}
+
+/// A handle on a server's running transfers that outlives `run`.
+#[derive(Debug, Clone)]
+pub struct RunningTransfers(Routes);
+
+impl RunningTransfers {
+    pub fn snapshot(&self) -> Vec<TransferProgress> {
+        let routes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut running: Vec<TransferProgress> = routes
+            .iter()
+            .map(|(client, transfer)| TransferProgress {
+                client: *client,
+                file: transfer.file.clone(),
+                direction: transfer.direction,
+                bytes: transfer.bytes.load(Ordering::Relaxed),
+            })
+            .collect();
+        running.sort_by_key(|transfer| transfer.client);
+        running
+    }
+}
+
+/// A served file's reader that counts what it hands out.
+struct CountingReader {
+    inner: ServedReader,
+    bytes: Arc<AtomicU64>,
+}
+
+impl AsyncRead for CountingReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &polled {
+            let read = buf.filled().len().saturating_sub(before);
+            self.bytes.fetch_add(read as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+}
 
 /// A transfer a drain had to cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +195,11 @@ impl<S: ServeSource> TftpServer<S> {
             config: Arc::new(config),
             routes: Arc::new(Mutex::new(HashMap::new())),
         })
+    }
+
+    /// The running transfers, also while `run` owns the server.
+    pub fn running_transfers(&self) -> RunningTransfers {
+        RunningTransfers(Arc::clone(&self.routes))
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, TftpError> {
@@ -333,6 +400,7 @@ impl<S: ServeSource> TftpServer<S> {
             } else {
                 let (sender, receiver) = mpsc::channel(64);
                 let wake = Arc::new(OnceLock::new());
+                let bytes = Arc::new(AtomicU64::new(0));
                 routes.insert(
                     client,
                     RunningTransfer {
@@ -340,14 +408,15 @@ impl<S: ServeSource> TftpServer<S> {
                         file: request.filename.clone(),
                         direction: request.direction,
                         started: Instant::now(),
+                        bytes: Arc::clone(&bytes),
                         abort: None,
                         wake: Arc::clone(&wake),
                     },
                 );
-                Ok((receiver, wake))
+                Ok((receiver, wake, bytes))
             }
         };
-        let (receiver, wake) = match admitted {
+        let (receiver, wake, bytes) = match admitted {
             Ok(admitted) => admitted,
             Err(reason) => {
                 warn!(%client, file = %request.filename, reason, "tftp request refused");
@@ -365,8 +434,13 @@ impl<S: ServeSource> TftpServer<S> {
             let started = Instant::now();
             let filename = request.filename.clone();
             let direction = request.direction;
+            let routing = Routing {
+                packets: receiver,
+                wake,
+                bytes,
+            };
             let outcome =
-                serve_transfer(&*source, &config, local_ip, client, request, receiver, wake).await;
+                serve_transfer(&*source, &config, local_ip, client, request, routing).await;
             routes
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -495,6 +569,14 @@ async fn serve_read_blocking(
     }
 }
 
+/// What the listener hands a transfer task: the packets routed to it, where
+/// to wake its blocking reader, and its byte counter.
+struct Routing {
+    packets: mpsc::Receiver<Packet>,
+    wake: Arc<OnceLock<SocketAddr>>,
+    bytes: Arc<AtomicU64>,
+}
+
 /// Runs one transfer on its own socket.
 async fn serve_transfer<S: ServeSource>(
     source: &S,
@@ -502,9 +584,13 @@ async fn serve_transfer<S: ServeSource>(
     local_ip: Option<IpAddr>,
     client: SocketAddr,
     request: Request,
-    mut routed: mpsc::Receiver<Packet>,
-    wake: Arc<OnceLock<SocketAddr>>,
+    routing: Routing,
 ) -> Result<Completed, (u64, TftpError)> {
+    let Routing {
+        packets: mut routed,
+        wake,
+        bytes,
+    } = routing;
     let bind_ip = match local_ip {
         Some(ip) => ip,
         None if client.is_ipv4() => IpAddr::from([0, 0, 0, 0]),
@@ -532,7 +618,10 @@ async fn serve_transfer<S: ServeSource>(
                 Err(error) => return refuse(error).await,
             };
             let reader: ServedReader = match source.open(&request.filename).await {
-                Ok(reader) => reader,
+                Ok(reader) => Box::new(CountingReader {
+                    inner: reader,
+                    bytes,
+                }),
                 Err(error) => return refuse(error).await,
             };
             let (parameters, option_ack) = negotiate(

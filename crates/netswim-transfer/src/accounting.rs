@@ -134,6 +134,7 @@ pub struct TransferTracker {
     changed: Notify,
     records: Option<mpsc::UnboundedSender<TransferRecord>>,
     metrics: crate::metrics::Metrics,
+    tftp: std::sync::OnceLock<netswim_tftp::RunningTransfers>,
 }
 
 impl TransferTracker {
@@ -184,10 +185,39 @@ impl TransferTracker {
         }
     }
 
-    /// Every running transfer with its bytes so far, by protocol and client.
+    /// Counts of the TFTP server's running transfers (it keeps its own
+    /// registry): [`TransferTracker::running`] reports them too.
+    pub fn watch_tftp(&self, transfers: netswim_tftp::RunningTransfers) {
+        let _ = self.tftp.set(transfers);
+    }
+
+    /// Every running download (and upload but TFTP's) with its bytes so
+    /// far, by protocol and client.
     pub fn running(&self) -> Vec<RunningTransfer> {
-        let mut running: Vec<RunningTransfer> = self
-            .lock()
+        let mut running = self.registered();
+        let tftp = self
+            .tftp
+            .get()
+            .map(|tftp| tftp.snapshot())
+            .unwrap_or_default();
+        running.extend(
+            tftp.into_iter()
+                .filter(|transfer| transfer.direction == netswim_tftp::Direction::Read)
+                .map(|transfer| RunningTransfer {
+                    protocol: Protocol::Tftp,
+                    client: transfer.client,
+                    file: transfer.file,
+                    bytes: transfer.bytes,
+                }),
+        );
+        running
+            .sort_by(|a, b| (a.protocol.as_str(), a.client).cmp(&(b.protocol.as_str(), b.client)));
+        running
+    }
+
+    /// The transfers registered here (every server but TFTP).
+    fn registered(&self) -> Vec<RunningTransfer> {
+        self.lock()
             .values()
             .map(|running| RunningTransfer {
                 protocol: running.protocol,
@@ -195,17 +225,17 @@ impl TransferTracker {
                 file: running.file.clone(),
                 bytes: running.bytes.load(Ordering::Relaxed),
             })
-            .collect();
-        running
-            .sort_by(|a, b| (a.protocol.as_str(), a.client).cmp(&(b.protocol.as_str(), b.client)));
-        running
+            .collect()
     }
 
-    /// Ends every running transfer: their readers fail on the next read, so
-    /// each server aborts them its own way. Returns what was cut.
+    /// Ends every running transfer but TFTP's (its server cuts its own):
+    /// their readers fail on the next read, so each server aborts them its
+    /// own way. Returns what was cut.
     pub fn cut_all(&self) -> Vec<RunningTransfer> {
         self.cut.store(true, Ordering::Release);
-        self.running()
+        let mut cut = self.registered();
+        cut.sort_by(|a, b| (a.protocol.as_str(), a.client).cmp(&(b.protocol.as_str(), b.client)));
+        cut
     }
 
     /// The Prometheus text of every transfer metric, now.

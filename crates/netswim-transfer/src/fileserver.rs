@@ -191,6 +191,7 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
             )
             .await?;
             addresses.tftp = Some(server.local_addr()?);
+            tracker.watch_tftp(server.running_transfers());
             tftp = Some(server);
             tftp_records = Some(receiver);
         }
@@ -318,9 +319,8 @@ impl<S: FileSource + std::fmt::Debug> Fileserver<S> {
         &self.addresses
     }
 
-    /// The transfers of every server but TFTP (which keeps its own
-    /// registry and reports only finished transfers): live bytes for
-    /// progress reports.
+    /// The running transfers of every server with their bytes so far
+    /// (progress reports).
     pub fn tracker(&self) -> Arc<TransferTracker> {
         Arc::clone(&self.tracker)
     }

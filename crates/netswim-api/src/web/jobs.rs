@@ -122,6 +122,20 @@ async fn progress(state: &AppState, job_id: i64) -> Result<(Markup, bool), ApiEr
     };
     let done = summary.successful + summary.failed + summary.cancelled;
     let finished = detail.job.status.is_finished();
+    // What running operations report live (a transfer's bytes): only for
+    // the operation still running, so nothing stale shows.
+    let live: std::collections::HashMap<i64, (String, Option<(u64, u64)>)> = tasks
+        .iter()
+        .filter(|(task, _)| task.status == Status::Running)
+        .filter_map(|(task, operations)| {
+            let running = operations
+                .iter()
+                .filter(|operation| operation.status == Status::Running)
+                .max_by_key(|operation| operation.seq)?;
+            let payload = state.engine.live_progress(task.id)?;
+            (payload["operation"] == running.name.as_str()).then(|| (task.id, live_text(&payload)))
+        })
+        .collect();
     let markup = html! {
         div #progress data-status=(detail.job.status.as_str()) data-finished=(finished) {
             p {
@@ -152,7 +166,15 @@ async fn progress(state: &AppState, job_id: i64) -> Result<(Markup, bool), ApiEr
                                 } @else { (task.subject) }
                             }
                             td { (status_badge(task.status.as_str())) }
-                            td { (last.map(|operation| operation.name.as_str()).unwrap_or("")) }
+                            td {
+                                (last.map(|operation| operation.name.as_str()).unwrap_or(""))
+                                @if let Some((text, counts)) = live.get(&task.id) {
+                                    div.muted.live { (text) }
+                                    @if let Some((bytes, total)) = counts {
+                                        progress value=(bytes) max=(total) aria-label={ "Bytes of " (task.subject) } {}
+                                    }
+                                }
+                            }
                             td {
                                 (task.message)
                                 details id={ "ops-" (task.id) } {
@@ -189,6 +211,35 @@ async fn progress(state: &AppState, job_id: i64) -> Result<(Markup, bool), ApiEr
     Ok((markup, finished))
 }
 
+/// A running operation's live progress in words (`scp from local, 4.0 MiB
+/// of 24.0 MiB (16%)`) and its (bytes, total) when it counts bytes.
+fn live_text(payload: &serde_json::Value) -> (String, Option<(u64, u64)>) {
+    let mut words = Vec::new();
+    if let Some(protocol) = payload["protocol"].as_str() {
+        words.push(protocol.to_owned());
+    }
+    if let Some(source) = payload["source"].as_str() {
+        words.push(format!("from {source}"));
+    }
+    if let Some(attempt) = payload["attempt"].as_u64().filter(|attempt| *attempt > 1) {
+        words.push(format!("attempt {attempt}"));
+    }
+    let counts = payload["bytes"]
+        .as_u64()
+        .zip(payload["total"].as_u64())
+        .filter(|(_, total)| *total > 0);
+    let mut text = words.join(" ");
+    if let Some((bytes, total)) = counts {
+        text.push_str(&format!(
+            ", {} of {} ({}%)",
+            super::bytes(bytes),
+            super::bytes(total),
+            bytes.saturating_mul(100) / total
+        ));
+    }
+    (text, counts)
+}
+
 /// Refreshes `#progress` from `/jobs/ID/progress` when an event of the job
 /// arrives (at most twice a second), keeping open operation lists open.
 const LIVE_SCRIPT: &str = r#"
@@ -214,11 +265,8 @@ const LIVE_SCRIPT: &str = r#"
       if (now.dataset.finished === 'true') { source.close(); location.reload(); }
     });
   }
-  source.onmessage = source.onerror = null;
   source.addEventListener('open', function () { refresh(); });
-  ['job', 'task', 'operation', 'progress', 'message'].forEach(function (kind) {
-    source.addEventListener(kind, function () { if (!pending) { pending = true; setTimeout(refresh, 500); } });
-  });
+  // Every event of the job comes unnamed (its kind is in the data).
   source.onmessage = function () { if (!pending) { pending = true; setTimeout(refresh, 500); } };
   // Event kinds are open-ended; poll gently as well while the job runs.
   setInterval(function () { if (!pending) { pending = true; refresh(); } }, 3000);
@@ -288,13 +336,14 @@ pub async fn job_events(
     let receiver = state.engine.subscribe();
     let stream = tokio_stream::wrappers::BroadcastStream::new(receiver).filter_map(move |event| {
         let item = match event {
-            Ok(event) if event.job_id == Some(id) => Some(Ok(SseEvent::default()
-                .id(event.id.to_string())
-                .event(event.kind.clone())
-                .data(
+            // Unnamed (`message`) events: the page's one listener takes
+            // every kind, which is open-ended.
+            Ok(event) if event.job_id == Some(id) => {
+                Some(Ok(SseEvent::default().id(event.id.to_string()).data(
                     json!({"kind": event.kind, "task_id": event.task_id, "payload": event.payload})
                         .to_string(),
-                ))),
+                )))
+            }
             _ => None,
         };
         std::future::ready(item)
@@ -344,4 +393,35 @@ pub async fn control_job(
         super::url_escape(&format!("Job is now {}.", job.status.as_str()))
     ))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::live_text;
+    use serde_json::json;
+
+    #[test]
+    fn live_progress_reads_as_protocol_source_attempt_and_bytes() {
+        let mib = 1024 * 1024;
+        let cases = [
+            (
+                json!({"operation": "transfer", "protocol": "scp", "attempt": 1, "source": "local", "bytes": 6 * mib, "total": 24 * mib}),
+                (
+                    "scp from local, 6.0 MiB of 24.0 MiB (25%)",
+                    Some((6 * mib, 24 * mib)),
+                ),
+            ),
+            (
+                json!({"operation": "transfer", "protocol": "ftp", "attempt": 2, "source": "relay-1"}),
+                ("ftp from relay-1 attempt 2", None),
+            ),
+            (
+                json!({"protocol": "http", "bytes": 5, "total": 0}),
+                ("http", None),
+            ),
+        ];
+        for (payload, (text, counts)) in cases {
+            assert_eq!(live_text(&payload), (text.to_owned(), counts), "{payload}");
+        }
+    }
 }

@@ -33,6 +33,15 @@ impl Engine {
             .await
     }
 
+    /// The last `operation.progress` payload of the task's running
+    /// operation in this process (bytes of a transfer, protocol, attempt),
+    /// or `None` when it reported none.
+    pub fn live_progress(&self, task_id: i64) -> Option<serde_json::Value> {
+        super::context::lock(&self.upgrade_state().live_progress)
+            .get(&task_id)
+            .cloned()
+    }
+
     /// The report of an analysis job's latest run.
     pub async fn analysis_report(&self, job_id: i64) -> Result<AnalysisReport, EngineError> {
         super::analysis::report_of_job(self, job_id).await

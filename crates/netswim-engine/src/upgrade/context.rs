@@ -30,6 +30,9 @@ pub struct UpgradeState {
     /// and imported: devices of one job running the same image back it up
     /// once, the others find it in the repository.
     pub(crate) backups: tokio::sync::Mutex<()>,
+    /// The last progress payload of each task's running operation (live
+    /// only, like the events: pages show it beside the stored rows).
+    pub(crate) live_progress: StdMutex<HashMap<i64, Value>>,
 }
 
 struct RunEntry {
@@ -153,6 +156,7 @@ impl ProgressSink {
         if let Value::Object(map) = &mut payload {
             map.insert("device".into(), json!(self.device));
         }
+        lock(&self.engine.upgrade_state().live_progress).insert(self.task_id, payload.clone());
         // Progress is live-only: broadcast without a row per tick.
         self.engine.broadcast_only(NewEvent {
             kind: "operation.progress".to_owned(),
@@ -615,6 +619,7 @@ async fn run_task(shared: &Drive, task: Task, device: Device) -> Result<(), Engi
             Ok(done) => (Status::Success, done.message.clone()),
             Err(error) => (Status::Failure, one_line(&error.to_string())),
         };
+        lock(&shared.engine.upgrade_state().live_progress).remove(&task.id);
         store
             .set_operation_status(operation.id, status, Some(&message))
             .await?;

@@ -80,8 +80,7 @@ impl TransferService {
     }
 
     /// Bytes sent so far of `path` (as published, without the leading
-    /// slash) to a client at `client`, when such a transfer runs now. TFTP
-    /// transfers are not seen (the TFTP server reports only finished ones).
+    /// slash) to a client at `client`, when such a transfer runs now.
     pub fn bytes_sent(&self, client: std::net::IpAddr, path: &str) -> Option<u64> {
         self.tracker
             .as_ref()?
