@@ -817,7 +817,7 @@ async fn check_image(state: &AppState, id: i64) -> ApiResult<Image> {
 /// resolves the selector again when a run starts: the inventory may change
 /// in between).
 /// `required`: an empty selector is refused (else it chooses nothing).
-async fn check_selector(
+pub(crate) async fn check_selector(
     state: &AppState,
     selector: &DeviceSelector,
     required: bool,

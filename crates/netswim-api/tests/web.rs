@@ -88,6 +88,7 @@ async fn every_page_sends_a_visitor_without_a_session_to_the_login_page() {
         ("GET", "/distribute"),
         ("GET", "/activate"),
         ("GET", "/commit"),
+        ("GET", "/rollback"),
         ("GET", "/jobs"),
         ("GET", "/jobs/1"),
         ("GET", "/jobs/1/events"),
@@ -187,6 +188,7 @@ async fn every_page_answers_html_for_a_viewer_and_unknown_things_get_a_404_page(
         "/activate?source=run".into(),
         "/activate?step=2&source=run&from_run=1".into(),
         "/commit".into(),
+        "/rollback".into(),
         "/jobs".into(),
         "/jobs/1".into(),
         "/settings".into(),
@@ -269,6 +271,7 @@ async fn a_viewer_is_refused_every_change_with_403_and_nothing_changes() {
             vec![("image_id", "1"), ("device", "1")],
         ),
         ("/activate".into(), vec![("from_run", "1")]),
+        ("/rollback".into(), vec![("device", "1"), ("confirm", "1")]),
         ("/jobs/1/control".into(), vec![("action", "cancel")]),
     ] {
         let response = post(&server, &cookie, &path, &form).await;
@@ -449,4 +452,25 @@ async fn forms_round_trip_requirements_protocol_order_sites_servers_users_and_to
             "{action} not audited: {actions:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_rollback_needs_devices_and_the_reload_confirmed_before_a_job_is_recorded() {
+    let server = TestServer::start().await;
+    let cookie = session(&server, "operator").await;
+    let jobs_before = server.engine.store().list_jobs().await.unwrap().len();
+    for (form, hint) in [
+        (vec![("confirm", "1")], "select at least one device"),
+        (vec![("device", "1")], "tick the confirmation box"),
+        (vec![("device", "999"), ("confirm", "1")], "999"),
+    ] {
+        let response = post(&server, &cookie, "/rollback", &form).await;
+        assert!(response.status().is_client_error(), "{form:?}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(hint), "{form:?}: {body}");
+    }
+    assert_eq!(
+        server.engine.store().list_jobs().await.unwrap().len(),
+        jobs_before
+    );
 }

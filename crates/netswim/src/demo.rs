@@ -285,9 +285,17 @@ async fn start_lab(args: &DemoArgs) -> Result<Lab> {
     Ok(lab)
 }
 
-/// Imports every demo image (already present ones are recognised by SHA-256).
+/// Imports every demo image the repository does not hold yet (the images
+/// are deterministic: a second run finds them by name and records no job).
 async fn import_images(engine: &Engine) -> Result<()> {
     let size = parse_size(IMAGE_SIZE)?;
+    let held: std::collections::HashSet<String> = engine
+        .store()
+        .list_images()
+        .await?
+        .into_iter()
+        .map(|image| image.file_name)
+        .collect();
     for (platform, model, version) in IMAGES {
         let (name, bytes) = if *platform == "ios" {
             let spec = ImageSpec {
@@ -312,6 +320,9 @@ async fn import_images(engine: &Engine) -> Result<()> {
                 make_platform_image(&spec)?,
             )
         };
+        if held.contains(&name) {
+            continue;
+        }
         engine
             .import_upload(
                 ImportSpec::default(),

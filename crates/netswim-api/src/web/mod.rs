@@ -84,6 +84,10 @@ pub fn router() -> Router<AppState> {
             get(wizards::activate).post(wizards::submit_activation),
         )
         .route("/commit", get(wizards::commit).post(wizards::submit_commit))
+        .route(
+            "/rollback",
+            get(wizards::rollback).post(wizards::submit_rollback),
+        )
         .route("/jobs", get(jobs::jobs))
         .route("/jobs/{id}", get(jobs::job_detail))
         .route("/jobs/{id}/progress", get(jobs::job_progress))

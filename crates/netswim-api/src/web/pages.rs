@@ -89,6 +89,7 @@ pub async fn dashboard(
             a.button href="/distribute" { "Distribute" }
             a.button href="/activate" { "Activate" }
             a.button href="/commit" { "Commit" }
+            a.button href="/rollback" { "Roll back" }
             a.button.secondary href="/analysis" { "Upgrade analysis" }
         }
         h2 { "Images by family" }

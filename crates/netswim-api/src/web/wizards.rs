@@ -1,4 +1,5 @@
-//! Upgrade analysis report and the distribute, activate and commit wizards.
+//! Upgrade analysis report and the distribute, activate, commit and
+//! rollback wizards.
 //! Each wizard step is a GET form carrying the earlier answers as hidden
 //! fields; the last step POSTs and the engine records the job.
 
@@ -10,14 +11,15 @@ use maud::{Markup, html};
 use netswim_domain::analysis::Readiness;
 use netswim_engine::upgrade::{
     ActivationMode, ActivationOptions, ActivationSpec, AnalysisReport, AnalysisSpec, CommitSpec,
-    DeviceSelector, DistributionSpec, FailurePolicy, Protocol, Recurrence, Schedule, XeMode,
+    DeviceSelector, DistributionSpec, FailurePolicy, Protocol, Recurrence, RollbackSpec, Schedule,
+    XeMode,
 };
 use netswim_store::{Image, Role, Status};
 use serde_json::{Value, json};
 
 use super::pages::{DeviceRow, device_rows, filter_form, filter_rows, name_of};
 use super::{Form, Page, PageResult, Section, WebUser, bytes, layout, status_badge};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, handlers};
 
 fn bad(message: impl Into<String>) -> Page {
     Page(ApiError::BadRequest(message.into()))
@@ -586,6 +588,8 @@ pub async fn submit_distribution(
     let form = Form::parse(&body);
     let spec = distribution_spec(&form)?;
     let schedule = schedule_of(&form)?;
+    // Unknown devices are refused before a job is recorded, as by the API.
+    handlers::check_selector(&state, &spec.devices, true).await?;
     let image_id = spec.image_id;
     let job = state
         .engine
@@ -795,6 +799,8 @@ pub async fn submit_activation(
     let spec = activation_spec(&form)?;
     let schedule = schedule_of(&form)?;
     let detail = json!({"image_id": spec.image_id, "from_run": spec.from_run});
+    // A run's devices may be narrowed; without a run, devices are needed.
+    handlers::check_selector(&state, &spec.devices, spec.from_run.is_none()).await?;
     let job = state
         .engine
         .submit_activation(spec, schedule, &user.caller.name)
@@ -844,15 +850,17 @@ pub async fn submit_commit(
             "select at least one device (hint: tick IOS-XR devices)",
         ));
     }
+    let devices = DeviceSelector {
+        ids: ids.clone(),
+        ..DeviceSelector::default()
+    };
+    handlers::check_selector(&state, &devices, true).await?;
     let job = state
         .engine
         .submit_commit(
             CommitSpec {
                 name: None,
-                devices: DeviceSelector {
-                    ids: ids.clone(),
-                    ..DeviceSelector::default()
-                },
+                devices,
             },
             Schedule::default(),
             &user.caller.name,
@@ -862,6 +870,88 @@ pub async fn submit_commit(
         .audit(
             &state,
             "job.commit",
+            format!("job:{}", job.id),
+            json!({"device_ids": ids}),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/jobs/{}", job.id)).into_response())
+}
+
+// ---------------------------------------------------------------- rollback
+
+pub async fn rollback(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let form = query_form(query);
+    let rows = device_rows(&state).await?;
+    let content = html! {
+        p.muted {
+            "Put devices back on their previous software. IOS and IOS-XE: boot the image the last "
+            "activation replaced (or the next entry of the boot variable) and reload. IOS-XR: "
+            "roll back to the last committed software, which reloads. Each device is validated "
+            "on the version it returns with."
+        }
+        form method="post" action="/rollback" {
+            (device_checkboxes(&rows, &form))
+            section.panel {
+                div.field {
+                    label for="reload_timeout_secs" { "Reload timeout (seconds)" }
+                    input #reload_timeout_secs name="reload_timeout_secs" type="number" min="30" value="900";
+                }
+                div.field {
+                    input #confirm type="checkbox" name="confirm" value="1" required;
+                    " " label for="confirm" { "I understand the selected devices reload" }
+                }
+            }
+            button type="submit" { "Roll back" }
+        }
+    };
+    Ok(layout(
+        &user,
+        Section::Dashboard,
+        "Roll back software",
+        form.get("msg"),
+        content,
+    ))
+}
+
+pub async fn submit_rollback(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: String,
+) -> Result<Response, Page> {
+    user.caller.require(Role::Operator, "roll back software")?;
+    let form = Form::parse(&body);
+    let ids = form.ids("device")?;
+    if ids.is_empty() {
+        return Err(bad(
+            "select at least one device (hint: tick the devices to roll back)",
+        ));
+    }
+    if !form.checked("confirm") {
+        return Err(bad(
+            "a rollback reloads every selected device (hint: tick the confirmation box)",
+        ));
+    }
+    let spec = RollbackSpec {
+        name: None,
+        devices: DeviceSelector {
+            ids: ids.clone(),
+            ..DeviceSelector::default()
+        },
+        reload_timeout_secs: form.number("reload_timeout_secs")?,
+    };
+    handlers::check_selector(&state, &spec.devices, true).await?;
+    let job = state
+        .engine
+        .submit_rollback(spec, Schedule::default(), &user.caller.name)
+        .await?;
+    user.caller
+        .audit(
+            &state,
+            "job.rollback",
             format!("job:{}", job.id),
             json!({"device_ids": ids}),
         )
