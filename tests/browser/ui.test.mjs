@@ -3,6 +3,7 @@
 // devices over SSH, images pulled over SCP/SFTP/FTP/TFTP). One flow, in
 // order: log in, import an image with the upload form, run an analysis,
 // distribute to 10 devices and activate them, watch the jobs reach success,
+// roll one back,
 // open a failed device's operations. Screenshots go to
 // target/browser-artifacts/ (or $NETSWIM_ARTIFACTS).
 //
@@ -218,6 +219,28 @@ test('the activate wizard reloads the devices of the distribution job onto the n
   assert.equal(await page.locator('main table tbody tr').count(), 10);
   assert.equal(await page.locator('main table tbody tr .badge.s-compliant').count(), 10);
   await shot('devices-after-upgrade');
+});
+
+test('the rollback page puts one upgraded switch back on its previous release', { timeout: 300_000 }, async () => {
+  await page.goto(`${state.url}/rollback`);
+  const upgraded = page.locator('main table tbody tr', { hasText: '15.2(7)E10' }).first();
+  const name = (await upgraded.locator('label').innerText()).trim();
+  await upgraded.locator('input[type="checkbox"]').check();
+  await page.getByLabel('I understand the selected devices reload').check();
+  await shot('rollback-page');
+  await page.getByRole('button', { name: 'Roll back' }).click();
+  await page.waitForURL(/\/jobs\/\d+$/);
+  const status = await waitForJob(240);
+  assert.equal(status, 'success', await page.locator('#tasks').innerText());
+  assert.match(await page.locator('#tasks').innerText(), /15\.2\(2\)E7/);
+  await page.goto(`${state.url}/devices`);
+  await page.getByRole('button', { name: 'Sync all devices' }).click();
+  await page.waitForURL(/\/jobs\/\d+/);
+  await waitForJob(120);
+  await page.goto(`${state.url}/devices?version=${encodeURIComponent('15.2(2)E7')}`);
+  await page.getByRole('link', { name, exact: true }).waitFor();
+  await page.goto(`${state.url}/devices?version=${encodeURIComponent('15.2(7)E10')}`);
+  assert.equal(await page.locator('main table tbody tr').count(), 9);
 });
 
 test("a failed device's operations open from the job detail", { timeout: 60_000 }, async () => {
