@@ -757,3 +757,45 @@ async fn rfc1350_and_rfc7440_transfers_survive_packet_loss() {
         }
     }
 }
+
+#[tokio::test]
+async fn running_transfers_report_the_bytes_read_so_far_while_a_client_is_mid_file() {
+    const SIZE: usize = 2 * 1024 * 1024;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("big.bin"), pattern(SIZE)).unwrap();
+    let server = TftpServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        LocalDirectory::new(root.path()).unwrap(),
+        ServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let address = server.local_addr().unwrap();
+    let running = server.running_transfers();
+    tokio::spawn(server.run());
+    assert!(running.snapshot().is_empty());
+
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket
+        .send_to(&read_request("big.bin"), address)
+        .await
+        .unwrap();
+    let (_, transfer_port) = receive(&socket).await;
+    for block in 1..=3u16 {
+        socket
+            .send_to(&Packet::Ack { block }.encode(), transfer_port)
+            .await
+            .unwrap();
+        let _ = receive(&socket).await;
+    }
+    let seen = running.snapshot();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].client, socket.local_addr().unwrap());
+    assert_eq!(seen[0].file, "big.bin");
+    assert_eq!(seen[0].direction, Direction::Read);
+    assert!(
+        seen[0].bytes >= 4 * 512 && seen[0].bytes < SIZE as u64,
+        "four blocks sent, the file not read to its end: {}",
+        seen[0].bytes
+    );
+}
