@@ -460,8 +460,8 @@ async fn a_rollback_needs_devices_and_the_reload_confirmed_before_a_job_is_recor
     let cookie = session(&server, "operator").await;
     let jobs_before = server.engine.store().list_jobs().await.unwrap().len();
     for (form, hint) in [
-        (vec![("confirm", "1")], "select at least one device"),
         (vec![("device", "1")], "tick the confirmation box"),
+        (vec![("confirm", "1")], "select at least one device"),
         (vec![("device", "999"), ("confirm", "1")], "999"),
     ] {
         let response = post(&server, &cookie, "/rollback", &form).await;

@@ -72,6 +72,23 @@ async fn start(
     }
 }
 
+/// A server bound (not yet running) on a folder holding `files`, for tests
+/// that need the server itself (its drain, its running transfers).
+async fn bound_with(files: &[(&str, Vec<u8>)]) -> (TftpServer<LocalDirectory>, tempfile::TempDir) {
+    let root = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(root.path().join(name), content).unwrap();
+    }
+    let server = TftpServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        LocalDirectory::new(root.path()).unwrap(),
+        ServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    (server, root)
+}
+
 fn windowed() -> ClientOptions {
     ClientOptions {
         options: TransferOptions {
@@ -583,15 +600,7 @@ async fn rfc1350_silent_client_fails_the_transfer_after_the_retry_limit() {
 
 #[tokio::test]
 async fn drain_refuses_new_requests_lets_running_transfers_finish_and_cuts_the_rest() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::write(root.path().join("f.bin"), pattern(1000)).unwrap();
-    let server = TftpServer::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        LocalDirectory::new(root.path()).unwrap(),
-        ServerConfig::default(),
-    )
-    .await
-    .unwrap();
+    let (server, _root) = bound_with(&[("f.bin", pattern(1000))]).await;
     let address = server.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server.run_until(
@@ -761,15 +770,7 @@ async fn rfc1350_and_rfc7440_transfers_survive_packet_loss() {
 #[tokio::test]
 async fn running_transfers_report_the_bytes_read_so_far_while_a_client_is_mid_file() {
     const SIZE: usize = 2 * 1024 * 1024;
-    let root = tempfile::tempdir().unwrap();
-    std::fs::write(root.path().join("big.bin"), pattern(SIZE)).unwrap();
-    let server = TftpServer::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        LocalDirectory::new(root.path()).unwrap(),
-        ServerConfig::default(),
-    )
-    .await
-    .unwrap();
+    let (server, _root) = bound_with(&[("big.bin", pattern(SIZE))]).await;
     let address = server.local_addr().unwrap();
     let running = server.running_transfers();
     tokio::spawn(server.run());

@@ -844,37 +844,50 @@ pub async fn submit_commit(
 ) -> Result<Response, Page> {
     user.caller.require(Role::Operator, "commit software")?;
     let form = Form::parse(&body);
-    let ids = form.ids("device")?;
-    if ids.is_empty() {
-        return Err(bad(
-            "select at least one device (hint: tick IOS-XR devices)",
-        ));
-    }
-    let devices = DeviceSelector {
-        ids: ids.clone(),
-        ..DeviceSelector::default()
+    let devices = ticked_devices(&state, &form, "tick IOS-XR devices").await?;
+    let spec = CommitSpec {
+        name: None,
+        devices,
     };
-    handlers::check_selector(&state, &devices, true).await?;
     let job = state
         .engine
-        .submit_commit(
-            CommitSpec {
-                name: None,
-                devices,
-            },
-            Schedule::default(),
-            &user.caller.name,
-        )
+        .submit_commit(spec.clone(), Schedule::default(), &user.caller.name)
         .await?;
+    audit_devices(&state, &user, "job.commit", job.id, &spec.devices).await
+}
+
+/// The ticked devices as a selector; none ticked or one unknown is refused
+/// (with `hint`) before any job is recorded, as the API does.
+async fn ticked_devices(state: &AppState, form: &Form, hint: &str) -> Result<DeviceSelector, Page> {
+    let ids = form.ids("device")?;
+    if ids.is_empty() {
+        return Err(bad(format!("select at least one device (hint: {hint})")));
+    }
+    let devices = DeviceSelector {
+        ids,
+        ..DeviceSelector::default()
+    };
+    handlers::check_selector(state, &devices, true).await?;
+    Ok(devices)
+}
+
+/// Audits a job submitted for the ticked devices and shows the job.
+async fn audit_devices(
+    state: &AppState,
+    user: &WebUser,
+    action: &str,
+    job_id: i64,
+    devices: &DeviceSelector,
+) -> Result<Response, Page> {
     user.caller
         .audit(
-            &state,
-            "job.commit",
-            format!("job:{}", job.id),
-            json!({"device_ids": ids}),
+            state,
+            action,
+            format!("job:{job_id}"),
+            json!({"device_ids": devices.ids}),
         )
         .await?;
-    Ok(Redirect::to(&format!("/jobs/{}", job.id)).into_response())
+    Ok(Redirect::to(&format!("/jobs/{job_id}")).into_response())
 }
 
 // ---------------------------------------------------------------- rollback
@@ -924,39 +937,22 @@ pub async fn submit_rollback(
 ) -> Result<Response, Page> {
     user.caller.require(Role::Operator, "roll back software")?;
     let form = Form::parse(&body);
-    let ids = form.ids("device")?;
-    if ids.is_empty() {
-        return Err(bad(
-            "select at least one device (hint: tick the devices to roll back)",
-        ));
-    }
     if !form.checked("confirm") {
         return Err(bad(
             "a rollback reloads every selected device (hint: tick the confirmation box)",
         ));
     }
+    let devices = ticked_devices(&state, &form, "tick the devices to roll back").await?;
     let spec = RollbackSpec {
         name: None,
-        devices: DeviceSelector {
-            ids: ids.clone(),
-            ..DeviceSelector::default()
-        },
+        devices,
         reload_timeout_secs: form.number("reload_timeout_secs")?,
     };
-    handlers::check_selector(&state, &spec.devices, true).await?;
     let job = state
         .engine
-        .submit_rollback(spec, Schedule::default(), &user.caller.name)
+        .submit_rollback(spec.clone(), Schedule::default(), &user.caller.name)
         .await?;
-    user.caller
-        .audit(
-            &state,
-            "job.rollback",
-            format!("job:{}", job.id),
-            json!({"device_ids": ids}),
-        )
-        .await?;
-    Ok(Redirect::to(&format!("/jobs/{}", job.id)).into_response())
+    audit_devices(&state, &user, "job.rollback", job.id, &spec.devices).await
 }
 
 #[cfg(test)]
