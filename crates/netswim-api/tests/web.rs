@@ -253,7 +253,7 @@ async fn a_viewer_is_refused_every_change_with_403_and_nothing_changes() {
         ),
         (
             "/settings/job-defaults".into(),
-            vec![("job_defaults", "{}")],
+            vec![("max_parallel_devices", "1")],
         ),
         ("/settings/sites".into(), vec![("name", "x")]),
         (
@@ -344,13 +344,40 @@ async fn forms_round_trip_requirements_protocol_order_sites_servers_users_and_to
         &server,
         &cookie,
         "/settings/job-defaults",
-        &[("job_defaults", r#"{"max_parallel_devices": 7}"#)],
+        &[("max_parallel_devices", "7"), ("retries", "0")],
     )
     .await;
+    let defaults = store.job_defaults().await.unwrap();
     assert_eq!(
-        store.job_defaults().await.unwrap()["max_parallel_devices"],
-        7
+        (&defaults["max_parallel_devices"], &defaults["retries"]),
+        (&serde_json::json!(7), &serde_json::json!(0))
     );
+    // Fields left empty are unset; keys the form does not show are kept.
+    assert!(
+        defaults.get("max_parallel_per_site").is_none(),
+        "{defaults}"
+    );
+    assert_eq!(defaults["task_lease_seconds"], 60);
+    let refused = post(
+        &server,
+        &cookie,
+        "/settings/job-defaults",
+        &[("max_parallel_devices", "0")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("at least 1"));
+    // An empty field goes back to the built-in default.
+    post(
+        &server,
+        &cookie,
+        "/settings/job-defaults",
+        &[("max_parallel_devices", ""), ("retries", "3")],
+    )
+    .await;
+    let defaults = store.job_defaults().await.unwrap();
+    assert!(defaults.get("max_parallel_devices").is_none(), "{defaults}");
+    assert_eq!(defaults["retries"], 3);
 
     post(&server, &cookie, "/settings/sites", &[("name", "zurich")]).await;
     let site = store.find_site_by_name("zurich").await.unwrap().unwrap();

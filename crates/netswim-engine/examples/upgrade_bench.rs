@@ -194,6 +194,26 @@ async fn main() -> BenchResult<()> {
         reload * waves as u64,
         wall / lower_bound
     );
+    // Where a device's time goes: mean and max seconds per step.
+    let mut steps: Vec<(String, Vec<f64>)> = Vec::new();
+    for task in engine.store().list_tasks(run.id).await? {
+        for operation in engine.store().list_operations(task.id).await? {
+            let (Some(start), Some(end)) = (operation.started_at, operation.ended_at) else {
+                continue;
+            };
+            let seconds = (end.as_millis() - start.as_millis()) as f64 / 1000.0;
+            match steps.iter_mut().find(|(name, _)| *name == operation.name) {
+                Some((_, all)) => all.push(seconds),
+                None => steps.push((operation.name.clone(), vec![seconds])),
+            }
+        }
+    }
+    println!("per device and step (mean / max seconds):");
+    for (name, all) in &steps {
+        let mean = all.iter().sum::<f64>() / all.len() as f64;
+        let max = all.iter().copied().fold(0.0, f64::max);
+        println!("  {name:<24} {mean:>6.2} / {max:>6.2}");
+    }
     if job.status != Status::Success {
         println!("{}", engine.job_log(job.id).await?);
         std::process::exit(1);

@@ -842,11 +842,14 @@ async fn settings_page(
             }
             section.panel {
                 h2 { "Job defaults" }
+                p.muted { "What a job uses when it does not say; an empty field takes the built-in default." }
                 form method="post" action="/settings/job-defaults" {
-                    div.field {
-                        label for="job-defaults" { "JSON object (max_parallel_devices, retries, failure_policy, …)" }
-                        textarea #job-defaults name="job_defaults" rows="4" disabled[!is_admin] {
-                            (serde_json::to_string_pretty(&defaults).unwrap_or_default())
+                    @for (key, label, default) in JOB_DEFAULT_FIELDS {
+                        div.field {
+                            label for=(key) { (label) }
+                            input #(key) name=(key) type="number" min=(if *key == "retries" { "0" } else { "1" })
+                                value=[defaults.get(*key).and_then(Value::as_u64)]
+                                placeholder=(default) disabled[!is_admin];
                         }
                     }
                     @if is_admin { button type="submit" { "Save defaults" } }
@@ -988,28 +991,61 @@ pub async fn set_protocol_order(
     Ok(redirect_with("/settings", "Protocol order saved."))
 }
 
+/// The job defaults the engine reads: setting key, label, built-in default.
+const JOB_DEFAULT_FIELDS: &[(&str, &str, &str)] = &[
+    ("max_parallel_devices", "Devices at once, whole job", "50"),
+    (
+        "max_parallel_per_site",
+        "Devices at once per site",
+        "as the whole job",
+    ),
+    (
+        "max_parallel_per_distribution_server",
+        "Devices at once per distribution server",
+        "as the whole job",
+    ),
+    (
+        "retries",
+        "Retries per device after a stall or a bad checksum",
+        "2",
+    ),
+];
+
 pub async fn set_job_defaults(
     State(state): State<AppState>,
     user: WebUser,
     body: String,
 ) -> Result<Response, Page> {
     let form = Form::parse(&body);
-    let value: Value =
-        serde_json::from_str(form.get("job_defaults").unwrap_or("{}")).map_err(|error| {
-            bad(format!(
-                "job defaults are not JSON: {error} (hint: write a JSON object)"
-            ))
-        })?;
-    if !value.is_object() {
+    // Keys this form does not show are kept as they are.
+    let mut defaults = state.engine.store().job_defaults().await?;
+    let Some(object) = defaults.as_object_mut() else {
         return Err(bad(
-            "job defaults must be a JSON object (hint: {\"max_parallel_devices\": 10})",
+            "the stored job defaults are not an object (hint: PUT /api/v1/settings/job_defaults with a JSON object)",
         ));
+    };
+    for (key, label, _) in JOB_DEFAULT_FIELDS {
+        match form.get(key).map(str::trim).filter(|text| !text.is_empty()) {
+            None => {
+                object.remove(*key);
+            }
+            Some(text) => {
+                let least = u64::from(*key != "retries");
+                let number = text.parse::<u64>().ok().filter(|number| *number >= least);
+                let Some(number) = number else {
+                    return Err(bad(format!(
+                        "{label}: {text:?} is not a whole number of at least {least} (hint: leave it empty for the default)"
+                    )));
+                };
+                object.insert((*key).to_owned(), json!(number));
+            }
+        }
     }
     handlers::put_setting(
         State(state),
         user.caller,
         Path("job_defaults".to_owned()),
-        Json(value),
+        Json(defaults),
     )
     .await?;
     Ok(redirect_with("/settings", "Job defaults saved."))
