@@ -484,6 +484,7 @@ async fn ten_percent_faulty_devices_fail_with_a_specific_message_none_left_down(
         ftp: None,
         ssh: None,
         http: None,
+        https: None,
         host_key: None,
         records: None,
     })
@@ -729,7 +730,7 @@ async fn analysis_job_reports_readiness_per_device_from_live_facts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_every_protocol() {
     const SIZE: u64 = 24 * 1024 * 1024;
-    let mut options = RigOptions::new(4, "ios:4", "127.62.40.1".parse().expect("ip"));
+    let mut options = RigOptions::new(5, "ios:5", "127.62.40.1".parse().expect("ip"));
     options.file_servers = Some("127.62.0.1:0".parse().expect("address"));
     let rig = Rig::start(&options).await;
     let (name, bytes) = ios_image("WS-C2960X-48FPD-L", "15.2(7)E8", SIZE);
@@ -751,8 +752,14 @@ async fn a_running_transfer_reports_the_bytes_pulled_so_far_over_every_protocol(
             }
         })
     };
-    // IOS pulls over SCP, FTP, HTTP and TFTP (not SFTP).
-    let protocols = [Protocol::Scp, Protocol::Ftp, Protocol::Http, Protocol::Tftp];
+    // IOS pulls over SCP, FTP, HTTP, HTTPS and TFTP (not SFTP).
+    let protocols = [
+        Protocol::Scp,
+        Protocol::Ftp,
+        Protocol::Http,
+        Protocol::Https,
+        Protocol::Tftp,
+    ];
     let mut jobs = Vec::new();
     for (index, protocol) in protocols.into_iter().enumerate() {
         let device = format!("lab-sw-{:03}", index + 1);

@@ -34,6 +34,7 @@ use netswim_lab::lab::{Lab, LabOptions, parse_mix};
 use netswim_lab::platform::{PlatformImageSpec, make_platform_image, platform_image_file_name};
 use netswim_store::crypto::SecretKey;
 use netswim_store::{Image, Job, LocalBlobStore, Status, Store};
+use netswim_transfer::TlsFiles;
 
 /// The login every lab device accepts.
 pub const LAB_USERNAME: &str = "admin";
@@ -53,7 +54,7 @@ pub struct RigOptions {
     pub mix: String,
     /// The first device's loopback address; the others follow it.
     pub address_base: Ipv4Addr,
-    /// Where the engine's file servers (TFTP, FTP, SCP/SFTP, HTTP) listen,
+    /// Where the engine's file servers (TFTP, FTP, SCP/SFTP, HTTP, HTTPS) listen,
     /// all on this address with ephemeral ports when the port is 0; `None`
     /// (the default) starts none and sets no transfer service.
     pub file_servers: Option<SocketAddr>,
@@ -153,12 +154,23 @@ impl Rig {
         }
         let servers = match options.file_servers {
             Some(address) => {
+                // HTTPS with a self-signed certificate: lab devices, like
+                // a switch without a trustpoint check, accept it.
+                let certified = rcgen::generate_simple_self_signed(vec![address.ip().to_string()])
+                    .expect("certificate");
+                let tls = TlsFiles {
+                    cert: folder.path().join("transfer-cert.pem"),
+                    key: folder.path().join("transfer-key.pem"),
+                };
+                std::fs::write(&tls.cert, certified.cert.pem()).expect("write certificate");
+                std::fs::write(&tls.key, certified.signing_key.serialize_pem()).expect("write key");
                 let servers = TransferServers::start(TransferListen {
                     transfer_host: None,
                     tftp: Some(address),
                     ftp: Some(address),
                     ssh: Some(address),
                     http: Some(address),
+                    https: Some((address, tls)),
                     host_key: None,
                     records: None,
                 })

@@ -176,6 +176,7 @@ async fn start_transfer_servers(
         ftp: any_port,
         ssh: any_port,
         http: any_port,
+        https: None,
         host_key: None,
         records: None,
     })

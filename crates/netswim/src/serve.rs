@@ -43,6 +43,16 @@ pub struct ServeArgs {
     /// HTTP server `ADDR:PORT` (default transfer host, port 8069), or `off`.
     #[arg(long)]
     http: Option<String>,
+    /// HTTPS server `ADDR:PORT` (off unless given); needs --tls-cert and
+    /// --tls-key, from a CA the devices trust (an IOS trustpoint).
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    https: Option<SocketAddr>,
+    /// Certificate chain (PEM) of the HTTPS server.
+    #[arg(long, requires = "https")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of the HTTPS server.
+    #[arg(long, requires = "https")]
+    tls_key: Option<PathBuf>,
 }
 
 /// A file server's address: given, `off`, or the transfer host with a
@@ -96,12 +106,18 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             ftp: server_address(args.ftp.as_deref(), host, port(2121), "ftp")?,
             ssh: server_address(args.sftp.as_deref(), host, port(2222), "sftp")?,
             http: server_address(args.http.as_deref(), host, port(8069), "http")?,
+            https: match (args.https, args.tls_cert, args.tls_key) {
+                (Some(address), Some(cert), Some(key)) => {
+                    Some((address, netswim_transfer::TlsFiles { cert, key }))
+                }
+                _ => None,
+            },
             host_key: None,
             records: None,
         },
     )
     .await
-    .context("cannot start the file servers (hint: pick free ports with --tftp/--ftp/--sftp/--http or turn one off)")?;
+    .context("cannot start the file servers (hint: pick free ports with --tftp/--ftp/--sftp/--http/--https or turn one off; --tls-cert/--tls-key must be readable PEM)")?;
     println!("netswim file servers on {host}: {:?}", servers.addresses);
     engine.set_transfer_service(servers.service.clone());
     engine.republish_tftp_fallbacks().await?;

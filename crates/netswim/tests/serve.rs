@@ -24,9 +24,14 @@ impl Drop for Server {
 }
 
 fn serve(data: &Path) -> Server {
+    serve_with(data, &[])
+}
+
+fn serve_with(data: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netswim"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(extra)
         .env("NETSWIM_ADMIN_PASSWORD", PASSWORD)
         .env_remove("NETSWIM_SECRET_KEY")
         .stdin(Stdio::null())
@@ -340,4 +345,56 @@ fn tokio_stream_from(
     mut receiver: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |context| receiver.poll_recv(context))
+}
+
+#[test]
+fn serve_answers_https_with_the_given_certificate_and_refuses_https_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let _server = serve_with(
+        &dir.path().join("data"),
+        &[
+            "--https",
+            &address,
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    // Nothing is published outside a job: a TLS handshake with our
+    // certificate, then 404.
+    let answer = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&cert)
+        .arg(format!("https://{address}/1/none.bin"))
+        .output()
+        .expect("curl runs (apt-get install curl)");
+    assert_eq!(String::from_utf8_lossy(&answer.stdout), "404");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_netswim"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--https",
+            &address,
+            "--data",
+        ])
+        .arg(dir.path().join("other"))
+        .output()
+        .expect("netswim runs");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--tls-cert"), "{said}");
 }

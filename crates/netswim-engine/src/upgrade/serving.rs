@@ -377,6 +377,9 @@ pub struct TransferListen {
     /// SSH: SCP and SFTP.
     pub ssh: Option<std::net::SocketAddr>,
     pub http: Option<std::net::SocketAddr>,
+    /// HTTPS with this certificate chain and key (devices must trust its
+    /// CA: a trustpoint on IOS).
+    pub https: Option<(std::net::SocketAddr, netswim_transfer::TlsFiles)>,
     /// SSH host key file (a fresh key per start when `None`).
     pub host_key: Option<std::path::PathBuf>,
     /// Every finished transfer is also sent here.
@@ -404,6 +407,7 @@ impl TransferServers {
         config.ftp = listen.ftp;
         config.sftp = listen.ssh;
         config.http = listen.http;
+        config.https = listen.https.clone();
         config.host_key = listen.host_key.clone();
         config.credentials = credentials.clone();
         config.records = listen.records.clone();
@@ -424,6 +428,7 @@ impl TransferServers {
                 addresses.tftp,
                 addresses.ftp,
                 addresses.http,
+                addresses.https,
             ]
             .into_iter()
             .flatten()
@@ -437,7 +442,7 @@ impl TransferServers {
             ftp: addresses.ftp.map(|a| a.port()),
             ssh: addresses.sftp.map(|a| a.port()),
             http: addresses.http.map(|a| a.port()),
-            https: None,
+            https: addresses.https.map(|a| a.port()),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
