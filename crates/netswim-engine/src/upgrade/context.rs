@@ -347,6 +347,19 @@ async fn event(
     }
 }
 
+/// An operation's start or end, for watchers only: the operation row
+/// already records it durably, and one more row per step would make the
+/// store's single writer the bottleneck of a large run.
+fn live_event(shared: &Drive, task_id: i64, kind: &str, payload: Value) {
+    shared.engine.broadcast_only(NewEvent {
+        kind: kind.to_owned(),
+        job_id: Some(shared.job.id),
+        run_id: Some(shared.run_id),
+        task_id: Some(task_id),
+        payload,
+    });
+}
+
 /// Shared state of one run while it executes.
 struct Drive {
     engine: Engine,
@@ -605,15 +618,12 @@ async fn run_task(shared: &Drive, task: Task, device: Device) -> Result<(), Engi
             .add_operation(task.id, step.name(), Status::Running)
             .await?;
         cx.current_operation = Some(operation.id);
-        event(
-            &shared.engine,
-            &shared.job,
-            shared.run_id,
-            Some(task.id),
+        live_event(
+            shared,
+            task.id,
             "operation.started",
             json!({"device": device.name, "operation": step.name()}),
-        )
-        .await;
+        );
         let result = step.run(&mut cx).await;
         let (status, message) = match &result {
             Ok(done) => (Status::Success, done.message.clone()),
@@ -624,15 +634,12 @@ async fn run_task(shared: &Drive, task: Task, device: Device) -> Result<(), Engi
             .set_operation_status(operation.id, status, Some(&message))
             .await?;
         cx.current_operation = None;
-        event(
-            &shared.engine,
-            &shared.job,
-            shared.run_id,
-            Some(task.id),
+        live_event(
+            shared,
+            task.id,
             "operation.finished",
             json!({"device": device.name, "operation": step.name(), "status": status.as_str(), "message": message}),
-        )
-        .await;
+        );
         match result {
             Ok(_) => outcome = (Status::Success, message),
             Err(_) => {
