@@ -299,15 +299,40 @@ async fn serve_killed_at_five_points_of_a_100_device_distribution_and_activation
     for job in &jobs {
         let stored = reader.get_job(*job).await.unwrap();
         let run = reader.list_runs(*job).await.unwrap().pop().unwrap();
-        let failed: Vec<_> = reader
-            .list_tasks(run.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|task| task.status != Status::Success)
-            .map(|task| (task.subject, task.status, task.message))
-            .collect();
-        assert_eq!(stored.status, Status::Success, "{failed:#?}");
+        let mut failed = Vec::new();
+        for task in reader.list_tasks(run.id).await.unwrap() {
+            if task.status == Status::Success {
+                continue;
+            }
+            // Every attempt's operations, to tell what the device went through.
+            let operations: Vec<String> = reader
+                .list_operations(task.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|op| {
+                    format!(
+                        "{} {} {:?}..{:?} {}",
+                        op.name,
+                        op.status.as_str(),
+                        op.started_at.map(|t| t.as_millis()),
+                        op.ended_at.map(|t| t.as_millis()),
+                        op.message
+                    )
+                })
+                .collect();
+            failed.push((task.subject, task.status, task.message, operations));
+        }
+        let runs = reader.list_runs(*job).await.unwrap().len();
+        assert_eq!(
+            stored.status,
+            Status::Success,
+            "{runs} run(s); kills {:?}: {failed:#?}",
+            kills
+                .iter()
+                .map(|(point, seen, _)| (point, seen))
+                .collect::<Vec<_>>()
+        );
     }
     for status in lab.status() {
         let target = if status.platform == "iosxr" {

@@ -397,6 +397,29 @@ impl Step for ActivationStep {
         !matches!(self.act, Act::Wait | Act::Validate | Act::Commit)
     }
 
+    fn applies(&self, cx: &TaskContext) -> bool {
+        // The prechecks decide the method from the live device; until
+        // then every step may apply.
+        let Some(note) = cx.note::<ActivationNote>(ACTIVATION_NOTE) else {
+            return true;
+        };
+        let method = note.method;
+        match self.act {
+            Act::Prechecks | Act::Wait | Act::Validate => true,
+            Act::SetBoot => method == ActivationMethod::BootVariable,
+            Act::Archive => method == ActivationMethod::Archive,
+            Act::XeInstall => method == ActivationMethod::XeInstall,
+            Act::XrAdd | Act::XrActivate => method == ActivationMethod::XrInstall,
+            Act::Reload => matches!(
+                method,
+                ActivationMethod::BootVariable | ActivationMethod::Archive
+            ),
+            Act::Commit => {
+                method == ActivationMethod::XrInstall && self.data.options.commit != Some(false)
+            }
+        }
+    }
+
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {
         let data = &self.data;
         // After a crash, steps an earlier attempt finished are not repeated
@@ -988,6 +1011,15 @@ impl Step for RollbackStep {
 
     fn cancel_point(&self) -> bool {
         !matches!(self.back, Back::Wait | Back::Validate)
+    }
+
+    fn applies(&self, cx: &TaskContext) -> bool {
+        let xr = cx.device.os == Some(Os::Iosxr);
+        match self.back {
+            Back::SetBoot | Back::Reload => !xr,
+            Back::XrRollback => xr,
+            Back::Prechecks | Back::Wait | Back::Validate => true,
+        }
     }
 
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError> {

@@ -603,6 +603,9 @@ async fn run_task(shared: &Drive, task: Task, device: Device) -> Result<(), Engi
     .await;
     let mut outcome: (Status, String) = (Status::Success, "done".to_owned());
     for step in shared.plan.steps(&device) {
+        if !step.applies(&cx) {
+            continue;
+        }
         if step.cancel_point() {
             // Pause holds a device between steps; cancel stops it here.
             let go_on = shared.wait_while_paused().await;

@@ -121,6 +121,13 @@ pub trait Step: Send + Sync {
         true
     }
 
+    /// Whether the step concerns this device at all, from what earlier
+    /// steps noted (an IOS switch has no `install commit`); one that does
+    /// not is left out of the task's operations. Default true.
+    fn applies(&self, _cx: &TaskContext) -> bool {
+        true
+    }
+
     /// Does the work. An error fails the task with the error's one-line
     /// message (use `EngineError::Step` for device-specific failures).
     async fn run(&self, cx: &mut TaskContext) -> Result<StepDone, EngineError>;
