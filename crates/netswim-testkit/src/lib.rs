@@ -45,6 +45,19 @@ pub const LAB_ENABLE_SECRET: &str = "lab-enable";
 /// Who the rig's helpers record as the actor of the jobs they submit.
 pub const ACTOR: &str = "test";
 
+/// A self-signed certificate for `host` and its key, written as
+/// `cert.pem` and `key.pem` into `folder`.
+pub fn self_signed_tls(folder: &Path, host: &str) -> TlsFiles {
+    let certified = rcgen::generate_simple_self_signed(vec![host.to_owned()]).expect("certificate");
+    let tls = TlsFiles {
+        cert: folder.join("cert.pem"),
+        key: folder.join("key.pem"),
+    };
+    std::fs::write(&tls.cert, certified.cert.pem()).expect("write certificate");
+    std::fs::write(&tls.key, certified.signing_key.serialize_pem()).expect("write key");
+    tls
+}
+
 /// What [`Rig::start`] builds. [`RigOptions::new`] fills in the defaults.
 #[derive(Debug, Clone)]
 pub struct RigOptions {
@@ -156,14 +169,7 @@ impl Rig {
             Some(address) => {
                 // HTTPS with a self-signed certificate: lab devices, like
                 // a switch without a trustpoint check, accept it.
-                let certified = rcgen::generate_simple_self_signed(vec![address.ip().to_string()])
-                    .expect("certificate");
-                let tls = TlsFiles {
-                    cert: folder.path().join("transfer-cert.pem"),
-                    key: folder.path().join("transfer-key.pem"),
-                };
-                std::fs::write(&tls.cert, certified.cert.pem()).expect("write certificate");
-                std::fs::write(&tls.key, certified.signing_key.serialize_pem()).expect("write key");
+                let tls = self_signed_tls(folder.path(), &address.ip().to_string());
                 let servers = TransferServers::start(TransferListen {
                     transfer_host: None,
                     tftp: Some(address),

@@ -350,11 +350,8 @@ fn tokio_stream_from(
 #[test]
 fn serve_answers_https_with_the_given_certificate_and_refuses_https_without_one() {
     let dir = tempfile::tempdir().unwrap();
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-    let cert = dir.path().join("cert.pem");
-    let key = dir.path().join("key.pem");
-    std::fs::write(&cert, certified.cert.pem()).unwrap();
-    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let netswim_transfer::TlsFiles { cert, key } =
+        netswim_testkit::self_signed_tls(dir.path(), "127.0.0.1");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
