@@ -130,17 +130,16 @@ pub async fn xr_install_add_within(
 ) -> Result<u32, DriverError> {
     let command = format!("install add source {source} {file}");
     let url = format!("{}/{file}", source.trim_end_matches('/'));
-    let started = Instant::now();
+    let deadline = Instant::now() + timeout;
     // eXR runs one install operation at a time: one still running (an
     // earlier attempt this driver gave up on) is waited for first.
-    let mut delay = POLL_FIRST;
+    let mut pace = Pace::until(deadline);
     loop {
         let request = xr_install_request(session).await?;
         let Some(running) = request.operation.filter(|_| request.in_progress()) else {
             break;
         };
-        let left = timeout.saturating_sub(started.elapsed());
-        if left.is_zero() {
+        if !pace.wait().await {
             return Err(xr_transfer_error(
                 session,
                 &url,
@@ -151,8 +150,6 @@ pub async fn xr_install_add_within(
                 ),
             ));
         }
-        tokio::time::sleep(delay.min(left)).await;
-        delay = (delay * 2).min(POLL_MAX);
     }
     let output = match session.run_answering_within(&command, &[], timeout).await {
         Ok(output) => output,
@@ -179,12 +176,11 @@ pub async fn xr_install_add_within(
     {
         return xr_add_outcome(session, &url, id, &output);
     }
-    let mut delay = POLL_FIRST;
+    let mut pace = Pace::until(deadline);
     let mut percent = None;
     let mut moved = Instant::now();
     loop {
-        let left = timeout.saturating_sub(started.elapsed());
-        if left.is_zero() {
+        if !pace.wait().await {
             return Err(xr_transfer_error(
                 session,
                 &url,
@@ -195,8 +191,6 @@ pub async fn xr_install_add_within(
                 ),
             ));
         }
-        tokio::time::sleep(delay.min(left)).await;
-        delay = (delay * 2).min(POLL_MAX);
         let request = xr_install_request(session).await?;
         // Idle, or another operation already runs: ours has ended.
         if !request.in_progress() || request.operation.is_some_and(|running| running != id) {
@@ -220,6 +214,34 @@ pub async fn xr_install_add_within(
     }
     let log = session.run(&format!("show install log {id}")).await?;
     xr_add_outcome(session, &url, id, &log)
+}
+
+/// The pause between two polls of `show install request`: 0.5 s doubling
+/// to 5 s, never past the deadline.
+struct Pace {
+    delay: Duration,
+    deadline: Instant,
+}
+
+impl Pace {
+    fn until(deadline: Instant) -> Pace {
+        Pace {
+            delay: POLL_FIRST,
+            deadline,
+        }
+    }
+
+    /// Sleeps before the next poll; `false` (at once) when the deadline has
+    /// passed.
+    async fn wait(&mut self) -> bool {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        tokio::time::sleep(self.delay.min(left)).await;
+        self.delay = (self.delay * 2).min(POLL_MAX);
+        true
+    }
 }
 
 /// `show install request`, parsed.
